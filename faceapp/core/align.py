@@ -1,0 +1,65 @@
+"""Face crops for the models: the VGGFace2 authors' recipe and the tutorial's.
+
+``vggface2`` (default): grow the box by 30 % around its centre, clip to the
+photo, resize so the shorter side is 224, centre-crop 224×224.
+``tutorial``: the exact box resized to 224×224 (aspect ratio ignored).
+Both return RGB uint8 ``(224, 224, 3)``; preprocessing happens later.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from faceapp.core.defaults import CROP_RECIPES
+from faceapp.core.types import Box
+
+__all__ = ["crop_face", "resize_whole", "CROP_SIZE", "grow_box"]
+
+CROP_SIZE = 224
+#: The VGGFace2 authors extend the detected box by 30 % before cropping.
+VGGFACE2_MARGIN = 0.3
+
+
+def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    import cv2
+
+    shrinking = width < image.shape[1] or height < image.shape[0]
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
+def grow_box(box: Box, image_width: int, image_height: int, margin: float) -> tuple[int, int, int, int]:
+    """``box`` grown by ``margin`` of its size around its centre, clipped: (x0, y0, x1, y1)."""
+    cx, cy = box.center
+    half_w = box.width * (1.0 + margin) / 2.0
+    half_h = box.height * (1.0 + margin) / 2.0
+    x0 = int(max(0, round(cx - half_w)))
+    y0 = int(max(0, round(cy - half_h)))
+    x1 = int(min(image_width, round(cx + half_w)))
+    y1 = int(min(image_height, round(cy + half_h)))
+    return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
+
+
+def crop_face(image: np.ndarray, box: Box, recipe: str = "vggface2") -> np.ndarray:
+    """The 224×224 RGB crop of ``box`` in ``image`` by ``recipe``."""
+    if recipe not in CROP_RECIPES:
+        raise ValueError(f"crop recipe must be one of {', '.join(CROP_RECIPES)}, got {recipe!r}")
+    height, width = image.shape[:2]
+    margin = VGGFACE2_MARGIN if recipe == "vggface2" else 0.0
+    x0, y0, x1, y1 = grow_box(box, width, height, margin)
+    region = image[y0:y1, x0:x1]
+    if recipe == "tutorial":
+        return _resize(region, CROP_SIZE, CROP_SIZE)
+    region_h, region_w = region.shape[:2]
+    scale = CROP_SIZE / min(region_h, region_w)
+    new_w = max(CROP_SIZE, int(round(region_w * scale)))
+    new_h = max(CROP_SIZE, int(round(region_h * scale)))
+    resized = _resize(region, new_w, new_h)
+    top = (new_h - CROP_SIZE) // 2
+    left = (new_w - CROP_SIZE) // 2
+    return np.ascontiguousarray(resized[top:top + CROP_SIZE, left:left + CROP_SIZE])
+
+
+def resize_whole(image: np.ndarray) -> np.ndarray:
+    """An already-aligned face photo resized to 224×224 (``--aligned``)."""
+    return _resize(image, CROP_SIZE, CROP_SIZE)

@@ -1,0 +1,145 @@
+"""Loading photos: any common format in, an RGB uint8 array out.
+
+EXIF orientation is applied, so every pixel coordinate faceapp reports refers to
+the photo as people see it.  Bad input ends in :class:`ImageLoadError` whose
+message names the file, the reason and what to do.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+
+from faceapp.core.defaults import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
+from faceapp.core.errors import ImageLoadError
+
+__all__ = ["load_image", "ImageSource", "SUPPORTED_FORMATS", "describe_source"]
+
+ImageSource = Union[str, os.PathLike, bytes, bytearray]
+
+SUPPORTED_FORMATS = "JPEG, PNG, WebP, TIFF, BMP or GIF"
+_CHOOSE_ANOTHER = "choose another photo"
+
+
+def describe_source(source: ImageSource) -> str:
+    """A short name for messages: the file name, or 'the pasted image'."""
+    if isinstance(source, (bytes, bytearray)):
+        return "the pasted image"
+    return f"'{Path(source).name}'"
+
+
+def _fail(source: ImageSource, reason: str, advice: str = _CHOOSE_ANOTHER) -> ImageLoadError:
+    return ImageLoadError(f"Cannot open {describe_source(source)}: {reason}; {advice}.")
+
+
+def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.exists():
+            raise _fail(source, "the file does not exist", "check the path")
+        if path.is_dir():
+            raise _fail(source, "it is a folder, not a file", "choose a photo file")
+        try:
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise _fail(source, f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+            data = path.read_bytes()
+        except PermissionError:
+            raise _fail(source, "permission denied", "check the file's permissions") from None
+        except OSError as exc:
+            raise _fail(source, f"it could not be read ({exc.strerror or exc})") from None
+    if not data:
+        raise _fail(source, "the file is empty")
+    if len(data) > max_bytes:
+        raise _fail(source, f"the data is larger than {max_bytes // (1024 * 1024)} MB")
+    return data
+
+
+def _to_rgb_array(image) -> np.ndarray:  # image: PIL.Image.Image
+    from PIL import Image
+
+    mode = image.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        # Pillow's convert("RGB") clips 16/32-bit values at 255: scale instead.
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        gray = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        top = 1.0 if values.max(initial=0) <= 1.0 else 255.0
+        gray = np.clip(values / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        # Transparent pixels become white, as on a light photo viewer background.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return np.ascontiguousarray(np.asarray(image, dtype=np.uint8))
+
+
+def load_image(
+    source: ImageSource,
+    max_pixels: int = MAX_IMAGE_PIXELS,
+    max_bytes: int = MAX_IMAGE_BYTES,
+) -> np.ndarray:
+    """Read a photo from a path or from encoded bytes.
+
+    Returns an ``(height, width, 3)`` RGB uint8 array, EXIF-rotated.  Grayscale,
+    palette, RGBA (composited on white), CMYK and 16-bit images are converted;
+    animated images give their first frame.  Raises :class:`ImageLoadError` for
+    anything that is not a readable image, is empty or truncated, or has more
+    than ``max_pixels`` pixels (checked from the header, before decoding).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    data = _read_bytes(source, max_bytes)
+    with warnings.catch_warnings():
+        # We enforce our own pixel cap below, before any decoding.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except Image.DecompressionBombError:
+            raise _fail(source, f"the image has more than {max_pixels // 1_000_000} megapixels") from None
+        except UnidentifiedImageError:
+            raise _fail(source, f"it is not an image faceapp can read ({SUPPORTED_FORMATS})") from None
+        except (OSError, ValueError, SyntaxError) as exc:
+            raise _fail(source, f"the file is damaged ({exc})") from None
+        width, height = image.size
+        if width <= 0 or height <= 0:
+            raise _fail(source, "the image has no pixels")
+        if width * height > max_pixels:
+            raise _fail(
+                source,
+                f"the image is {width}×{height} pixels, more than the "
+                f"{max_pixels // 1_000_000} megapixels faceapp accepts",
+                "scale it down first",
+            )
+        try:
+            image.seek(0)  # animated GIF/WebP/TIFF: the first frame
+            image.load()
+        except (OSError, ValueError, SyntaxError, EOFError) as exc:
+            reason = "the file is truncated or damaged"
+            if "truncated" not in str(exc).lower():
+                reason = f"the file is damaged ({exc})"
+            raise _fail(source, reason) from None
+        try:
+            image = ImageOps.exif_transpose(image)
+        except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the photo
+            pass
+        try:
+            return _to_rgb_array(image)
+        except (OSError, ValueError) as exc:
+            raise _fail(source, f"its colour format could not be converted ({exc})") from None

@@ -1,0 +1,68 @@
+"""Results as JSON-ready dicts and as plain text, shared by the CLI and the GUI.
+
+The JSON schema is documented in README.md ("JSON output"); keep them in step.
+"""
+
+from __future__ import annotations
+
+from faceapp.core.types import AnalysisResult, FaceResult, Verdict
+
+__all__ = ["face_dict", "analysis_dict", "analysis_text", "verdict_text", "verdict_word"]
+
+
+def face_dict(result: FaceResult, number: int, descriptor: bool = False) -> dict[str, object]:
+    """One face: ``number`` (from 1), box ``[x, y, w, h]``, confidence, landmarks, identities."""
+    face = result.face
+    entry: dict[str, object] = {
+        "number": number,
+        "box": face.box.as_list(),
+        "confidence": round(float(face.confidence), 4),
+        "landmarks": face.landmarks.as_dict() if face.landmarks else None,
+        "identities": [{"name": i.name, "probability": round(float(i.probability), 6)}
+                       for i in result.identities],
+    }
+    if descriptor:
+        entry["descriptor"] = [round(float(v), 7) for v in result.descriptor]
+    return entry
+
+
+def analysis_dict(path: str, result: AnalysisResult, descriptor: bool = False) -> dict[str, object]:
+    """One photo's entry of the CLI's ``--json`` output."""
+    return {
+        "path": path,
+        "width": result.image_size[0],
+        "height": result.image_size[1],
+        "faces": [face_dict(face, n, descriptor) for n, face in enumerate(result.faces, start=1)],
+        "timings_ms": dict(result.timings_ms),
+    }
+
+
+def analysis_text(name: str, result: AnalysisResult, identities: bool = True) -> str:
+    """Human-readable lines for one photo."""
+    count = len(result.faces)
+    lines = [f"{name}: {count} face{'s' if count != 1 else ''}"]
+    if count == 0:
+        lines[0] += " found"
+    for number, face_result in enumerate(result.faces, start=1):
+        box = face_result.face.box
+        lines.append(f"  face {number}: x={box.x} y={box.y} {box.width}×{box.height}, "
+                     f"confidence {face_result.face.confidence:.2f}")
+        if identities:
+            if not result.has_identities:
+                lines.append("    identities unavailable: this model file has no classifier (_notop_)")
+            for rank, identity in enumerate(face_result.identities, start=1):
+                lines.append(f"    {rank}. {identity.name:<32} {identity.probability * 100:6.2f} %")
+    return "\n".join(lines)
+
+
+def verdict_word(verdict: Verdict) -> str:
+    return "MATCH" if verdict.match else "NO MATCH"
+
+
+def verdict_text(verdict: Verdict, label_a: str, label_b: str) -> str:
+    """One line: the verdict in words, naming the faces compared."""
+    relation = "≤" if verdict.match else ">"
+    person = "the same person" if verdict.match else "different people"
+    return (f"{verdict_word(verdict)}: {label_a} and {label_b} look like {person} "
+            f"(cosine distance {verdict.distance:.3f} {relation} threshold {verdict.threshold:.2f}; "
+            f"similarity {verdict.similarity:.3f})")

@@ -1,0 +1,122 @@
+"""Plain frozen dataclasses that cross the core boundary.
+
+Box convention (the only one in faceapp): ``Box(x, y, width, height)`` in whole
+pixels of the photo *as displayed* (after EXIF rotation), ``(x, y)`` the
+top-left corner, x to the right, y down.  Landmarks use the same pixel space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Box", "Landmarks", "Face", "Identity", "FaceResult", "AnalysisResult", "Verdict"]
+
+
+@dataclass(frozen=True)
+class Box:
+    """A face box: top-left corner and size, in pixels of the displayed photo."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return (self.x + self.width / 2.0, self.y + self.height / 2.0)
+
+    def as_list(self) -> list[int]:
+        return [self.x, self.y, self.width, self.height]
+
+    def contains(self, px: float, py: float) -> bool:
+        return self.x <= px < self.x + self.width and self.y <= py < self.y + self.height
+
+
+@dataclass(frozen=True)
+class Landmarks:
+    """Five facial points, named from the *subject's* side.
+
+    mtcnn 1.0 names its eyes from the viewer's side; the detector swaps them
+    so that ``left_eye`` is the subject's left eye (on the right of the photo).
+    """
+
+    left_eye: tuple[float, float]
+    right_eye: tuple[float, float]
+    nose: tuple[float, float]
+    mouth_left: tuple[float, float]
+    mouth_right: tuple[float, float]
+
+    def as_dict(self) -> dict[str, list[float]]:
+        return {
+            name: [round(float(v), 1) for v in getattr(self, name)]
+            for name in ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
+        }
+
+
+@dataclass(frozen=True)
+class Face:
+    """A detected face: where it is and how sure the detector is."""
+
+    box: Box
+    confidence: float
+    landmarks: Landmarks | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One candidate identity for a face."""
+
+    name: str
+    probability: float
+
+
+@dataclass(frozen=True, eq=False)
+class FaceResult:
+    """A face with its L2-normalised descriptor and its most likely identities.
+
+    ``identities`` is empty when the model has no classifier (``_notop_`` files).
+    """
+
+    face: Face
+    descriptor: np.ndarray
+    identities: tuple[Identity, ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisResult:
+    """Everything faceapp knows about one photo."""
+
+    image_size: tuple[int, int]  # (width, height)
+    faces: tuple[FaceResult, ...]
+    model: str
+    crop: str
+    has_identities: bool
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def largest_face_index(self) -> int | None:
+        """Index of the face with the largest box, or None when there is no face."""
+        if not self.faces:
+            return None
+        return max(range(len(self.faces)), key=lambda i: self.faces[i].face.box.area)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A same-person decision for two descriptors."""
+
+    distance: float
+    threshold: float
+
+    @property
+    def match(self) -> bool:
+        return self.distance <= self.threshold
+
+    @property
+    def similarity(self) -> float:
+        return 1.0 - self.distance

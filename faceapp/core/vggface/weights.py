@@ -1,0 +1,186 @@
+"""Reading keras-vggface weight files (Keras 2 ``save_weights`` HDF5) by layer name.
+
+Keras 3's legacy ``load_weights(by_name=True)`` matches names literally and
+silently skips what it cannot match; this reader instead requires that every
+layer of the model that has weights finds them in the file with the right
+shapes, that the file holds nothing the model lacks, and it verifies every
+variable after assignment.  Anything else is refused with a
+:class:`~faceapp.core.errors.WeightsError` naming the file and the first problem,
+before a single variable is touched.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceapp.core.errors import WeightsError
+from faceapp.core.vggface.catalog import MODELS, file_name
+
+__all__ = ["read_weights_file", "load_weights_into", "inspect_weights_file", "WeightsInfo"]
+
+_REDOWNLOAD = "download it again or choose the right file"
+
+
+def _decode(value: Any) -> str:
+    # Keras 2.2.4 wrote fixed-length bytes (|S23); tf-keras writes variable-length str.
+    if isinstance(value, (bytes, np.bytes_)):
+        return bytes(value).decode("utf-8")
+    return str(value)
+
+
+def _problem(path: Path, what: str, advice: str = _REDOWNLOAD) -> WeightsError:
+    return WeightsError(f"Weights file '{path.name}' {what}; {advice}.")
+
+
+def _open(path: Path) -> Any:
+    import h5py
+
+    if not path.is_file():
+        raise _problem(path, "does not exist", "download or import the model first")
+    if path.stat().st_size == 0:
+        raise _problem(path, "is empty")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        text = str(exc).lower()
+        if "truncated" in text or "eof" in text:
+            raise _problem(path, "is truncated") from None
+        raise _problem(path, "is not an HDF5 weights file") from None
+
+
+def _weights_root(handle: Any, path: Path) -> Any:
+    if "layer_names" in handle.attrs:
+        return handle
+    # A whole saved Keras 2 model keeps its weights under "model_weights".
+    if "model_weights" in handle and "layer_names" in handle["model_weights"].attrs:
+        return handle["model_weights"]
+    raise _problem(path, "is not a Keras weights file (it has no 'layer_names')")
+
+
+def read_weights_file(path: str | os.PathLike) -> dict[str, dict[str, np.ndarray]]:
+    """All arrays of a weight file: ``{layer name in file: {"kernel": array, ...}}``.
+
+    Layers without weights (activations, pooling, the input) are ignored: their
+    auto-generated names differ between files and mean nothing.
+    """
+    path = Path(path)
+    result: dict[str, dict[str, np.ndarray]] = {}
+    with _open(path) as handle:
+        root = _weights_root(handle, path)
+        try:
+            for raw_layer in root.attrs["layer_names"]:
+                layer = _decode(raw_layer)
+                if layer not in root:
+                    raise _problem(path, f"lists layer '{layer}' but holds no group for it")
+                group = root[layer]
+                names = [_decode(n) for n in group.attrs.get("weight_names", [])]
+                arrays: dict[str, np.ndarray] = {}
+                for weight in names:
+                    if weight not in group:
+                        raise _problem(path, f"lacks array '{weight}' of layer '{layer}'")
+                    dataset = group[weight]
+                    if not np.issubdtype(dataset.dtype, np.floating):
+                        raise _problem(path, f"holds non-numeric array '{weight}'")
+                    # 'conv1/7x7_s2/bn/gamma:0' → 'gamma'
+                    short = weight.rsplit("/", 1)[-1].split(":", 1)[0]
+                    arrays[short] = np.asarray(dataset[()], dtype=np.float32)
+                if arrays:
+                    result[layer] = arrays
+        except WeightsError:
+            raise
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            raise _problem(path, f"is damaged or truncated ({type(exc).__name__})") from None
+    if not result:
+        raise _problem(path, "holds no weights")
+    return result
+
+
+@dataclass(frozen=True)
+class WeightsInfo:
+    """What a weight file is, judged from its layer names alone."""
+
+    model: str | None  # "resnet50", "senet50", "vgg16" or None when unknown
+    include_top: bool
+
+
+def inspect_weights_file(path: str | os.PathLike) -> WeightsInfo:
+    """Guess which model a weight file belongs to, without TensorFlow."""
+    path = Path(path)
+    with _open(path) as handle:
+        root = _weights_root(handle, path)
+        names = {_decode(n) for n in root.attrs["layer_names"]}
+    if "conv2_1_1x1_down" in names:
+        model: str | None = "senet50"
+    elif "conv1/7x7_s2" in names:
+        model = "resnet50"
+    elif "conv1_1" in names and "conv5_3" in names:
+        model = "vgg16"
+    else:
+        model = None
+    return WeightsInfo(model=model, include_top=bool({"classifier", "fc8"} & names))
+
+
+def _match(model: Any, arrays: dict[str, dict[str, np.ndarray]], path: Path,
+           model_title: str) -> list[tuple[Any, np.ndarray]]:
+    """Pair every model variable with its array, or raise naming the first problem."""
+    pairs: list[tuple[Any, np.ndarray]] = []
+    used: set[str] = set()
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        name = file_name(layer.name)
+        if name not in arrays:
+            raise _problem(path, f"has no weights for layer '{name}', so it is not a {model_title} weights file")
+        group = arrays[name]
+        expected = {variable.name for variable in layer.weights}
+        if set(group) != expected:
+            raise _problem(path, f"has arrays {sorted(group)} for layer '{name}' where {model_title} needs {sorted(expected)}")
+        for variable in layer.weights:
+            array = group[variable.name]
+            if tuple(array.shape) != tuple(variable.shape):
+                raise _problem(
+                    path,
+                    f"has shape {tuple(array.shape)} for '{name}/{variable.name}' where "
+                    f"{model_title} needs {tuple(variable.shape)}",
+                )
+            pairs.append((variable, array))
+        used.add(name)
+    extra = [name for name in arrays if name not in used]
+    if extra:
+        raise _problem(path, f"holds layer '{extra[0]}' that {model_title} does not have, so it belongs to another model")
+    return pairs
+
+
+def load_weights_into(model: Any, path: str | os.PathLike, model_name: str) -> None:
+    """Load ``path`` into ``model`` by layer name, all or nothing, then verify.
+
+    After assignment every variable is compared with its array; a mismatch
+    (which would mean a silently skipped layer) raises WeightsError.
+    """
+    path = Path(path)
+    title = MODELS[model_name].title if model_name in MODELS else model_name
+    arrays = read_weights_file(path)
+    pairs = _match(model, arrays, path, title)
+    for variable, array in pairs:
+        variable.assign(array)
+    for variable, array in pairs:
+        if not np.array_equal(np.asarray(variable.numpy()), array):
+            raise _problem(path, f"did not load into '{variable.path}'", "report this as a bug")
+    assigned = {id(variable) for variable, _ in pairs}
+    missing = [v.path for v in model.weights if id(v) not in assigned]
+    if missing:
+        raise _problem(path, f"left '{missing[0]}' without weights", "report this as a bug")
+
+
+def check_weights_file(path: str | os.PathLike, model_name: str, include_top: bool) -> None:
+    """Validate a file against the architecture without keeping a model (builds one)."""
+    from faceapp.core.vggface.models import build_model
+
+    path = Path(path)
+    model = build_model(model_name, include_top=include_top)
+    _match(model, read_weights_file(path), path, MODELS[model_name].title)

@@ -1,0 +1,33 @@
+"""The core has no Qt, and nothing heavy loads at import time (proved in fresh processes)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ("tensorflow", "keras", "mtcnn", "cv2", "h5py")
+
+
+def _modules_after(code: str) -> set[str]:
+    script = code + "\nimport sys\nprint(' '.join(sorted(m.split('.')[0] for m in sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_core_never_imports_qt():
+    core = REPO / "faceapp" / "core"
+    offenders = [str(p) for p in core.rglob("*.py") if any(q in p.read_text() for q in ("PySide", "PyQt", "qtpy", "shiboken"))]
+    assert offenders == []
+    modules = [
+        "faceapp.core." + ".".join(p.relative_to(core).with_suffix("").parts)
+        for p in core.rglob("*.py") if p.name != "__init__.py"
+    ]
+    loaded = _modules_after("\n".join(f"import {m}" for m in modules))
+    assert not {"PySide6", "shiboken6", "PyQt5", "PyQt6"} & loaded
+
+
+def test_imports_are_light():
+    loaded = _modules_after("import faceapp, faceapp.core, faceapp.cli, faceapp.paths, faceapp.core.engine")
+    assert not set(HEAVY) & loaded, set(HEAVY) & loaded

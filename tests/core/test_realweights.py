@@ -1,0 +1,55 @@
+"""Checks that need the official keras-vggface files; skipped cleanly where they are absent.
+
+Put the files in $FACEAPP_REAL_MODELS_DIR (or keras-vggface's cache) to run them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import face_photo
+
+pytestmark = pytest.mark.realweights
+
+REAL_DIR = os.environ.get("FACEAPP_REAL_MODELS_DIR") or str(Path.home() / ".keras" / "models" / "vggface")
+
+
+def _engine(name: str):
+    from faceapp.core.engine import Engine
+    from faceapp.core.errors import ModelFilesMissing
+    from faceapp.core.vggface.store import locate
+
+    try:
+        located = locate(name, REAL_DIR)
+    except ModelFilesMissing:
+        pytest.skip(f"official {name} files not in {REAL_DIR}")
+    if not located.include_top:
+        pytest.skip(f"only the _notop_ {name} file is in {REAL_DIR}")
+    return Engine(model=name, models_dir=REAL_DIR)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "senet50"])
+def test_same_and_different_people(name):
+    from faceapp.core.images import load_image
+    from faceapp.core.verification import cosine_distance
+
+    engine = _engine(name)
+
+    def descriptor(photo: str):
+        result = engine.analyze(load_image(face_photo(photo)))
+        return result.faces[result.largest_face_index()].descriptor
+
+    obama, obama2, biden = descriptor("obama.jpg"), descriptor("obama2.jpg"), descriptor("biden.jpg")
+    assert cosine_distance(obama, obama2) <= 0.5
+    assert cosine_distance(obama, biden) > 0.5
+
+
+def test_top_identity_names_are_clean():
+    from faceapp.core.images import load_image
+
+    result = _engine("resnet50").analyze(load_image(face_photo("obama.jpg")))
+    names = [identity.name for identity in result.faces[0].identities]
+    assert len(names) == 5 and all(name == name.strip() and "_" not in name for name in names)

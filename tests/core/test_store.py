@@ -1,0 +1,154 @@
+"""Model look-up, download (resume, cancel, validation) and import, against a local server."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from faceapp.core.errors import DownloadCancelled, DownloadError, ModelFilesMissing, WeightsError
+from faceapp.core.vggface import store
+from faceapp.core.vggface.synthetic import write_synthetic_labels
+
+
+class _Files(BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+    cut_after: int | None = None  # drop the connection after this many bytes (once)
+    requests: list[str] = []
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def do_GET(self):  # noqa: N802 - http.server API
+        name = self.path.rsplit("/", 1)[-1]
+        data = self.files.get(name)
+        type(self).requests.append(self.headers.get("Range") or "full")
+        if data is None:
+            self.send_error(404)
+            return
+        start = 0
+        if self.headers.get("Range"):
+            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
+            self.send_response(206)
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if type(self).cut_after is not None:
+            limit, type(self).cut_after = type(self).cut_after, None
+            self.wfile.write(body[:limit])
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+
+@pytest.fixture()
+def server(models_dir):
+    _Files.files = {p.name: p.read_bytes() for p in models_dir.iterdir()}
+    _Files.cut_after, _Files.requests = None, []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/release/"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_locate_prefers_full_model_then_notop(tmp_path, models_dir, notop_models_dir):
+    located = store.locate("resnet50", models_dir)
+    assert located.include_top and located.labels is not None
+    assert not store.locate("resnet50", notop_models_dir).include_top
+
+
+def test_missing_model_says_what_to_do(tmp_path):
+    with pytest.raises(ModelFilesMissing) as info:
+        store.locate("senet50", tmp_path)
+    message = str(info.value)
+    assert "rcmalli_vggface_tf_senet50.h5" in message and "faceapp-cli models download senet50" in message
+    assert str(tmp_path) in message and "rcmalli_vggface_labels_v2.npy" in info.value.missing
+
+
+def test_search_order_env_then_keras_cache(tmp_path, monkeypatch, models_dir):
+    keras_home = tmp_path / "kh"
+    cache = keras_home / "models" / "vggface"
+    cache.mkdir(parents=True)
+    for path in models_dir.iterdir():
+        shutil.copy(path, cache / path.name)
+    monkeypatch.setenv("KERAS_HOME", str(keras_home))
+    assert store.locate("resnet50").weights.parent == cache  # keras-vggface's downloads are reused
+    env_dir = tmp_path / "env"
+    env_dir.mkdir()
+    for path in models_dir.iterdir():
+        shutil.copy(path, env_dir / path.name)
+    monkeypatch.setenv("FACEAPP_MODELS_DIR", str(env_dir))
+    assert store.locate("resnet50").weights.parent == env_dir
+    assert store.default_target_dir() == env_dir
+
+
+def test_download_validates_and_renames(tmp_path, server, models_dir):
+    seen = []
+    paths = store.download_model("resnet50", models_dir=tmp_path / "m", base_url=server,
+                                 progress=lambda f, d, t: seen.append((f, d, t)))
+    assert [p.name for p in paths] == ["rcmalli_vggface_tf_resnet50.h5", "rcmalli_vggface_labels_v2.npy"]
+    assert paths[0].read_bytes() == (models_dir / paths[0].name).read_bytes()
+    assert seen[-1][1] == seen[-1][2] and not list((tmp_path / "m").glob("*.part"))
+
+
+def test_interrupted_download_resumes_with_range(tmp_path, server):
+    name = "rcmalli_vggface_labels_v2.npy"
+    _Files.cut_after = 10_000
+    with pytest.raises(DownloadError, match="try again to resume"):
+        store.download_file(name, tmp_path, base_url=server)
+    assert (tmp_path / (name + ".part")).stat().st_size == 10_000
+    final = store.download_file(name, tmp_path, base_url=server)
+    assert final.read_bytes() == _Files.files[name]
+    assert _Files.requests == ["full", "bytes=10000-"]
+
+
+def test_cancel_keeps_part_file(tmp_path, server):
+    calls = []
+    with pytest.raises(DownloadCancelled, match="resumes"):
+        store.download_file("rcmalli_vggface_tf_resnet50.h5", tmp_path, base_url=server,
+                            progress=lambda d, t: calls.append(d), cancel=lambda: len(calls) >= 2)
+    assert (tmp_path / "rcmalli_vggface_tf_resnet50.h5.part").exists()
+    assert not (tmp_path / "rcmalli_vggface_tf_resnet50.h5").exists()
+
+
+def test_invalid_download_is_deleted(tmp_path, server):
+    _Files.files["rcmalli_vggface_tf_resnet50.h5"] = b"<html>not found</html>"
+    with pytest.raises(DownloadError, match="not valid"):
+        store.download_model("resnet50", models_dir=tmp_path, base_url=server)
+    assert list(tmp_path.iterdir()) == []  # the bad file is gone, no .part left
+
+
+def test_http_error_and_unreachable(tmp_path, server):
+    with pytest.raises(DownloadError, match="HTTP 404"):
+        store.download_file("nothing.h5", tmp_path, base_url=server)
+    with pytest.raises(DownloadError, match="internet connection"):
+        store.download_file("x.h5", tmp_path, base_url="http://127.0.0.1:9/", timeout=2)
+
+
+def test_import_renames_to_official_name(tmp_path, models_dir):
+    picked = tmp_path / "my weights.h5"
+    shutil.copy(models_dir / "rcmalli_vggface_tf_resnet50.h5", picked)
+    target = tmp_path / "store"
+    assert store.import_file(picked, target) == target / "rcmalli_vggface_tf_resnet50.h5"
+    labels = write_synthetic_labels(tmp_path / "names.npy", 8631)
+    assert store.import_file(labels, target).name == "rcmalli_vggface_labels_v2.npy"
+    assert store.locate("resnet50", target).include_top
+
+
+def test_import_refuses_garbage(tmp_path):
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"\x00" * 100)
+    with pytest.raises(WeightsError, match="'junk.h5'"):
+        store.import_file(junk, tmp_path / "store")
+    labels = write_synthetic_labels(tmp_path / "few.npy", 12)
+    with pytest.raises(WeightsError, match="matches no model"):
+        store.import_file(labels, tmp_path / "store")
+    assert not (tmp_path / "store").exists() or not list((tmp_path / "store").iterdir())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -63,3 +65,49 @@ def _isolated_model_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
     monkeypatch.setenv("KERAS_HOME", str(home / ".keras"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.delenv("FACEAPP_MODELS_DIR", raising=False)
+
+
+class FileServer(BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+    cut_after: int | None = None  # drop the connection after this many bytes (once)
+    requests: list[str] = []
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+    def do_GET(self):  # noqa: N802 - http.server API
+        name = self.path.rsplit("/", 1)[-1]
+        data = self.files.get(name)
+        type(self).requests.append(self.headers.get("Range") or "full")
+        if data is None:
+            self.send_error(404)
+            return
+        start = 0
+        if self.headers.get("Range"):
+            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
+            self.send_response(206)
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if type(self).cut_after is not None:
+            limit, type(self).cut_after = type(self).cut_after, None
+            self.wfile.write(body[:limit])
+            self.wfile.flush()
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+
+@pytest.fixture()
+def server(models_dir):
+    """A local release server holding the generated model files (Range requests work)."""
+    FileServer.files = {p.name: p.read_bytes() for p in models_dir.iterdir()}
+    FileServer.cut_after, FileServer.requests = None, []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FileServer)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/release/"
+    httpd.shutdown()
+    httpd.server_close()

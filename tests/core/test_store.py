@@ -3,60 +3,13 @@
 from __future__ import annotations
 
 import shutil
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
 from faceapp.core.errors import DownloadCancelled, DownloadError, ModelFilesMissing, WeightsError
 from faceapp.core.vggface import store
 from faceapp.core.vggface.synthetic import write_synthetic_labels
-
-
-class _Files(BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
-    cut_after: int | None = None  # drop the connection after this many bytes (once)
-    requests: list[str] = []
-
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-    def do_GET(self):  # noqa: N802 - http.server API
-        name = self.path.rsplit("/", 1)[-1]
-        data = self.files.get(name)
-        type(self).requests.append(self.headers.get("Range") or "full")
-        if data is None:
-            self.send_error(404)
-            return
-        start = 0
-        if self.headers.get("Range"):
-            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
-            self.send_response(206)
-        else:
-            self.send_response(200)
-        body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if type(self).cut_after is not None:
-            limit, type(self).cut_after = type(self).cut_after, None
-            self.wfile.write(body[:limit])
-            self.wfile.flush()
-            self.connection.shutdown(2)
-            return
-        self.wfile.write(body)
-
-
-@pytest.fixture()
-def server(models_dir):
-    _Files.files = {p.name: p.read_bytes() for p in models_dir.iterdir()}
-    _Files.cut_after, _Files.requests = None, []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/release/"
-    httpd.shutdown()
-    httpd.server_close()
+from tests.conftest import FileServer
 
 
 def test_locate_prefers_full_model_then_notop(tmp_path, models_dir, notop_models_dir):
@@ -101,13 +54,13 @@ def test_download_validates_and_renames(tmp_path, server, models_dir):
 
 def test_interrupted_download_resumes_with_range(tmp_path, server):
     name = "rcmalli_vggface_labels_v2.npy"
-    _Files.cut_after = 10_000
+    FileServer.cut_after = 10_000
     with pytest.raises(DownloadError, match="try again to resume"):
         store.download_file(name, tmp_path, base_url=server)
     assert (tmp_path / (name + ".part")).stat().st_size == 10_000
     final = store.download_file(name, tmp_path, base_url=server)
-    assert final.read_bytes() == _Files.files[name]
-    assert _Files.requests == ["full", "bytes=10000-"]
+    assert final.read_bytes() == FileServer.files[name]
+    assert FileServer.requests == ["full", "bytes=10000-"]
 
 
 def test_cancel_keeps_part_file(tmp_path, server):
@@ -120,7 +73,7 @@ def test_cancel_keeps_part_file(tmp_path, server):
 
 
 def test_invalid_download_is_deleted(tmp_path, server):
-    _Files.files["rcmalli_vggface_tf_resnet50.h5"] = b"<html>not found</html>"
+    FileServer.files["rcmalli_vggface_tf_resnet50.h5"] = b"<html>not found</html>"
     with pytest.raises(DownloadError, match="not valid"):
         store.download_model("resnet50", models_dir=tmp_path, base_url=server)
     assert list(tmp_path.iterdir()) == []  # the bad file is gone, no .part left

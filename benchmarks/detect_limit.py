@@ -1,0 +1,53 @@
+"""How far can detection downscale a photo without losing a face? (sets DETECTION_MAX_SIDE)
+
+    python benchmarks/detect_limit.py
+
+For each limit on the longer side, counts the faces found on the shared photos
+(after the confidence floor) against the known counts, and the median detection time.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+FACES = Path(os.environ.get("FACEAPP_TESTDATA", REPO.parent / "shared" / "testdata" / "faces"))
+KNOWN = {"obama.jpg": 1, "obama2.jpg": 1, "obama3.jpg": 1, "biden.jpg": 1, "32bit.png": 1, "obama-480p.jpg": 1,
+         "obama_small.jpg": 1, "obama_partial_face.jpg": 1, "obama_partial_face2.jpg": 1, "two_people.jpg": 2}
+
+
+def main() -> int:
+    from faceapp.core.detection import FaceDetector
+    from faceapp.core.images import load_image
+
+    images = {name: load_image(FACES / name) for name in KNOWN}
+    print("| longer side | wrong counts | lowest real confidence | total detect ms (median of 3) |")
+    print("|---|---|---|---|")
+    for limit in (None, 1600, 1280, 1024, 800, 640):
+        detector = FaceDetector(max_side=limit, min_confidence=0.0)
+        wrong, lowest, total = [], 1.0, 0.0
+        for name, image in images.items():
+            detector.detect(image)  # warm-up
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                faces = detector.detect(image)
+                times.append(time.perf_counter() - start)
+            total += statistics.median(times) * 1000
+            kept = [f for f in faces if f.confidence >= 0.95]
+            if len(kept) != KNOWN[name]:
+                wrong.append(f"{name}:{len(kept)}")
+            real = sorted((f.confidence for f in faces), reverse=True)[: KNOWN[name]]
+            lowest = min([lowest, *real])
+        print(f"| {limit or 'full'} | {', '.join(wrong) or 'none'} | {lowest:.3f} | {total:.0f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Start-up: parse arguments, show the window, then start the engine thread.
+
+The window is on screen before TensorFlow is imported: only the worker thread
+imports it, after ``show()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from faceapp import APP_ID, APP_NAME, __version__
+
+__all__ = ["run", "build_parser"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=APP_NAME, description="Compare faces in two photos.")
+    parser.add_argument("photos", nargs="*", metavar="PHOTO", help="up to two photos: the first fills pane A, the second B")
+    parser.add_argument("--models-dir", metavar="DIR", help="folder holding the model files")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="headless check of this installation: build the model from --models-dir, "
+                             "analyse the bundled sample photo, print a JSON summary")
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    """Run the app; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.self_test:
+        from faceapp.selftest import self_test
+
+        return self_test(args.models_dir)
+    if len(args.photos) > 2:
+        print(f"{APP_NAME}: give at most two photos (got {len(args.photos)}); the window has two panes.", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from faceapp.gui.main_window import MainWindow
+    from faceapp.paths import resource_path
+
+    app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in argv if a.startswith("-platform")]])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setOrganizationDomain(APP_ID)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    icon = resource_path("faceapp.png")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    window = MainWindow(models_dir=args.models_dir)
+    window.show()
+    window.open_paths(args.photos)
+    # After the first paint: the engine thread (and TensorFlow) start only now.
+    QTimer.singleShot(0, window.start_worker)
+    return app.exec()

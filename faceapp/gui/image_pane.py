@@ -1,0 +1,297 @@
+"""One photo pane: drop target, photo with face boxes, per-face identities, messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QBuffer, QIODevice, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy, QToolButton, QToolTip, QVBoxLayout, QWidget,
+)
+
+from faceapp.core.types import AnalysisResult
+from faceapp.gui.overlay import paint_faces, qimage_from_rgb
+
+__all__ = ["ImagePane", "FaceCanvas", "drop_items"]
+
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".jfif"}
+
+
+def drop_items(mime) -> list[tuple[str, object]]:  # mime: QMimeData
+    """What a drop or paste carries: ``[("path", Path) | ("url", str) | ("data", bytes)]``."""
+    items: list[tuple[str, object]] = []
+    for url in mime.urls():
+        if url.isLocalFile():
+            items.append(("path", Path(url.toLocalFile())))
+        elif url.scheme() in ("http", "https"):
+            items.append(("url", url.toString()))
+    if items:
+        return items
+    for fmt in mime.formats():
+        if fmt.startswith("image/"):
+            data = bytes(mime.data(fmt).data())
+            if data:
+                return [("data", data)]
+    if mime.hasImage():
+        image = mime.imageData()
+        if isinstance(image, QImage) and not image.isNull():
+            buffer = QBuffer()
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            image.save(buffer, "PNG")
+            return [("data", bytes(buffer.data().data()))]
+    text = mime.text().strip() if mime.hasText() else ""
+    if text.lower().startswith(("http://", "https://")) and "\n" not in text:
+        return [("url", text)]
+    if text and Path(text).suffix.lower() in _IMAGE_SUFFIXES and Path(text).is_file():
+        return [("path", Path(text))]
+    return []
+
+
+class FaceCanvas(QWidget):
+    """Paints the photo scaled to fit (sharp on HiDPI) with the face boxes."""
+
+    faceClicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setMinimumSize(240, 200)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.image: QImage | None = None
+        self.result: AnalysisResult | None = None
+        self.selected: int | None = None
+        self.highlight = False
+        self.placeholder = "Drop a photo here"
+        self._pixmap: QPixmap | None = None
+        self._pixmap_key: tuple[int, int, float] | None = None
+
+    def set_image(self, image: QImage | None) -> None:
+        self.image, self.result, self.selected = image, None, None
+        self._pixmap = None
+        self.update()
+
+    def set_result(self, result: AnalysisResult | None, selected: int | None) -> None:
+        self.result, self.selected = result, selected
+        self.update()
+
+    def _geometry(self) -> tuple[float, QPointF]:
+        assert self.image is not None
+        scale = min(self.width() / self.image.width(), self.height() / self.image.height())
+        offset = QPointF((self.width() - self.image.width() * scale) / 2, (self.height() - self.image.height() * scale) / 2)
+        return scale, offset
+
+    def _scaled_pixmap(self, scale: float) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio)
+        if self._pixmap is None or self._pixmap_key != key:
+            assert self.image is not None
+            size = QSize(max(1, round(self.image.width() * scale * ratio)), max(1, round(self.image.height() * scale * ratio)))
+            pixmap = QPixmap.fromImage(self.image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
+                                                         Qt.TransformationMode.SmoothTransformation))
+            pixmap.setDevicePixelRatio(ratio)
+            self._pixmap, self._pixmap_key = pixmap, key
+        return self._pixmap
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
+        if self.image is None:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+        else:
+            scale, offset = self._geometry()
+            painter.drawPixmap(offset, self._scaled_pixmap(scale))
+            if self.result is not None:
+                paint_faces(painter, self.result, self.selected, scale, offset)
+        if self.highlight:
+            painter.setPen(QPen(QColor("#2f9bff"), 4, Qt.PenStyle.DashLine))
+            painter.drawRect(QRectF(self.rect()).adjusted(2, 2, -2, -2))
+        painter.end()
+
+    def face_at(self, x: float, y: float) -> int | None:
+        """Index of the smallest face box under widget point (x, y), or None."""
+        if self.image is None or self.result is None:
+            return None
+        scale, offset = self._geometry()
+        px, py = (x - offset.x()) / scale, (y - offset.y()) / scale
+        hits = [i for i, f in enumerate(self.result.faces) if f.face.box.contains(px, py)]
+        return min(hits, key=lambda i: self.result.faces[i].face.box.area) if hits else None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        index = self.face_at(event.position().x(), event.position().y())
+        if index is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.faceClicked.emit(index)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        index = self.face_at(event.position().x(), event.position().y())
+        if index is None or self.result is None:
+            QToolTip.hideText()
+            self.setCursor(Qt.CursorShape.ArrowCursor)
+            return
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        QToolTip.showText(event.globalPosition().toPoint(), face_details(self.result, index), self)
+
+
+def face_details(result: AnalysisResult, index: int) -> str:
+    """The tooltip / list text of one face."""
+    face = result.faces[index]
+    box = face.face.box
+    lines = [f"Face {index + 1}: {box.width}×{box.height} px at ({box.x}, {box.y}), confidence {face.face.confidence:.2f}"]
+    if not result.has_identities:
+        lines.append("Identities unavailable: this model file has no classifier.")
+    for rank, identity in enumerate(face.identities, start=1):
+        lines.append(f"{rank}. {identity.name} — {identity.probability * 100:.1f} %")
+    return "\n".join(lines)
+
+
+class ImagePane(QFrame):
+    """Photo pane ``name`` ("A" or "B"); emits what is dropped on it and which face is chosen."""
+
+    dropped = Signal(list)  # list of ("path"|"url"|"data", value)
+    faceSelected = Signal(int)
+
+    def __init__(self, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.setAcceptDrops(True)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName(f"Photo {name}")
+        self.setAccessibleDescription(f"Drop a photo here to fill pane {name}")
+        self.rgb: np.ndarray | None = None
+        self.label = ""
+        self.result: AnalysisResult | None = None
+        self.selected: int | None = None
+
+        self.title = QLabel(f"<b>Photo {name}</b> — drop a photo, press Ctrl+O or paste")
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.canvas = FaceCanvas(self)
+        self.canvas.placeholder = f"Drop photo {name} here\n(or File → Open, Ctrl+V)"
+        self.canvas.faceClicked.connect(self.select_face)
+        self.canvas.setAccessibleName(f"Photo {name} with face boxes")
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName(f"Message for photo {name}")
+        self.details_button = QToolButton(text="Details")
+        self.details_button.setCheckable(True)
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.hide()
+        self.details_button.toggled.connect(self.details.setVisible)
+        close = QToolButton(text="✕")
+        close.setToolTip("Dismiss this message")
+        close.setAccessibleName("Dismiss message")
+        close.clicked.connect(self.clear_message)
+        self.message_bar = QFrame()
+        self.message_bar.setStyleSheet("QFrame { background: #fff4d6; color: #4a3500; border-radius: 4px; }")
+        bar = QHBoxLayout(self.message_bar)
+        bar.setContentsMargins(6, 4, 6, 4)
+        bar.addWidget(self.message, 1)
+        bar.addWidget(self.details_button)
+        bar.addWidget(close)
+        self.message_bar.hide()
+
+        self.faces = QListWidget()
+        self.faces.setAccessibleName(f"Faces in photo {name} and their likely identities")
+        self.faces.setMaximumHeight(150)
+        self.faces.setWordWrap(True)
+        self.faces.currentRowChanged.connect(self._row_changed)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.title)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.details)
+        layout.addWidget(self.canvas, 1)
+        layout.addWidget(self.faces)
+
+    # -- state -------------------------------------------------------------
+    def set_photo(self, rgb: np.ndarray, label: str) -> None:
+        """Show a new photo (no faces yet)."""
+        self.rgb, self.label, self.result, self.selected = rgb, label, None, None
+        self.canvas.set_image(qimage_from_rgb(rgb))
+        self.faces.clear()
+        self.clear_message()
+        self.set_busy(True)
+
+    def set_busy(self, busy: bool, text: str = "finding faces…") -> None:
+        name = f" — {self.label}" if self.label else ""
+        suffix = f" <i>({text})</i>" if busy else ""
+        self.title.setText(f"<b>Photo {self.name}</b>{name}{suffix}")
+
+    def set_result(self, result: AnalysisResult) -> None:
+        """Show the faces of the photo on screen; the largest face is chosen."""
+        self.result = result
+        self.set_busy(False)
+        self.faces.blockSignals(True)
+        self.faces.clear()
+        for index in range(len(result.faces)):
+            item = QListWidgetItem(face_details(result, index).replace("\n", "\n   "))
+            self.faces.addItem(item)
+        self.faces.blockSignals(False)
+        if not result.faces:
+            self.show_message(f"No face found in {self.label}; try a photo where a face is clearly visible.")
+        self.selected = None
+        self.select_face(result.largest_face_index(), emit=True)
+
+    def select_face(self, index: int | None, emit: bool = True) -> None:
+        if self.result is None or index is None or not 0 <= index < len(self.result.faces):
+            self.canvas.set_result(self.result, None)
+            return
+        changed = index != self.selected
+        self.selected = index
+        self.canvas.set_result(self.result, index)
+        self.faces.blockSignals(True)
+        self.faces.setCurrentRow(index)
+        self.faces.blockSignals(False)
+        if emit and changed:
+            self.faceSelected.emit(index)
+
+    def _row_changed(self, row: int) -> None:
+        if row >= 0:
+            self.select_face(row)
+
+    def selected_descriptor(self) -> np.ndarray | None:
+        if self.result is None or self.selected is None:
+            return None
+        return self.result.faces[self.selected].descriptor
+
+    def show_message(self, text: str, details: str = "") -> None:
+        """A non-modal message on this pane, with details on demand."""
+        self.message.setText(text)
+        self.details.setText(details)
+        self.details_button.setVisible(bool(details))
+        self.details_button.setChecked(False)
+        self.message_bar.show()
+
+    def clear_message(self) -> None:
+        self.message_bar.hide()
+        self.details.hide()
+        self.message.clear()
+
+    # -- drag and drop -------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage() or any(f.startswith("image/") for f in mime.formats()) or mime.hasText():
+            event.acceptProposedAction()
+            self.canvas.highlight = True
+            self.canvas.update()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt API
+        self.canvas.highlight = False
+        self.canvas.update()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        self.canvas.highlight = False
+        self.canvas.update()
+        items = drop_items(event.mimeData())
+        if not items:
+            self.show_message("That is not a photo faceapp can use; drop an image file, image data or an http(s) link.")
+            return
+        event.acceptProposedAction()
+        self.dropped.emit(items)

@@ -1,0 +1,62 @@
+"""``faceapp --self-test``: prove an installation or a build works, headless.
+
+Builds the model from the model folder, analyses the sample photo shipped in
+``resources/``, prints a JSON summary and exits 0 when a face was found and
+described.  No Qt is involved.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+from faceapp import __version__
+from faceapp.core.defaults import DEFAULT_MODEL
+from faceapp.core.errors import FaceAppError, ModelFilesMissing
+from faceapp.paths import resource_path
+
+__all__ = ["self_test"]
+
+
+def self_test(models_dir: str | None = None, model: str = DEFAULT_MODEL) -> int:
+    """Run the check and print its JSON summary; returns the exit status (0 ok, 1 failed, 3 no models)."""
+    summary: dict[str, object] = {"faceapp": __version__, "model": model, "models_dir": models_dir, "ok": False}
+    try:
+        started = time.perf_counter()
+        import keras
+        import tensorflow as tf
+
+        from faceapp.core.engine import Engine
+        from faceapp.core.images import load_image
+
+        summary.update(tensorflow=tf.__version__, keras=keras.__version__)
+        engine = Engine(model=model, models_dir=models_dir)
+        engine.load()
+        summary["weights"] = str(engine.model.weights_path)
+        summary["load_ms"] = round((time.perf_counter() - started) * 1000.0, 1)
+        sample = resource_path("sample.jpg")
+        result = engine.analyze(load_image(sample))
+        descriptors_ok = all(np.isfinite(face.descriptor).all() for face in result.faces)
+        summary.update(
+            sample=str(sample), faces=len(result.faces), identities_available=result.has_identities,
+            descriptor_dim=int(result.faces[0].descriptor.size) if result.faces else 0,
+            top_identity=(result.faces[0].identities[0].name if result.faces and result.faces[0].identities else None),
+            timings_ms=result.timings_ms,
+        )
+        summary["ok"] = bool(result.faces) and descriptors_ok
+        status = 0 if summary["ok"] else 1
+    except ModelFilesMissing as exc:
+        summary["error"] = str(exc)
+        status = 3
+    except FaceAppError as exc:
+        summary["error"] = str(exc)
+        status = 1
+    except Exception as exc:  # noqa: BLE001 - a self-test reports every failure as data
+        summary["error"] = f"{type(exc).__name__}: {exc}"
+        status = 1
+    print(json.dumps(summary, indent=2))
+    sys.stdout.flush()
+    return status

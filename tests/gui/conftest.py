@@ -1,0 +1,69 @@
+"""GUI fixtures: offscreen Qt, a window on generated weights, real QMimeData drops."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+pytest.importorskip("PySide6")
+pytestmark = pytest.mark.gui
+
+
+def make_window(qtbot, tmp_path, models_dir, **kwargs):
+    from PySide6.QtCore import QSettings
+
+    from faceapp.gui.main_window import MainWindow
+
+    settings = kwargs.pop("settings", None) or QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models_dir=str(models_dir), settings=settings, **kwargs)
+    window.show()
+    window.start_worker()
+    return window
+
+
+@pytest.fixture()
+def window_factory(qtbot, tmp_path):
+    windows = []
+
+    def factory(models_dir, **kwargs):
+        window = make_window(qtbot, tmp_path, models_dir, **kwargs)
+        windows.append(window)
+        return window
+
+    yield factory
+    for window in windows:
+        window.close()
+        assert window.worker_thread is None  # the engine thread was stopped and waited for
+
+
+@pytest.fixture()
+def ready_window(window_factory, models_dir, qtbot):
+    window = window_factory(models_dir)
+    qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
+    return window
+
+
+def drop(pane, mime):
+    """Deliver a real QDropEvent carrying ``mime`` to ``pane``."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    pane.dragEnterEvent(enter)
+    assert pane.canvas.highlight  # the drop target lights up while dragging
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    pane.dropEvent(event)
+    assert not pane.canvas.highlight
+
+
+def file_mime(*paths):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    return mime

@@ -1,0 +1,252 @@
+"""The window, driven as a user would: drops, clicks, the slider, the first-run dialog, closing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import face_photo
+from tests.gui.conftest import drop, file_mime
+
+pytestmark = pytest.mark.gui
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_results(qtbot, window, *panes, timeout=90_000):
+    qtbot.waitUntil(lambda: all(window.panes[p].result is not None for p in panes), timeout=timeout)
+
+
+def test_window_appears_before_tensorflow_is_imported():
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen'\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "app = QApplication([])\n"
+        "from faceapp.gui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "print(w.isVisible(), 'tensorflow' in sys.modules, 'keras' in sys.modules, 'mtcnn' in sys.modules)\n"
+        "w.close()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["True", "False", "False", "False"], out.stderr
+
+
+def test_dropping_two_files_fills_both_panes_and_judges(qtbot, ready_window):
+    window = ready_window
+    drop(window.panes["A"], file_mime(face_photo("obama.jpg"), face_photo("two_people.jpg")))
+    wait_results(qtbot, window, "A", "B")
+    assert window.panes["A"].label == "obama.jpg" and window.panes["B"].label == "two_people.jpg"
+    assert len(window.panes["B"].result.faces) == 2
+    assert window.panes["B"].selected == window.panes["B"].result.largest_face_index()
+    assert window.verdict.current is not None
+    assert "face 1 of photo A (obama.jpg)" in window.verdict.pair.text()
+    assert window.panes["B"].faces.count() == 2  # one identity list per face
+    assert window.panes["A"].faces.item(0).text().count("%") == 5
+
+
+def test_drop_image_data_and_qimage(qtbot, ready_window):
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QImage
+
+    window = ready_window
+    mime = QMimeData()
+    mime.setData("image/jpeg", face_photo("obama_small.jpg").read_bytes())
+    drop(window.panes["B"], mime)
+    wait_results(qtbot, window, "B")
+    assert window.panes["B"].label == "pasted image" and len(window.panes["B"].result.faces) == 1
+
+    mime = QMimeData()
+    mime.setImageData(QImage(str(face_photo("obama2.jpg"))))
+    drop(window.panes["A"], mime)
+    wait_results(qtbot, window, "A")
+    assert window.panes["A"].rgb.shape == (1200, 626, 3)
+
+
+def test_bad_file_gets_a_message_and_the_app_goes_on(qtbot, ready_window, tmp_path):
+    window = ready_window
+    bad = tmp_path / "holiday.jpg"
+    bad.write_bytes(b"\xff\xd8\xff not really a jpeg")
+    drop(window.panes["A"], file_mime(bad))
+    qtbot.waitUntil(lambda: window.panes["A"].message_bar.isVisibleTo(window.panes["A"]), timeout=20_000)
+    message = window.panes["A"].message.text()
+    assert "'holiday.jpg'" in message and message.count(".") >= 1 and "Traceback" not in message
+    drop(window.panes["A"], file_mime(face_photo("obama_small.jpg")))
+    wait_results(qtbot, window, "A")
+    assert not window.panes["A"].message_bar.isVisibleTo(window.panes["A"])
+
+
+def test_no_face_message(qtbot, ready_window, tmp_path):
+    from PIL import Image
+
+    wall = tmp_path / "wall.png"
+    Image.new("RGB", (300, 200), (200, 200, 200)).save(wall)
+    drop(ready_window.panes["B"], file_mime(wall))
+    wait_results(qtbot, ready_window, "B")
+    assert "No face found in wall.png" in ready_window.panes["B"].message.text()
+    assert "Choose a face in photo" in ready_window.verdict.pair.text()
+
+
+def test_stale_requests_are_skipped_not_painted(qtbot, ready_window):
+    from faceapp.core.images import load_image
+    from faceapp.gui.jobs import AnalyzeJob
+
+    window, worker = ready_window, ready_window.worker
+    returned, skipped = [], []
+    worker.returned.connect(lambda job, _r: returned.append(job.id))
+    worker.skipped.connect(lambda job: skipped.append(job.id))
+    older = AnalyzeJob("A", load_image(face_photo("two_people.jpg")), window.model, window.crop)
+    newer = AnalyzeJob("A", load_image(face_photo("obama_small.jpg")), window.model, window.crop)
+    window._current_job["A"] = newer.id
+    worker.submit(older)
+    worker.submit(newer)
+    qtbot.waitUntil(lambda: newer.id in returned, timeout=60_000)
+    qtbot.waitUntil(lambda: older.id in skipped, timeout=60_000)
+    assert older.id not in returned
+    assert len(window.panes["A"].result.faces) == 1  # the newer photo's single face
+
+
+def test_slider_rejudges_without_calling_the_worker(qtbot, ready_window):
+    window = ready_window
+    window.open_paths([str(face_photo("obama.jpg")), str(face_photo("biden.jpg"))])
+    wait_results(qtbot, window, "A", "B")
+    submitted = []
+    window.worker.submitted.connect(submitted.append)
+    distance = window.verdict.distance
+    assert distance is not None and distance > 0
+    window.verdict.slider.setValue(0)
+    assert window.verdict.threshold == 0.0 and window.verdict.verdict.text() == "✗ NO MATCH"
+    window.verdict.slider.setValue(100)
+    assert window.verdict.spin.value() == 1.0 and window.verdict.verdict.text() == "✓ MATCH"
+    window.verdict.spin.setValue(0.25)
+    assert window.verdict.slider.value() == 25
+    assert window.verdict.current.match == (distance <= 0.25)
+    qtbot.wait(200)
+    assert submitted == []
+
+
+def test_clicking_a_face_chooses_it(qtbot, ready_window):
+    from PySide6.QtCore import QPoint, Qt
+
+    window = ready_window
+    window.open_paths([str(face_photo("obama.jpg")), str(face_photo("two_people.jpg"))])
+    wait_results(qtbot, window, "A", "B")
+    pane = window.panes["B"]
+    assert pane.selected == 1
+    canvas = pane.canvas
+    scale, offset = canvas._geometry()
+    x, y = pane.result.faces[0].face.box.center
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(offset.x() + x * scale), int(offset.y() + y * scale)))
+    assert pane.selected == 0
+    assert "face 1 of photo B (two_people.jpg)" in window.verdict.pair.text()
+
+
+def test_save_annotated_and_copy_text(qtbot, ready_window, tmp_path):
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    window = ready_window
+    window.open_paths([str(face_photo("two_people.jpg"))])
+    wait_results(qtbot, window, "A")
+    for name in ("out.png", "out.jpg"):
+        assert window.save_annotated_to("A", tmp_path / name)
+        saved = QImage(str(tmp_path / name))
+        assert (saved.width(), saved.height()) == (1126, 661)
+    window.copy_result()
+    text = QGuiApplication.clipboard().text()
+    assert "Photo A (two_people.jpg): 2 faces" in text and "face 2:" in text
+
+
+def test_settings_are_remembered(qtbot, tmp_path, models_dir, window_factory):
+    from PySide6.QtCore import QSettings
+
+    settings = QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat)
+    first = window_factory(models_dir, settings=settings)
+    first.verdict.spin.setValue(0.37)
+    first.choose_crop("tutorial")
+    first.close()
+    second = window_factory(models_dir, settings=QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat))
+    assert second.verdict.threshold == 0.37 and second.crop == "tutorial"
+
+
+def test_first_run_dialog_downloads_and_loads(qtbot, tmp_path, window_factory, server):
+    empty = tmp_path / "fresh-models"
+    window = window_factory(empty, download_url=server)
+    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=60_000)
+    dialog = window.dialog
+    text = dialog.findChildren(type(dialog.error))[0].text()
+    assert "ResNet-50" in text and "MB" in text and "non-commercial" in text and str(empty) in text
+    qtbot.mouseClick(dialog.download_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
+    assert (empty / "rcmalli_vggface_tf_resnet50.h5").is_file() and window.dialog is None
+
+
+def test_offline_dialog_names_files_and_folder(qtbot, tmp_path, window_factory):
+    empty = tmp_path / "offline-models"
+    window = window_factory(empty, download_url="http://127.0.0.1:9/")
+    qtbot.waitUntil(lambda: window.dialog is not None, timeout=60_000)
+    window.dialog.download_button.click()
+    qtbot.waitUntil(lambda: window.dialog.error.isVisibleTo(window.dialog), timeout=30_000)
+    message = window.dialog.error.text()
+    assert "rcmalli_vggface_tf_resnet50.h5" in message and str(empty) in message
+    assert window.dialog.download_button.isEnabled()
+
+
+def test_choose_file_imports_and_loads(qtbot, tmp_path, window_factory, models_dir):
+    import shutil
+
+    empty = tmp_path / "import-models"
+    window = window_factory(empty)
+    qtbot.waitUntil(lambda: window.dialog is not None, timeout=60_000)
+    picked = tmp_path / "downloaded labels.npy"
+    shutil.copy(models_dir / "rcmalli_vggface_labels_v2.npy", picked)
+    window.dialog.fileChosen.emit(picked)
+    qtbot.waitUntil(lambda: "not on this machine" in window.status_label.text(), timeout=60_000)
+    weights = tmp_path / "weights.h5"
+    shutil.copy(models_dir / "rcmalli_vggface_tf_resnet50.h5", weights)
+    window.dialog.fileChosen.emit(weights)
+    qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
+
+
+def test_broken_chosen_file_is_refused_by_name(qtbot, tmp_path, window_factory):
+    window = window_factory(tmp_path / "m")
+    qtbot.waitUntil(lambda: window.dialog is not None, timeout=60_000)
+    junk = tmp_path / "junk.h5"
+    junk.write_bytes(b"nope")
+    window.dialog.fileChosen.emit(junk)
+    qtbot.waitUntil(lambda: window.dialog.error.isVisibleTo(window.dialog), timeout=30_000)
+    assert "'junk.h5'" in window.dialog.error.text()
+
+
+def test_notop_model_says_identities_unavailable(qtbot, window_factory, notop_models_dir):
+    window = window_factory(notop_models_dir)
+    qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
+    assert "identities unavailable" in window.status_label.text()
+    window.open_paths([str(face_photo("obama_small.jpg"))])
+    wait_results(qtbot, window, "A")
+    assert "Identities unavailable" in window.panes["A"].faces.item(0).text()
+
+
+def test_model_change_reloads_and_asks_for_missing_files(qtbot, ready_window):
+    window = ready_window
+    window.open_paths([str(face_photo("obama_small.jpg"))])
+    wait_results(qtbot, window, "A")
+    window.choose_model("senet50")
+    assert window.ready_key is None
+    qtbot.waitUntil(lambda: window.dialog is not None, timeout=60_000)
+    assert "SE-ResNet-50" in window.dialog.spec.title
+    window.dialog.close()  # closing the dialog leaves the app running
+    assert window.dialog is None and window.isVisible() and "No model loaded" in window.status_label.text()
+    window.choose_model("resnet50")
+    qtbot.waitUntil(lambda: window.ready_key == ("resnet50", window.crop), timeout=60_000)
+    qtbot.waitUntil(lambda: window.panes["A"].result is not None, timeout=60_000)
+
+
+def test_closing_while_working_exits_cleanly(qtbot, ready_window):
+    window = ready_window
+    window.open_paths([str(face_photo("obama3.jpg")), str(face_photo("biden.jpg"))])
+    qtbot.wait(300)
+    thread = window.worker_thread.thread
+    window.close()
+    assert window.worker_thread is None and thread.isFinished()

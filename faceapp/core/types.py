@@ -8,8 +8,10 @@ top-left corner, x to the right, y down.  Landmarks use the same pixel space.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # annotations only: importing the types stays cheap
+    import numpy as np
 
 __all__ = ["Box", "Landmarks", "Face", "Identity", "FaceResult", "AnalysisResult", "Verdict"]
 

@@ -1,20 +1,26 @@
 """Same-person verification: cosine distance and verdicts.
 
-Pure NumPy, cheap, safe to call on the GUI thread for every slider move.
+NumPy (imported on first use), cheap, safe to call on the GUI thread for every slider move.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from typing import TYPE_CHECKING
 
 from faceapp.core.defaults import DEFAULT_THRESHOLD, THRESHOLD_MAX, THRESHOLD_MIN
 from faceapp.core.types import Verdict
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["cosine_distance", "judge", "validate_threshold", "l2_normalize"]
 
 
 def l2_normalize(vectors: np.ndarray, axis: int = -1) -> np.ndarray:
     """Scale vectors to unit length (a zero vector stays zero)."""
+    import numpy as np
+
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=axis, keepdims=True)
     return vectors / np.maximum(norms, 1e-12)
@@ -26,6 +32,8 @@ def cosine_distance(descriptor_a: np.ndarray, descriptor_b: np.ndarray) -> float
     Raises ValueError when the descriptors have different shapes (they come
     from different models and cannot be compared).
     """
+    import numpy as np
+
     a = np.asarray(descriptor_a, dtype=np.float64).ravel()
     b = np.asarray(descriptor_b, dtype=np.float64).ravel()
     if a.shape != b.shape:
@@ -46,7 +54,7 @@ def validate_threshold(threshold: float) -> float:
         value = float(threshold)
     except (TypeError, ValueError):
         raise ValueError(f"threshold must be a number, got {threshold!r}") from None
-    if not (THRESHOLD_MIN <= value <= THRESHOLD_MAX) or np.isnan(value):
+    if not (THRESHOLD_MIN <= value <= THRESHOLD_MAX) or math.isnan(value):
         raise ValueError(
             f"threshold must be between {THRESHOLD_MIN} and {THRESHOLD_MAX}, got {threshold!r}"
         )

@@ -6,11 +6,15 @@ a pane may update the view.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
+    import numpy as np
+
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 
 __all__ = ["LoadModelJob", "AnalyzeJob", "DownloadJob", "ImportJob", "next_id"]
 
@@ -33,7 +37,7 @@ class LoadModelJob:
 @dataclass(frozen=True, eq=False)
 class AnalyzeJob:
     pane: str  # "A" or "B"
-    image: np.ndarray
+    image: "np.ndarray"
     model: str
     crop: str
     id: int = field(default_factory=next_id)

@@ -6,8 +6,6 @@ is still loading.  Each load carries an id; the pane shows only its newest.
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Union
@@ -45,6 +43,9 @@ class PhotoSource:
 
 def fetch_url(url: str, max_bytes: int = MAX_URL_BYTES, timeout: float = URL_TIMEOUT_S) -> bytes:
     """The bytes at an http(s) URL, capped in size and time; ImageLoadError otherwise."""
+    import urllib.error
+    import urllib.request
+
     name = url.rsplit("/", 1)[-1][:60] or url
     if not url.lower().startswith(("http://", "https://")):
         raise ImageLoadError(f"Cannot open '{name}': only http and https links can be dropped; save the photo and drop the file.")

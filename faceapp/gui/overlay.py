@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 from faceapp.core.types import AnalysisResult
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["qimage_from_rgb", "paint_faces", "annotated_image", "BOX_COLOR", "SELECTED_COLOR"]
 
@@ -16,6 +20,8 @@ SELECTED_COLOR = QColor("#ffb000")
 
 def qimage_from_rgb(rgb: np.ndarray) -> QImage:
     """A QImage owning a copy of an RGB uint8 array."""
+    import numpy as np
+
     rgb = np.ascontiguousarray(rgb)
     height, width = rgb.shape[:2]
     return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()

@@ -36,6 +36,22 @@ def test_one_face_per_photo_with_landmarks_inside(detector, name):
     assert face.landmarks.left_eye[0] > face.landmarks.right_eye[0]
 
 
+def test_traced_networks_give_plain_mtcnn_boxes():
+    from mtcnn import MTCNN
+
+    image = load_image(face_photo("two_people.jpg"))
+    plain = MTCNN().detect_faces(image)
+    traced = FaceDetector(max_side=None, min_confidence=0.0)._detector().detect_faces(image)
+    assert [f["box"] for f in traced] == [f["box"] for f in plain]
+    assert [round(float(f["confidence"]), 4) for f in traced] == [round(float(f["confidence"]), 4) for f in plain]
+
+
+@pytest.mark.parametrize("min_face", [12, 40, 80])
+def test_any_min_face_size_is_safe(min_face):
+    image = load_image(face_photo("obama_small.jpg"))
+    assert len(FaceDetector(min_face_size=min_face).detect(image)) == 1
+
+
 def test_two_people(detector):
     faces = detector.detect(load_image(face_photo("two_people.jpg")))
     assert len(faces) == 2

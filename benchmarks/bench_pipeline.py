@@ -44,13 +44,11 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
-    import cv2
-    import numpy as np
     from mtcnn import MTCNN
 
     from faceapp.core.detection import FaceDetector
     from faceapp.core.engine import Engine
-    from faceapp.core.images import load_image
+    from faceapp.core.images import load_image, resize_rgb
     from faceapp.core.vggface.models import build_model
     from faceapp.core.vggface.preprocess import preprocess_input
     from faceapp.core.vggface.synthetic import write_synthetic_model_files
@@ -72,7 +70,7 @@ def main() -> int:
         if not faces:
             return None
         x, y, w, h = faces[0]["box"]
-        crop = cv2.resize(image[max(0, y):y + h, max(0, x):x + w], (224, 224))
+        crop = resize_rgb(image[max(0, y):y + h, max(0, x):x + w], 224, 224)
         return tutorial_model.predict(preprocess_input(crop[None].astype("float32"), 2), verbose=0)
 
     rows, ours_total, tut_total, lost = [], 0.0, 0.0, 0

@@ -2,7 +2,8 @@
 
 Builds the model from the model folder, analyses the sample photo shipped in
 ``resources/``, prints a JSON summary and exits 0 when a face was found and
-described.  No Qt is involved.
+described.  No Qt is involved.  Where there is no console (a windowed build on
+Windows or macOS) the summary goes to ``faceapp-self-test.json`` in the working folder.
 """
 
 from __future__ import annotations
@@ -57,6 +58,11 @@ def self_test(models_dir: str | None = None, model: str = DEFAULT_MODEL) -> int:
     except Exception as exc:  # noqa: BLE001 - a self-test reports every failure as data
         summary["error"] = f"{type(exc).__name__}: {exc}"
         status = 1
-    print(json.dumps(summary, indent=2))
-    sys.stdout.flush()
+    text = json.dumps(summary, indent=2)
+    if sys.stdout is None:  # a windowed build on Windows/macOS has no console
+        with open("faceapp-self-test.json", "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+    else:
+        print(text)
+        sys.stdout.flush()
     return status

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from faceapp.core.defaults import CROP_RECIPES
+from faceapp.core.images import resize_rgb as _resize
 from faceapp.core.types import Box
 
 __all__ = ["crop_face", "resize_whole", "CROP_SIZE", "grow_box"]
@@ -18,14 +19,6 @@ __all__ = ["crop_face", "resize_whole", "CROP_SIZE", "grow_box"]
 CROP_SIZE = 224
 #: The VGGFace2 authors extend the detected box by 30 % before cropping.
 VGGFACE2_MARGIN = 0.3
-
-
-def _resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    import cv2
-
-    shrinking = width < image.shape[1] or height < image.shape[0]
-    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    return cv2.resize(image, (width, height), interpolation=interpolation)
 
 
 def grow_box(box: Box, image_width: int, image_height: int, margin: float) -> tuple[int, int, int, int]:

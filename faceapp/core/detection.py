@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.defaults import DETECTION_MAX_SIDE, MIN_CONFIDENCE, MIN_FACE_SIZE
+from faceapp.core.images import resize_rgb
 from faceapp.core.types import Box, Face, Landmarks
 
 __all__ = ["FaceDetector"]
@@ -35,7 +36,7 @@ def _compile_stages(detector: Any) -> Any:
     for stage in getattr(detector, "stages", ()):
         model = getattr(stage, "_model", None)
         if callable(model):
-            stage._model = tf.function(model, input_signature=signature)
+            stage._model = tf.function(model, input_signature=signature, autograph=False)
     return detector
 
 
@@ -81,10 +82,7 @@ class FaceDetector:
         scale = self.scale_for(width, height)
         small = image
         if scale < 1.0:
-            import cv2
-
-            size = (max(1, round(width * scale)), max(1, round(height * scale)))
-            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+            small = resize_rgb(image, max(1, round(width * scale)), max(1, round(height * scale)))
         # mtcnn 1.0 sizes its pyramid as if it started at scale 1: asking for faces
         # larger than 20 px lets the last scales shrink below PNet's 12 px input
         # and it raises, so the request is kept within [12, 20] px.

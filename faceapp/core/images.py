@@ -18,7 +18,7 @@ import numpy as np
 from faceapp.core.defaults import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from faceapp.core.errors import ImageLoadError
 
-__all__ = ["load_image", "ImageSource", "SUPPORTED_FORMATS", "describe_source"]
+__all__ = ["load_image", "resize_rgb", "ImageSource", "SUPPORTED_FORMATS", "describe_source"]
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray]
 
@@ -143,3 +143,19 @@ def load_image(
             return _to_rgb_array(image)
         except (OSError, ValueError) as exc:
             raise _fail(source, f"its colour format could not be converted ({exc})") from None
+
+
+def resize_rgb(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``image`` (RGB uint8) resized to ``width``×``height`` with Pillow's bilinear filter.
+
+    When shrinking, Pillow widens the filter to cover every source pixel (proper
+    antialiasing, unlike a plain bilinear sample).  Measured on the test photos it
+    also separates faces from false detections better than a box filter
+    (benchmarks/detect_limit.py), and it spares faceapp OpenCV (≈150 MB in a build).
+    """
+    from PIL import Image
+
+    if (width, height) == (image.shape[1], image.shape[0]):
+        return image
+    resized = Image.fromarray(np.ascontiguousarray(image)).resize((width, height), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 

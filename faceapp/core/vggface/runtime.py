@@ -58,7 +58,8 @@ class VGGFaceModel:
         # A traced graph avoids Keras' per-call overhead (predict() sets up a
         # dataset pipeline for every call, which dominates for one face).
         # One fixed signature: any batch size reuses the same trace.
-        @tf.function(input_signature=[tf.TensorSpec([None, 224, 224, 3], tf.float32)])
+        # autograph=False: plain layer calls need no conversion (and a frozen app has no source for it).
+        @tf.function(input_signature=[tf.TensorSpec([None, 224, 224, 3], tf.float32)], autograph=False)
         def forward(batch: Any) -> Any:
             return model(batch, training=False)
 

@@ -21,6 +21,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from scripts.xwindow import start_xvfb, wait_for_faceapp_window  # noqa: E402
 
 
 def folder_size(path: Path) -> int:
@@ -31,13 +34,8 @@ def time_to_window(command: list[str], env: dict[str, str], timeout: float = 60.
     start = time.perf_counter()
     process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        while time.perf_counter() - start < timeout:
-            found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^faceapp$"],
-                                   env=env, capture_output=True, text=True)
-            if found.stdout.strip():
-                return time.perf_counter() - start
-            time.sleep(0.01)
-        raise RuntimeError("no window")
+        wait_for_faceapp_window(env, timeout, poll=0.01)
+        return time.perf_counter() - start
     finally:
         process.terminate()
         process.wait(30)
@@ -54,12 +52,11 @@ def main() -> int:
         print("start-up not measured: apt-get install xvfb xdotool")
         return 0
     display = ":94"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x900x24", "-nolisten", "tcp"])
+    xvfb = start_xvfb(display)
     config = tempfile.mkdtemp()
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "XDG_CONFIG_HOME": config,
            "FACEAPP_MODELS_DIR": config}
     try:
-        time.sleep(1.0)
         built, source = [str(app)], [sys.executable, "-m", "faceapp"]
         cold_built, cold_source = time_to_window(built, env), time_to_window(source, env)
         warm_built, warm_source = [], []

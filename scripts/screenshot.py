@@ -19,17 +19,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-
-def wait_for_window(env: dict[str, str], timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "^faceapp$"],
-                               env=env, capture_output=True, text=True)
-        if found.stdout.strip():
-            return found.stdout.split()[0]
-        time.sleep(0.2)
-    raise SystemExit("the faceapp window did not appear")
+from scripts.xwindow import start_xvfb, wait_for_faceapp_window  # noqa: E402
 
 
 def main() -> int:
@@ -45,20 +37,18 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="faceapp-shot-"))
     models_dir = args.models_dir
     if models_dir is None:
-        sys.path.insert(0, str(REPO))
         from faceapp.core.vggface.synthetic import write_synthetic_model_files
 
         models_dir = str(work / "models")
         write_synthetic_model_files(models_dir, "resnet50", seed=1)
     display = ":97"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x860x24", "-nolisten", "tcp"])
+    xvfb = start_xvfb(display, "1280x860x24")
     env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb", "XDG_CONFIG_HOME": str(work / "config"),
            "TF_CPP_MIN_LOG_LEVEL": "2"}
     try:
-        time.sleep(1.0)
         app = subprocess.Popen([sys.executable, "-m", "faceapp", "--models-dir", models_dir, *args.photos],
                                cwd=REPO, env=env)
-        window = wait_for_window(env, 60)
+        window = wait_for_faceapp_window(env, 60)
         subprocess.run(["xdotool", "windowsize", window, "1260", "840"], env=env, check=False)
         subprocess.run(["xdotool", "windowmove", window, "10", "10"], env=env, check=False)
         time.sleep(args.settle)

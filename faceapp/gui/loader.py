@@ -58,7 +58,8 @@ def fetch_url(url: str, max_bytes: int = MAX_URL_BYTES, timeout: float = URL_TIM
         reason = getattr(exc, "reason", exc)
         raise ImageLoadError(f"Cannot open '{name}': the download failed ({reason}); check the connection or save the photo and drop the file.") from None
     if len(data) > max_bytes:
-        raise ImageLoadError(f"Cannot open '{name}': it is larger than {max_bytes // (1024 * 1024)} MB; save a smaller copy and drop that.")
+        limit = f"{max_bytes / 1e6:.0f} MB" if max_bytes >= 1e6 else f"{max_bytes / 1e3:.0f} kB"
+        raise ImageLoadError(f"Cannot open '{name}': it is larger than {limit}; save a smaller copy and drop that.")
     return data
 
 

@@ -251,3 +251,30 @@ def test_closing_while_working_exits_cleanly(qtbot, ready_window):
     thread = window.worker_thread.thread
     window.close()
     assert window.worker_thread is None and thread.isFinished()
+
+
+def test_dropped_link_is_downloaded_off_the_gui_thread(qtbot, ready_window, server):
+    from PySide6.QtCore import QMimeData, QUrl
+
+    from tests.conftest import FileServer
+
+    FileServer.files["portrait.jpg"] = face_photo("obama_small.jpg").read_bytes()
+    mime = QMimeData()
+    mime.setUrls([QUrl(server + "portrait.jpg")])
+    drop(ready_window.panes["B"], mime)
+    wait_results(qtbot, ready_window, "B")
+    assert ready_window.panes["B"].label == "portrait.jpg" and len(ready_window.panes["B"].result.faces) == 1
+
+
+def test_link_size_cap_and_bad_links(server, monkeypatch):
+    from faceapp.core.errors import ImageLoadError
+    from faceapp.gui import loader
+    from tests.conftest import FileServer
+
+    FileServer.files["big.jpg"] = b"\xff" * 5000
+    with pytest.raises(ImageLoadError, match="larger than"):
+        loader.fetch_url(server + "big.jpg", max_bytes=4000)
+    with pytest.raises(ImageLoadError, match="HTTP 404"):
+        loader.fetch_url(server + "missing.jpg")
+    with pytest.raises(ImageLoadError, match="only http and https"):
+        loader.fetch_url("ftp://example.invalid/x.jpg")

@@ -124,8 +124,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     import time
 
     from faceapp.core.detection import FaceDetector
-    from faceapp.core.report import face_dict
-    from faceapp.core.types import FaceResult
+    from faceapp.core.report import detection_dict
 
     detector = FaceDetector()
 
@@ -136,9 +135,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
         dicts = []
         lines = [f"\0: {len(faces)} face{'s' if len(faces) != 1 else ''}"]
         for number, face in enumerate(faces, start=1):
-            entry = face_dict(FaceResult(face, descriptor=None), number)  # type: ignore[arg-type]
-            del entry["identities"]
-            dicts.append(entry)
+            dicts.append(detection_dict(face, number))
             box = face.box
             lines.append(f"  face {number}: x={box.x} y={box.y} {box.width}×{box.height}, confidence {face.confidence:.2f}")
         return ({"width": image.shape[1], "height": image.shape[0], "faces": dicts,

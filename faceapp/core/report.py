@@ -5,22 +5,26 @@ The JSON schema is documented in README.md ("JSON output"); keep them in step.
 
 from __future__ import annotations
 
-from faceapp.core.types import AnalysisResult, FaceResult, Verdict
+from faceapp.core.types import AnalysisResult, Face, FaceResult, Verdict
 
-__all__ = ["face_dict", "analysis_dict", "analysis_text", "verdict_text", "verdict_word"]
+__all__ = ["detection_dict", "face_dict", "analysis_dict", "analysis_text", "verdict_text", "verdict_word"]
 
 
-def face_dict(result: FaceResult, number: int, descriptor: bool = False) -> dict[str, object]:
-    """One face: ``number`` (from 1), box ``[x, y, w, h]``, confidence, landmarks, identities."""
-    face = result.face
-    entry: dict[str, object] = {
+def detection_dict(face: Face, number: int) -> dict[str, object]:
+    """A detected face: ``number`` (from 1), box ``[x, y, w, h]``, confidence, landmarks."""
+    return {
         "number": number,
         "box": face.box.as_list(),
         "confidence": round(float(face.confidence), 4),
         "landmarks": face.landmarks.as_dict() if face.landmarks else None,
-        "identities": [{"name": i.name, "probability": round(float(i.probability), 6)}
-                       for i in result.identities],
     }
+
+
+def face_dict(result: FaceResult, number: int, descriptor: bool = False) -> dict[str, object]:
+    """A described face: :func:`detection_dict` plus identities (and the descriptor)."""
+    entry = detection_dict(result.face, number)
+    entry["identities"] = [{"name": i.name, "probability": round(float(i.probability), 6)}
+                           for i in result.identities]
     if descriptor:
         entry["descriptor"] = [round(float(v), 7) for v in result.descriptor]
     return entry

@@ -47,7 +47,7 @@ def run(argv: list[str]) -> int:
     from faceapp.gui.main_window import MainWindow
     from faceapp.paths import resource_path
 
-    app = QApplication.instance() or QApplication([sys.argv[0], *[a for a in argv if a.startswith("-platform")]])
+    app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setOrganizationDomain(APP_ID)

@@ -278,3 +278,13 @@ def test_link_size_cap_and_bad_links(server, monkeypatch):
         loader.fetch_url(server + "missing.jpg")
     with pytest.raises(ImageLoadError, match="only http and https"):
         loader.fetch_url("ftp://example.invalid/x.jpg")
+
+
+def test_faceapp_command_line_answers_without_a_window():
+    from faceapp import __version__
+
+    version = subprocess.run([sys.executable, "-m", "faceapp", "--version"], cwd=REPO, capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.strip() == f"faceapp {__version__}"
+    three = subprocess.run([sys.executable, "-m", "faceapp", "a.jpg", "b.jpg", "c.jpg"], cwd=REPO,
+                           capture_output=True, text=True)
+    assert three.returncode == 2 and "at most two photos" in three.stderr and "Traceback" not in three.stderr

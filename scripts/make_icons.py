@@ -34,4 +34,5 @@ if __name__ == "__main__":
     draw(256).save(OUT / "faceapp.png")
     draw(48).save(OUT / "faceapp-48.png")
     draw(256).save(OUT / "faceapp.ico", sizes=[(16, 16), (32, 32), (48, 48), (256, 256)])
+    draw(512).save(OUT / "faceapp.icns")  # macOS app bundle
     print("icons written to", OUT)

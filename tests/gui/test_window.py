@@ -103,7 +103,9 @@ def test_stale_requests_are_skipped_not_painted(qtbot, ready_window):
     window._current_job["A"] = newer.id
     worker.submit(older)
     worker.submit(newer)
-    qtbot.waitUntil(lambda: newer.id in returned, timeout=60_000)
+    # These lambdas have no receiver object, so they run on the worker thread at emit time;
+    # the window's own slot runs later, on the GUI thread: wait for the painted result too.
+    qtbot.waitUntil(lambda: newer.id in returned and window.panes["A"].result is not None, timeout=60_000)
     qtbot.waitUntil(lambda: older.id in skipped, timeout=60_000)
     assert older.id not in returned
     assert len(window.panes["A"].result.faces) == 1  # the newer photo's single face
@@ -288,3 +290,21 @@ def test_faceapp_command_line_answers_without_a_window():
     three = subprocess.run([sys.executable, "-m", "faceapp", "a.jpg", "b.jpg", "c.jpg"], cwd=REPO,
                            capture_output=True, text=True)
     assert three.returncode == 2 and "at most two photos" in three.stderr and "Traceback" not in three.stderr
+
+
+def test_paste_fills_the_first_empty_pane(qtbot, ready_window):
+    from PySide6.QtCore import QMimeData
+    from PySide6.QtGui import QGuiApplication
+
+    window = ready_window
+    mime = QMimeData()
+    mime.setData("image/jpeg", face_photo("obama_small.jpg").read_bytes())
+    QGuiApplication.clipboard().setMimeData(mime)
+    window.paste()
+    wait_results(qtbot, window, "A")
+    window.paste()
+    wait_results(qtbot, window, "B")
+    assert window.verdict.current is not None and window.verdict.current.distance == pytest.approx(0.0, abs=1e-5)
+    QGuiApplication.clipboard().setText("just some words")
+    window.paste()
+    assert "no photo" in window.status_label.text()

@@ -32,14 +32,18 @@ class Engine:
                  models_dir: str | os.PathLike | None = None, top: int = DEFAULT_TOP,
                  detector: FaceDetector | None = None) -> None:
         get_spec(model)  # ValueError for an unknown name, before anything heavy
-        if crop not in CROP_RECIPES:
-            raise ValueError(f"crop recipe must be one of {', '.join(CROP_RECIPES)}, got {crop!r}")
         self.model_name = model
-        self.crop = crop
+        self.set_crop(crop)
         self.models_dir = models_dir
         self.top = top
         self.detector = detector or FaceDetector()
         self._model: Any = None
+
+    def set_crop(self, crop: str) -> None:
+        """Switch the crop recipe (the model stays loaded)."""
+        if crop not in CROP_RECIPES:
+            raise ValueError(f"crop recipe must be one of {', '.join(CROP_RECIPES)}, got {crop!r}")
+        self.crop = crop
 
     @property
     def model(self) -> Any:

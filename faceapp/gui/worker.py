@@ -93,6 +93,10 @@ class EngineWorker(QObject):
         from faceapp.core.vggface.catalog import get_spec
 
         key = (job.model, job.crop, job.models_dir)
+        if self._engine is not None and self._engine_key is not None \
+                and (self._engine_key[0], self._engine_key[2]) == (job.model, job.models_dir):
+            self._engine.set_crop(job.crop)  # a new crop recipe needs no new model
+            self._engine_key = key
         if self._engine is None or self._engine_key != key:
             self.status.emit("Loading TensorFlow…")
             from faceapp.core.engine import Engine

@@ -308,3 +308,15 @@ def test_paste_fills_the_first_empty_pane(qtbot, ready_window):
     QGuiApplication.clipboard().setText("just some words")
     window.paste()
     assert "no photo" in window.status_label.text()
+
+
+def test_crop_change_reanalyses_without_reloading_the_model(qtbot, ready_window):
+    window = ready_window
+    window.open_paths([str(face_photo("obama_small.jpg"))])
+    wait_results(qtbot, window, "A")
+    engine = window.worker._engine
+    before = window.panes["A"].result
+    window.choose_crop("tutorial")
+    qtbot.waitUntil(lambda: window.panes["A"].result is not before and window.panes["A"].result is not None,
+                    timeout=60_000)
+    assert window.panes["A"].result.crop == "tutorial" and window.worker._engine is engine

@@ -18,7 +18,14 @@ from faceapp.core.detection import FaceDetector
 from faceapp.core.types import AnalysisResult, Box, Face, FaceResult
 from faceapp.core.vggface.catalog import get_spec
 
-__all__ = ["Engine"]
+__all__ = ["Engine", "backend_version"]
+
+
+def backend_version() -> str:
+    """The TensorFlow version doing the work (imports TensorFlow)."""
+    import tensorflow as tf
+
+    return str(tf.__version__)
 
 
 def _ms(start: float) -> float:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
     import numpy as np
 
-import logging
 import traceback
 from pathlib import Path
 
@@ -33,8 +32,6 @@ from faceapp.gui.worker import WorkerThread
 from faceapp.paths import resource_path
 
 __all__ = ["MainWindow"]
-
-log = logging.getLogger(__name__)
 
 _OPEN_FILTER = "Photos (*.jpg *.jpeg *.png *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 _CROP_TITLES = {"vggface2": "VGGFace2 authors' crop (box + 30 %)", "tutorial": "Tutorial crop (exact box)"}

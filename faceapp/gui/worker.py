@@ -105,12 +105,12 @@ class EngineWorker(QObject):
             self.status.emit(f"Loading {get_spec(job.model).title}…")
             engine.load()  # raises ModelFilesMissing / WeightsError: keep the old engine then
             self._engine, self._engine_key = engine, key
-        import tensorflow as tf
+        from faceapp.core.engine import backend_version
 
         model = self._engine.model
         return {"model": job.model, "crop": job.crop, "title": model.spec.title,
                 "has_identities": model.has_identities, "weights": str(model.weights_path),
-                "tensorflow": tf.__version__}
+                "tensorflow": backend_version()}
 
     def _analyze(self, job: AnalyzeJob) -> object:
         if self._engine is None or self._engine_key is None or self._engine_key[:2] != (job.model, job.crop):

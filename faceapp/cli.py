@@ -124,7 +124,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     import time
 
     from faceapp.core.detection import FaceDetector
-    from faceapp.core.report import detection_dict
+    from faceapp.core.report import detection_dict, detection_text
 
     detector = FaceDetector()
 
@@ -132,14 +132,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
         start = time.perf_counter()
         faces = detector.detect(image)
         elapsed = round((time.perf_counter() - start) * 1000.0, 1)
-        dicts = []
-        lines = [f"\0: {len(faces)} face{'s' if len(faces) != 1 else ''}"]
-        for number, face in enumerate(faces, start=1):
-            dicts.append(detection_dict(face, number))
-            box = face.box
-            lines.append(f"  face {number}: x={box.x} y={box.y} {box.width}×{box.height}, confidence {face.confidence:.2f}")
+        dicts = [detection_dict(face, number) for number, face in enumerate(faces, start=1)]
         return ({"width": image.shape[1], "height": image.shape[0], "faces": dicts,
-                 "timings_ms": {"detect": elapsed, "total": elapsed}}, "\n".join(lines))
+                 "timings_ms": {"detect": elapsed, "total": elapsed}}, detection_text("\0", faces))
 
     photos, status = _for_each_photo(args, work)
     if args.json:

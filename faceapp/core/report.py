@@ -5,9 +5,11 @@ The JSON schema is documented in README.md ("JSON output"); keep them in step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from faceapp.core.types import AnalysisResult, Face, FaceResult, Verdict
 
-__all__ = ["detection_dict", "face_dict", "analysis_dict", "analysis_text", "verdict_text", "verdict_word"]
+__all__ = ["detection_dict", "face_dict", "analysis_dict", "detection_text", "analysis_text", "verdict_text", "verdict_word"]
 
 
 def detection_dict(face: Face, number: int) -> dict[str, object]:
@@ -41,16 +43,26 @@ def analysis_dict(path: str, result: AnalysisResult, descriptor: bool = False) -
     }
 
 
+def _faces_header(name: str, count: int) -> str:
+    return f"{name}: {count} face{'s' if count != 1 else ''}" + (" found" if count == 0 else "")
+
+
+def _face_line(number: int, face: Face) -> str:
+    box = face.box
+    return f"  face {number}: x={box.x} y={box.y} {box.width}×{box.height}, confidence {face.confidence:.2f}"
+
+
+def detection_text(name: str, faces: Sequence[Face]) -> str:
+    """Human-readable lines for one photo's detected faces."""
+    return "\n".join([_faces_header(name, len(faces))] +
+                     [_face_line(number, face) for number, face in enumerate(faces, start=1)])
+
+
 def analysis_text(name: str, result: AnalysisResult, identities: bool = True) -> str:
-    """Human-readable lines for one photo."""
-    count = len(result.faces)
-    lines = [f"{name}: {count} face{'s' if count != 1 else ''}"]
-    if count == 0:
-        lines[0] += " found"
+    """Human-readable lines for one photo: faces and, with ``identities``, their top names."""
+    lines = [_faces_header(name, len(result.faces))]
     for number, face_result in enumerate(result.faces, start=1):
-        box = face_result.face.box
-        lines.append(f"  face {number}: x={box.x} y={box.y} {box.width}×{box.height}, "
-                     f"confidence {face_result.face.confidence:.2f}")
+        lines.append(_face_line(number, face_result.face))
         if identities:
             if not result.has_identities:
                 lines.append("    identities unavailable: this model file has no classifier (_notop_)")

@@ -41,11 +41,9 @@ def run(argv: list[str]) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     from PySide6.QtCore import QTimer
-    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from faceapp.gui.main_window import MainWindow
-    from faceapp.paths import resource_path
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APP_NAME)
@@ -53,9 +51,6 @@ def run(argv: list[str]) -> int:
     app.setOrganizationDomain(APP_ID)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName(APP_ID)
-    icon = resource_path("faceapp.png")
-    if icon.is_file():
-        app.setWindowIcon(QIcon(str(icon)))
     window = MainWindow(models_dir=args.models_dir)
     window.show()
     window.open_paths(args.photos)

@@ -342,7 +342,7 @@ class MainWindow(QMainWindow):
     def _update_verdict(self) -> None:
         a, b = (self.panes[n].selected_descriptor() for n in ("A", "B"))
         if a is None or b is None:
-            waiting = [n for n in ("A", "B") if self.panes[n].selected_descriptor() is None]
+            waiting = [n for n, descriptor in (("A", a), ("B", b)) if descriptor is None]
             self.verdict.clear("Choose a face in photo " + " and photo ".join(waiting) + " to compare.")
             return
         try:

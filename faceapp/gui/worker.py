@@ -10,6 +10,7 @@ never emits ``returned``.  TensorFlow is imported here, on the worker thread.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import Any
 
@@ -39,6 +40,7 @@ class EngineWorker(QObject):
         self._latest: dict[str, int] = {}
         self._abort = threading.Event()
         self._engine: Any = None
+        # (model, crop, models_dir) of _engine; None exactly when there is no engine.
         self._engine_key: tuple[str, str, str | None] | None = None
         self.submitted.connect(self._run)
 
@@ -93,18 +95,18 @@ class EngineWorker(QObject):
         from faceapp.core.vggface.catalog import get_spec
 
         key = (job.model, job.crop, job.models_dir)
-        if self._engine is not None and self._engine_key is not None \
-                and (self._engine_key[0], self._engine_key[2]) == (job.model, job.models_dir):
-            self._engine.set_crop(job.crop)  # a new crop recipe needs no new model
-            self._engine_key = key
-        if self._engine is None or self._engine_key != key:
-            self.status.emit("Loading TensorFlow…")
+        if self._engine_key is not None and self._engine_key[0::2] == key[0::2]:
+            self._engine.set_crop(job.crop)  # same model and folder: a new crop needs no new model
+        else:
+            if "tensorflow" not in sys.modules:
+                self.status.emit("Loading TensorFlow…")
             from faceapp.core.engine import Engine
 
             engine = Engine(model=job.model, crop=job.crop, models_dir=job.models_dir)
             self.status.emit(f"Loading {get_spec(job.model).title}…")
             engine.load()  # raises ModelFilesMissing / WeightsError: keep the old engine then
-            self._engine, self._engine_key = engine, key
+            self._engine = engine
+        self._engine_key = key
         from faceapp.core.engine import backend_version
 
         model = self._engine.model

@@ -174,13 +174,15 @@ def test_settings_are_remembered(qtbot, tmp_path, models_dir, window_factory):
 
 
 def test_first_run_dialog_downloads_and_loads(qtbot, tmp_path, window_factory, server):
+    from PySide6.QtCore import Qt
+
     empty = tmp_path / "fresh-models"
     window = window_factory(empty, download_url=server)
     qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=60_000)
     dialog = window.dialog
     text = dialog.findChildren(type(dialog.error))[0].text()
     assert "ResNet-50" in text and "MB" in text and "non-commercial" in text and str(empty) in text
-    qtbot.mouseClick(dialog.download_button, __import__("PySide6.QtCore", fromlist=["Qt"]).Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
     assert (empty / "rcmalli_vggface_tf_resnet50.h5").is_file() and window.dialog is None
 

@@ -25,9 +25,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-FACES = Path(os.environ.get("FACEAPP_TESTDATA", REPO.parent / "shared" / "testdata" / "faces"))
-PHOTOS = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "32bit.png", "obama-480p.jpg",
-          "obama_small.jpg", "obama_partial_face.jpg", "obama_partial_face2.jpg", "two_people.jpg"]
+
+from tests.testdata import FACES, KNOWN_FACES  # noqa: E402
+
+PHOTOS = list(KNOWN_FACES)
 
 
 def iou(a, b) -> float:

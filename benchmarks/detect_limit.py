@@ -18,9 +18,8 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-FACES = Path(os.environ.get("FACEAPP_TESTDATA", REPO.parent / "shared" / "testdata" / "faces"))
-KNOWN = {"obama.jpg": 1, "obama2.jpg": 1, "obama3.jpg": 1, "biden.jpg": 1, "32bit.png": 1, "obama-480p.jpg": 1,
-         "obama_small.jpg": 1, "obama_partial_face.jpg": 1, "obama_partial_face2.jpg": 1, "two_people.jpg": 2}
+
+from tests.testdata import FACES, KNOWN_FACES as KNOWN  # noqa: E402
 
 
 def main() -> int:

@@ -12,15 +12,14 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-REPO = Path(__file__).resolve().parents[1]
-FACES = Path(os.environ.get("FACEAPP_TESTDATA", REPO.parent / "shared" / "testdata" / "faces"))
+from tests.testdata import FACES, photo_path
 
 
 def face_photo(name: str) -> Path:
-    path = FACES / name
-    if not path.is_file():
-        pytest.fail(f"test photo {path} is missing; set FACEAPP_TESTDATA to the shared faces folder")
-    return path
+    try:
+        return photo_path(name)
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture(scope="session")
@@ -68,17 +67,28 @@ def _isolated_model_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyte
 
 
 class FileServer(BaseHTTPRequestHandler):
+    """A release server for tests; class attributes choose a fault for the next requests."""
+
     files: dict[str, bytes] = {}
     cut_after: int | None = None  # drop the connection after this many bytes (once)
+    stall_after: int | None = None  # send this many bytes, then nothing until the test ends
+    short_by: int = 0  # announce this many bytes more than are sent, then close
+    status: int | None = None  # answer every request with this HTTP status
+    content_type: str = "application/octet-stream"
     requests: list[str] = []
+    release = threading.Event()  # set at teardown: stalled handlers return
 
     def log_message(self, *args):  # keep test output clean
         pass
 
     def do_GET(self):  # noqa: N802 - http.server API
+        cls = type(self)
         name = self.path.rsplit("/", 1)[-1]
         data = self.files.get(name)
-        type(self).requests.append(self.headers.get("Range") or "full")
+        cls.requests.append(self.headers.get("Range") or "full")
+        if cls.status is not None:
+            self.send_error(cls.status)
+            return
         if data is None:
             self.send_error(404)
             return
@@ -89,11 +99,17 @@ class FileServer(BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Type", cls.content_type)
+        self.send_header("Content-Length", str(len(body) + cls.short_by))
         self.end_headers()
         try:
-            if type(self).cut_after is not None:
-                limit, type(self).cut_after = type(self).cut_after, None
+            if cls.stall_after is not None:
+                self.wfile.write(body[:cls.stall_after])
+                self.wfile.flush()
+                cls.release.wait(60)
+                return
+            if cls.cut_after is not None:
+                limit, cls.cut_after = cls.cut_after, None
                 self.wfile.write(body[:limit])
                 self.wfile.flush()
                 self.connection.shutdown(2)
@@ -107,10 +123,14 @@ class FileServer(BaseHTTPRequestHandler):
 def server(models_dir):
     """A local release server holding the generated model files (Range requests work)."""
     FileServer.files = {p.name: p.read_bytes() for p in models_dir.iterdir()}
-    FileServer.cut_after, FileServer.requests = None, []
+    FileServer.cut_after = FileServer.stall_after = FileServer.status = None
+    FileServer.short_by, FileServer.content_type, FileServer.requests = 0, "application/octet-stream", []
+    FileServer.release = threading.Event()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), FileServer)
+    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/release/"
+    FileServer.release.set()
     httpd.shutdown()
     httpd.server_close()

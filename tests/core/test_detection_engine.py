@@ -11,9 +11,9 @@ from PIL import Image
 from faceapp.core.detection import FaceDetector
 from faceapp.core.images import load_image
 from tests.conftest import face_photo
+from tests.testdata import KNOWN_FACES
 
-ONE_FACE = ["obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "32bit.png", "obama-480p.jpg",
-            "obama_small.jpg", "obama_partial_face.jpg", "obama_partial_face2.jpg"]
+ONE_FACE = [name for name, count in KNOWN_FACES.items() if count == 1]
 
 
 @pytest.fixture(scope="module")

@@ -33,7 +33,7 @@ def _common(parser: argparse.ArgumentParser, model_options: bool = True) -> None
         parser.add_argument("--crop", choices=CROP_RECIPES, default=DEFAULT_CROP,
                             help=f"face crop recipe (default {DEFAULT_CROP})")
         parser.add_argument("--aligned", action="store_true",
-                            help="the photos already are face crops: no detection, resized to 224×224")
+                            help="the photos already are face crops: no detection, resized to the model's input size")
     parser.add_argument("--models-dir", metavar="DIR", help="folder holding the model files (searched alone)")
     parser.add_argument("--json", action="store_true", help="machine-readable output (schema in README.md)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,7 +79,12 @@ def test_verify_json_and_face_choice(capsys, models_dir):
 def test_verify_default_largest_and_human(capsys, models_dir):
     status, out, _ = run(capsys, "verify", face_photo("obama.jpg"), face_photo("biden.jpg"), "--models-dir", models_dir)
     assert status == 0
-    assert ("MATCH" in out) and "face 1 (largest) of obama.jpg" in out and "cosine distance" in out
+    assert "face 1 (largest) of obama.jpg" in out and "face 1 (largest) of biden.jpg" in out
+    # The words must agree with the numbers printed beside them (generated weights: either verdict).
+    distance = float(re.search(r"cosine distance ([0-9.]+) ([≤>]) threshold 0\.50", out).group(1))
+    expected = "MATCH: " if distance <= 0.5 else "NO MATCH: "
+    assert out.startswith(expected), out
+    assert ("≤" in out) == (distance <= 0.5)
 
 
 @pytest.mark.parametrize("extra,pattern", [
@@ -133,6 +140,14 @@ def test_models_list_and_path(capsys, models_dir):
     assert status == 0 and str(models_dir) in out
 
 
-def test_installed_entry_point_runs():
-    result = subprocess.run([sys.executable, "-m", "faceapp.cli", "--version"], capture_output=True, text=True)
-    assert result.returncode == 0 and result.stdout.startswith("faceapp ")
+def test_installed_entry_point_runs(tmp_path):
+    """The ``faceapp-cli`` script pip installed beside this Python, not ``python -m``."""
+    from faceapp import __version__
+
+    script = Path(sys.executable).parent / ("faceapp-cli.exe" if sys.platform == "win32" else "faceapp-cli")
+    assert script.is_file(), f"{script} is missing: install the project with pip (README)"
+    result = subprocess.run([str(script), "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"faceapp {__version__}"
+    missing = subprocess.run([str(script), "detect", str(tmp_path / "nothing.jpg")], capture_output=True, text=True,
+                             cwd=tmp_path)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr

@@ -12,6 +12,7 @@ from faceapp.core.errors import (
     FaceAppError,
     ImageLoadError,
     ModelFilesMissing,
+    StorageError,
     WeightsError,
 )
 from faceapp.core.types import AnalysisResult, Box, Face, FaceResult, Identity, Landmarks, Verdict
@@ -20,7 +21,7 @@ from faceapp.core.verification import cosine_distance, judge
 __all__ = [
     "AnalysisResult", "Box", "Face", "FaceResult", "Identity", "Landmarks", "Verdict",
     "FaceAppError", "ImageLoadError", "WeightsError", "ModelFilesMissing", "DownloadError",
-    "DownloadCancelled", "cosine_distance", "judge", "load_image", "Engine", "FaceDetector",
+    "DownloadCancelled", "StorageError", "cosine_distance", "judge", "load_image", "Engine", "FaceDetector",
 ]
 
 

@@ -1,9 +1,10 @@
 """Face crops for the models: the VGGFace2 authors' recipe and the tutorial's.
 
 ``vggface2`` (default): grow the box by 30 % around its centre, clip to the
-photo, resize so the shorter side is 224, centre-crop 224×224.
-``tutorial``: the exact box resized to 224×224 (aspect ratio ignored).
-Both return RGB uint8 ``(224, 224, 3)``; preprocessing happens later.
+photo, resize so the shorter side is ``CROP_SIZE``, centre-crop a square.
+``tutorial``: the exact box resized to the square (aspect ratio ignored).
+Both return RGB uint8 ``(CROP_SIZE, CROP_SIZE, 3)``; preprocessing happens later.
+``CROP_SIZE`` is the models' input size (224).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import numpy as np
 from faceapp.core.defaults import CROP_RECIPES
 from faceapp.core.images import resize_rgb as _resize
 from faceapp.core.types import Box
+from faceapp.core.vggface.catalog import INPUT_SIZE
 
 __all__ = ["crop_face", "resize_whole", "CROP_SIZE", "grow_box"]
 
-CROP_SIZE = 224
+CROP_SIZE = INPUT_SIZE
 #: The VGGFace2 authors extend the detected box by 30 % before cropping.
 VGGFACE2_MARGIN = 0.3
 
@@ -34,7 +36,7 @@ def grow_box(box: Box, image_width: int, image_height: int, margin: float) -> tu
 
 
 def crop_face(image: np.ndarray, box: Box, recipe: str = "vggface2") -> np.ndarray:
-    """The 224×224 RGB crop of ``box`` in ``image`` by ``recipe``."""
+    """The square RGB crop of ``box`` in ``image`` by ``recipe``."""
     if recipe not in CROP_RECIPES:
         raise ValueError(f"crop recipe must be one of {', '.join(CROP_RECIPES)}, got {recipe!r}")
     height, width = image.shape[:2]
@@ -54,5 +56,5 @@ def crop_face(image: np.ndarray, box: Box, recipe: str = "vggface2") -> np.ndarr
 
 
 def resize_whole(image: np.ndarray) -> np.ndarray:
-    """An already-aligned face photo resized to 224×224 (``--aligned``)."""
+    """An already-aligned face photo resized to the model's input square (``--aligned``)."""
     return _resize(image, CROP_SIZE, CROP_SIZE)

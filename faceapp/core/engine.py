@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from faceapp.core.align import crop_face, resize_whole
+from faceapp.core.align import CROP_SIZE, crop_face, resize_whole
 from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL, DEFAULT_TOP
 from faceapp.core.detection import FaceDetector
 from faceapp.core.types import AnalysisResult, Box, Face, FaceResult
@@ -61,17 +61,9 @@ class Engine:
             self._model = VGGFaceModel.from_store(self.model_name, self.models_dir)
         return self._model
 
-    @property
-    def loaded(self) -> bool:
-        return self._model is not None
-
     def load(self) -> None:
         """Build the model now (raises ModelFilesMissing or WeightsError)."""
         _ = self.model
-
-    def detect(self, image: np.ndarray) -> list[Face]:
-        """Faces only, without the model."""
-        return self.detector.detect(image)
 
     def analyze(self, image: np.ndarray, aligned: bool = False) -> AnalysisResult:
         """Every face of ``image`` with descriptor and top identities, plus timings.
@@ -92,7 +84,7 @@ class Engine:
             crops = [resize_whole(image)]
         else:
             crops = [crop_face(image, face.box, self.crop) for face in faces]
-        batch = np.stack(crops) if crops else np.zeros((0, 224, 224, 3), np.uint8)
+        batch = np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)
         timings["crop"] = _ms(start)
         start = time.perf_counter()
         descriptors, probabilities = model.run(batch)

@@ -13,6 +13,7 @@ __all__ = [
     "ModelFilesMissing",
     "DownloadError",
     "DownloadCancelled",
+    "StorageError",
 ]
 
 
@@ -25,7 +26,15 @@ class ImageLoadError(FaceAppError):
 
 
 class WeightsError(FaceAppError):
-    """A weights or labels file is broken, of another model, or misshaped."""
+    """A weights or labels file is broken, of another model, or misshaped.
+
+    ``problem`` is the finding alone ("is truncated"), without the file name or
+    advice, for messages that wrap it (a failed download names its own file).
+    """
+
+    def __init__(self, message: str, problem: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem or message
 
 
 class ModelFilesMissing(FaceAppError):
@@ -42,3 +51,7 @@ class DownloadError(FaceAppError):
 
 class DownloadCancelled(FaceAppError):
     """The user cancelled a download; the partial file is kept for resuming."""
+
+
+class StorageError(FaceAppError):
+    """A file or the library could not be written or read (disk full, permissions, damaged)."""

@@ -17,12 +17,12 @@ import numpy as np
 
 from faceapp.core.defaults import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from faceapp.core.errors import ImageLoadError
+from faceapp.core.formats import SUPPORTED_FORMATS
 
-__all__ = ["load_image", "resize_rgb", "ImageSource", "SUPPORTED_FORMATS", "describe_source"]
+__all__ = ["load_image", "resize_rgb", "ImageSource", "describe_source"]
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray]
 
-SUPPORTED_FORMATS = "JPEG, PNG, WebP, TIFF, BMP or GIF"
 _CHOOSE_ANOTHER = "choose another photo"
 
 

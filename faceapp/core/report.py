@@ -9,7 +9,8 @@ from collections.abc import Sequence
 
 from faceapp.core.types import AnalysisResult, Face, FaceResult, Verdict
 
-__all__ = ["detection_dict", "face_dict", "analysis_dict", "detection_text", "analysis_text", "verdict_text", "verdict_word"]
+__all__ = ["detection_dict", "face_dict", "analysis_dict", "detection_text", "analysis_text", "verdict_text", "verdict_word",
+           "verdict_people", "verdict_numbers"]
 
 
 def detection_dict(face: Face, number: int) -> dict[str, object]:
@@ -72,13 +73,22 @@ def analysis_text(name: str, result: AnalysisResult, identities: bool = True) ->
 
 
 def verdict_word(verdict: Verdict) -> str:
+    """``MATCH`` or ``NO MATCH``."""
     return "MATCH" if verdict.match else "NO MATCH"
+
+
+def verdict_people(verdict: Verdict) -> str:
+    """What the verdict says of the two faces: ``the same person`` or ``different people``."""
+    return "the same person" if verdict.match else "different people"
+
+
+def verdict_numbers(verdict: Verdict) -> str:
+    """``cosine distance 0.312 ≤ threshold 0.50; similarity 0.688``."""
+    relation = "≤" if verdict.match else ">"
+    return (f"cosine distance {verdict.distance:.3f} {relation} threshold {verdict.threshold:.2f}; "
+            f"similarity {verdict.similarity:.3f}")
 
 
 def verdict_text(verdict: Verdict, label_a: str, label_b: str) -> str:
     """One line: the verdict in words, naming the faces compared."""
-    relation = "≤" if verdict.match else ">"
-    person = "the same person" if verdict.match else "different people"
-    return (f"{verdict_word(verdict)}: {label_a} and {label_b} look like {person} "
-            f"(cosine distance {verdict.distance:.3f} {relation} threshold {verdict.threshold:.2f}; "
-            f"similarity {verdict.similarity:.3f})")
+    return f"{verdict_word(verdict)}: {label_a} and {label_b} look like {verdict_people(verdict)} ({verdict_numbers(verdict)})"

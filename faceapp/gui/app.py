@@ -40,7 +40,6 @@ def run(argv: list[str]) -> int:
         return 2
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from faceapp.gui.main_window import MainWindow
@@ -53,7 +52,34 @@ def run(argv: list[str]) -> int:
     app.setDesktopFileName(APP_ID)
     window = MainWindow(models_dir=args.models_dir)
     window.show()
-    window.open_paths(args.photos)
-    # After the first paint: the engine thread (and TensorFlow) start only now.
-    QTimer.singleShot(0, window.start_worker)
+
+    def begin() -> None:
+        # Only once the window is painted: reading photos and starting the engine
+        # thread (and with it TensorFlow) compete with the first paint otherwise.
+        window.compare.open_paths(args.photos)
+        window.start_worker()
+
+    after_first_paint(window, begin)
     return app.exec()
+
+
+def after_first_paint(window, callback) -> None:  # noqa: ANN001 - a shown QWidget, a callable
+    """Call ``callback`` once, on the event loop, after ``window``'s first expose has been painted."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    handle = window.windowHandle()
+    if handle is None or handle.isExposed():
+        QTimer.singleShot(0, callback)
+        return
+
+    class _Exposed(QObject):
+        def eventFilter(self, watched, event) -> bool:  # noqa: N802, ANN001 - Qt API
+            if event.type() == QEvent.Type.Expose and handle.isExposed():
+                handle.removeEventFilter(self)
+                self.deleteLater()
+                # The filter runs before the expose is handled; the paint happens
+                # while handling it, so the callback goes to the next loop turn.
+                QTimer.singleShot(0, callback)
+            return False
+
+    handle.installEventFilter(_Exposed(handle))

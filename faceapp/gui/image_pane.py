@@ -15,13 +15,11 @@ from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy, QToolButton, QToolTip, QVBoxLayout, QWidget,
 )
 
+from faceapp.core.formats import is_photo_name
 from faceapp.core.types import AnalysisResult
 from faceapp.gui.overlay import paint_faces, qimage_from_rgb
 
 __all__ = ["ImagePane", "FaceCanvas", "drop_items"]
-
-_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif", ".jfif"}
-
 
 def drop_items(mime) -> list[tuple[str, object]]:  # mime: QMimeData
     """What a drop or paste carries: ``[("path", Path) | ("url", str) | ("data", bytes)]``."""
@@ -48,7 +46,7 @@ def drop_items(mime) -> list[tuple[str, object]]:  # mime: QMimeData
     text = mime.text().strip() if mime.hasText() else ""
     if text.lower().startswith(("http://", "https://")) and "\n" not in text:
         return [("url", text)]
-    if text and Path(text).suffix.lower() in _IMAGE_SUFFIXES and Path(text).is_file():
+    if text and is_photo_name(text) and Path(text).is_file():
         return [("path", Path(text))]
     return []
 
@@ -241,9 +239,10 @@ class ImagePane(QFrame):
         if not result.faces:
             self.show_message(f"No face found in {self.label}; try a photo where a face is clearly visible.")
         self.selected = None
-        self.select_face(result.largest_face_index(), emit=True)
+        self.select_face(result.largest_face_index())
 
-    def select_face(self, index: int | None, emit: bool = True) -> None:
+    def select_face(self, index: int | None) -> None:
+        """Choose face ``index`` (emits ``faceSelected`` when the choice changes)."""
         if self.result is None or index is None or not 0 <= index < len(self.result.faces):
             self.canvas.set_result(self.result, None)
             return
@@ -253,7 +252,7 @@ class ImagePane(QFrame):
         self.faces.blockSignals(True)
         self.faces.setCurrentRow(index)
         self.faces.blockSignals(False)
-        if emit and changed:
+        if changed:
             self.faceSelected.emit(index)
 
     def _row_changed(self, row: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from faceapp.core.errors import ImageLoadError
-from faceapp.gui.jobs import next_id
+from faceapp.gui.jobs import LatestRequests, next_id
 
 __all__ = ["PhotoSource", "PhotoLoader", "MAX_URL_BYTES", "URL_TIMEOUT_S"]
 
@@ -67,6 +67,13 @@ class _Signals(QObject):
     loaded = Signal(object, object)  # PhotoSource, RGB ndarray
     failed = Signal(object, object)  # PhotoSource, exception
 
+    def __init__(self, latest: LatestRequests) -> None:
+        super().__init__()
+        self.latest = latest
+
+    def is_current(self, source: PhotoSource) -> bool:
+        return self.latest.is_current(source.pane, source.id)
+
 
 class _LoadTask(QRunnable):
     def __init__(self, source: PhotoSource, signals: _Signals) -> None:
@@ -77,6 +84,8 @@ class _LoadTask(QRunnable):
     def run(self) -> None:
         from faceapp.core.images import load_image
 
+        if not self.signals.is_current(self.source):
+            return  # a newer photo for this pane was asked for before this one started
         try:
             source = self.source
             if source.url is not None:
@@ -92,21 +101,39 @@ class _LoadTask(QRunnable):
 
 
 class PhotoLoader(QObject):
-    """Decodes photos on a thread pool; emits ``loaded``/``failed`` on the GUI thread."""
+    """Decodes photos on a thread pool; emits ``loaded``/``failed`` on the GUI thread.
+
+    Sources share a channel per pane: only the newest source of a pane is
+    reported, so a slow decode never replaces a photo dropped after it.
+    """
 
     loaded = Signal(object, object)
     failed = Signal(object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._signals = _Signals()
-        self._signals.loaded.connect(self.loaded)
-        self._signals.failed.connect(self.failed)
+        self.latest = LatestRequests()
+        self._signals = _Signals(self.latest)
+        # Bound methods of this GUI-thread object: queued, so they run on the GUI thread.
+        self._signals.loaded.connect(self._on_loaded)
+        self._signals.failed.connect(self._on_failed)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(2)
 
     def load(self, source: PhotoSource) -> None:
+        self.latest.mark(source.pane, source.id)
         self.pool.start(_LoadTask(source, self._signals))
+
+    def is_current(self, source: PhotoSource) -> bool:
+        return self.latest.is_current(source.pane, source.id)
+
+    def _on_loaded(self, source: PhotoSource, image: object) -> None:
+        if self.is_current(source):
+            self.loaded.emit(source, image)
+
+    def _on_failed(self, source: PhotoSource, exc: object) -> None:
+        if self.is_current(source):
+            self.failed.emit(source, exc)
 
     def wait(self, timeout_ms: int = 20_000) -> bool:
         return self.pool.waitForDone(timeout_ms)

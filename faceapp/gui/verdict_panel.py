@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QGridLayout, QLabel, QSlider, QWidget
 
 from faceapp.core.defaults import DEFAULT_THRESHOLD, THRESHOLD_MAX, THRESHOLD_MIN, THRESHOLD_STEP
-from faceapp.core.report import verdict_text, verdict_word
+from faceapp.core.report import verdict_numbers, verdict_people, verdict_text, verdict_word
 from faceapp.core.types import Verdict
 from faceapp.core.verification import judge
 
@@ -109,8 +109,6 @@ class VerdictPanel(QFrame):
         self.verdict.setText(f"{symbol} {verdict_word(verdict)}")
         self.verdict.setStyleSheet(f"font-size: 18pt; font-weight: bold; color: white; background: {colour}; "
                                    "border-radius: 6px; padding: 8px;")
-        person = "the same person" if verdict.match else "different people"
-        self.pair.setText(f"Comparing {self.labels[0]} with {self.labels[1]}: {person}.")
-        relation = "≤" if verdict.match else ">"
-        self.numbers.setText(f"Cosine distance <b>{verdict.distance:.3f}</b> {relation} threshold {verdict.threshold:.2f}"
-                             f" · similarity {verdict.similarity:.3f}")
+        self.pair.setText(f"Comparing {self.labels[0]} with {self.labels[1]}: {verdict_people(verdict)}.")
+        numbers = verdict_numbers(verdict)
+        self.numbers.setText(numbers[0].upper() + numbers[1:])

@@ -3,20 +3,22 @@
 Signal vocabulary (after superqt): ``started(job)``, ``returned(job, result)``,
 ``errored(job, exception)``, ``skipped(job)``; plus ``status(text)`` and
 ``progress(done, total)`` for long jobs.  Every exception is caught and emitted
-as an object; the GUI turns it into one sentence.  A cancelled or stale job
-never emits ``returned``.  TensorFlow is imported here, on the worker thread.
+as an object; the GUI turns it into one sentence.  A stale job (a newer one of
+its channel was submitted) never runs and never emits ``returned``.  TensorFlow
+is imported here, on the worker thread, by the tasks in :mod:`faceapp.gui.tasks`.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from faceapp.gui.jobs import AnalyzeJob, DownloadJob, ImportJob, LoadModelJob
+from faceapp.core.cancel import CancelToken
+from faceapp.core.errors import FaceAppError
+from faceapp.gui.jobs import Job, LatestRequests
 
 __all__ = ["EngineWorker", "WorkerThread"]
 
@@ -32,110 +34,72 @@ class EngineWorker(QObject):
     errored = Signal(object, object)
     skipped = Signal(object)
     status = Signal(str)
-    progress = Signal(int, object)  # done bytes, total bytes or None
+    progress = Signal(int, object)  # done, total or None
 
     def __init__(self) -> None:
         super().__init__()
-        self._lock = threading.Lock()
-        self._latest: dict[str, int] = {}
-        self._abort = threading.Event()
-        self._engine: Any = None
-        # (model, crop, models_dir) of _engine; None exactly when there is no engine.
-        self._engine_key: tuple[str, str, str | None] | None = None
+        from faceapp.gui.tasks import TaskContext
+
+        self.latest = LatestRequests()
+        self._token_lock = threading.Lock()
+        self._tokens: dict[int, CancelToken] = {}  # cancellable jobs queued or running
+        self.context = TaskContext(self.status.emit, self.progress.emit)
         self.submitted.connect(self._run)
 
-    # -- GUI-thread API -------------------------------------------------
-    def submit(self, job: object) -> None:
-        """Queue ``job``; for an AnalyzeJob, every older job of its pane becomes stale."""
-        if isinstance(job, AnalyzeJob):
-            with self._lock:
-                self._latest[job.pane] = job.id
-        if isinstance(job, DownloadJob):
-            self._abort.clear()
+    # -- any thread -----------------------------------------------------
+    def submit(self, job: Job) -> None:
+        """Queue ``job``; every older job of its channel becomes stale."""
+        if job.channel is not None:
+            self.latest.mark(job.channel, job.id)
+        if job.cancellable:
+            # Made now, not when the job starts: a cancel may come while it waits in the queue.
+            with self._token_lock:
+                self._tokens[job.id] = CancelToken()
         self.submitted.emit(job)
 
-    def cancel(self) -> None:
-        """Ask a running download to stop (it keeps its partial file)."""
-        self._abort.set()
+    def is_current(self, job: Job) -> bool:
+        """False once a newer job of the same channel was submitted."""
+        return self.latest.is_current(job.channel, job.id)
 
-    def is_stale(self, job: AnalyzeJob) -> bool:
-        with self._lock:
-            return self._latest.get(job.pane, job.id) != job.id
+    def cancel(self) -> None:
+        """Stop every cancellable job, queued or running (a download keeps its partial file)."""
+        with self._token_lock:
+            tokens = list(self._tokens.values())
+        for token in tokens:
+            token.cancel()
+
+    def _forget(self, job: Job) -> None:
+        with self._token_lock:
+            self._tokens.pop(job.id, None)
 
     # -- worker thread ----------------------------------------------------
     @Slot(object)
-    def _run(self, job: object) -> None:
-        if isinstance(job, AnalyzeJob) and self.is_stale(job):
+    def _run(self, job: Job) -> None:
+        from faceapp.gui.tasks import run_task
+
+        with self._token_lock:
+            token = self._tokens.get(job.id)
+        if not self.is_current(job):
+            self._forget(job)
             self.skipped.emit(job)
             return
         self.started.emit(job)
         try:
-            result = self._dispatch(job)
-        except Exception as exc:  # noqa: BLE001 - workers report, never swallow
-            log.warning("job %s failed", type(job).__name__, exc_info=True)
+            result: Any = run_task(job, self.context, token)
+        except FaceAppError as exc:  # expected: missing files, a bad photo, a cancelled download
+            log.warning("%s: %s", type(job).__name__, exc)
             self.errored.emit(job, exc)
             return
-        if isinstance(job, AnalyzeJob) and self.is_stale(job):
-            self.skipped.emit(job)  # a newer photo arrived while this one ran
+        except Exception as exc:  # noqa: BLE001 - workers report, never swallow
+            log.warning("%s failed unexpectedly", type(job).__name__, exc_info=True)
+            self.errored.emit(job, exc)
+            return
+        finally:
+            self._forget(job)
+        if not self.is_current(job):
+            self.skipped.emit(job)  # a newer request of its channel arrived while this one ran
             return
         self.returned.emit(job, result)
-
-    def _dispatch(self, job: object) -> object:
-        if isinstance(job, LoadModelJob):
-            return self._load(job)
-        if isinstance(job, AnalyzeJob):
-            return self._analyze(job)
-        if isinstance(job, DownloadJob):
-            return self._download(job)
-        if isinstance(job, ImportJob):
-            return self._import(job)
-        raise TypeError(f"unknown job {job!r}")
-
-    def _load(self, job: LoadModelJob) -> dict[str, object]:
-        from faceapp.core.vggface.catalog import get_spec
-
-        key = (job.model, job.crop, job.models_dir)
-        if self._engine_key is not None and self._engine_key[0::2] == key[0::2]:
-            self._engine.set_crop(job.crop)  # same model and folder: a new crop needs no new model
-        else:
-            if "tensorflow" not in sys.modules:
-                self.status.emit("Loading TensorFlow…")
-            from faceapp.core.engine import Engine
-
-            engine = Engine(model=job.model, crop=job.crop, models_dir=job.models_dir)
-            self.status.emit(f"Loading {get_spec(job.model).title}…")
-            engine.load()  # raises ModelFilesMissing / WeightsError: keep the old engine then
-            self._engine = engine
-        self._engine_key = key
-        from faceapp.core.engine import backend_version
-
-        model = self._engine.model
-        return {"model": job.model, "crop": job.crop, "title": model.spec.title,
-                "has_identities": model.has_identities, "weights": str(model.weights_path),
-                "tensorflow": backend_version()}
-
-    def _analyze(self, job: AnalyzeJob) -> object:
-        if self._engine is None or self._engine_key is None or self._engine_key[:2] != (job.model, job.crop):
-            raise RuntimeError("the model is not loaded yet")
-        return self._engine.analyze(job.image)
-
-    def _download(self, job: DownloadJob) -> list[str]:
-        from faceapp.core.vggface import store
-        from faceapp.core.vggface.catalog import RELEASE_URL
-
-        def report(filename: str, done: int, total: int | None) -> None:
-            self.progress.emit(done, total)
-
-        self.status.emit("Downloading model files…")
-        paths = store.download_model(job.model, models_dir=job.models_dir, base_url=job.base_url or RELEASE_URL,
-                                     progress=report, cancel=self._abort.is_set)
-        return [str(p) for p in paths]
-
-    def _import(self, job: ImportJob) -> str:
-        from faceapp.core.vggface import store
-
-        self.status.emit(f"Checking {job.path.name}…")
-        return str(store.import_file(job.path, job.models_dir))
 
 
 class _PythonLoopThread(QThread):
@@ -153,7 +117,7 @@ class _PythonLoopThread(QThread):
 
 
 class WorkerThread:
-    """Owns the QThread and the worker; ``stop()`` = abort flag, ``quit()``, ``wait()``."""
+    """Owns the QThread and the worker; ``stop()`` = cancel, ``quit()``, ``wait()``."""
 
     def __init__(self) -> None:
         self.thread = _PythonLoopThread()
@@ -164,7 +128,7 @@ class WorkerThread:
         self.thread.start()
 
     def stop(self, timeout_ms: int = 60_000) -> bool:
-        """Stop after the current job (a download stops at once); True when the thread ended."""
+        """Stop after the current job (a download or scan stops at once); True when the thread ended."""
         self.worker.cancel()
         self.thread.quit()
         return self.thread.wait(timeout_ms)

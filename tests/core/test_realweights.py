@@ -47,9 +47,17 @@ def test_same_and_different_people(name):
     assert cosine_distance(obama, biden) > 0.5
 
 
-def test_top_identity_names_are_clean():
+def test_identities_agree_and_different_people_do_not_match():
+    """With the official files: the same man gets the same top-1 identity, and two men do not match."""
+    from faceapp.core.defaults import DEFAULT_THRESHOLD
     from faceapp.core.images import load_image
+    from faceapp.core.verification import cosine_distance, judge
 
-    result = _engine("resnet50").analyze(load_image(face_photo("obama.jpg")))
-    names = [identity.name for identity in result.faces[0].identities]
+    engine = _engine("resnet50")
+    results = {name: engine.analyze(load_image(face_photo(name))) for name in ("obama.jpg", "obama2.jpg", "biden.jpg")}
+    faces = {name: result.faces[result.largest_face_index()] for name, result in results.items()}
+    names = [identity.name for identity in faces["obama.jpg"].identities]
     assert len(names) == 5 and all(name == name.strip() and "_" not in name for name in names)
+    assert faces["obama.jpg"].identities[0].name == faces["obama2.jpg"].identities[0].name
+    verdict = judge(cosine_distance(faces["obama.jpg"].descriptor, faces["biden.jpg"].descriptor), DEFAULT_THRESHOLD)
+    assert not verdict.match, verdict

@@ -36,13 +36,13 @@ def window_factory(qtbot, tmp_path):
     yield factory
     for window in windows:
         window.close()
-        assert window.worker_thread is None  # the engine thread was stopped and waited for
+        assert not window.engine.running  # the engine thread was stopped and waited for
 
 
 @pytest.fixture()
 def ready_window(window_factory, models_dir, qtbot):
     window = window_factory(models_dir)
-    qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
+    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
     return window
 
 
@@ -67,3 +67,28 @@ def file_mime(*paths):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     return mime
+
+
+def recorder():
+    """A GUI-thread QObject whose ``record`` slot collects what a (possibly cross-thread) signal sends."""
+    from PySide6.QtCore import QObject, Slot
+
+    class Recorder(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.items: list = []
+
+        @Slot(object)
+        def record(self, item) -> None:  # noqa: ANN001
+            self.items.append(item)
+
+    return Recorder()
+
+
+def shown_text(label) -> str:  # noqa: ANN001 - a QLabel
+    """What a rich-text label shows, as plain text (zero-width break hints removed)."""
+    from PySide6.QtGui import QTextDocument
+
+    document = QTextDocument()
+    document.setHtml(label.text())
+    return document.toPlainText().replace("\u200b", "")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import face_photo
-from tests.gui.conftest import drop, file_mime
+from tests.gui.conftest import drop, file_mime, recorder, shown_text
 
 pytestmark = pytest.mark.gui
 
@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def wait_results(qtbot, window, *panes, timeout=90_000):
-    qtbot.waitUntil(lambda: all(window.panes[p].result is not None for p in panes), timeout=timeout)
+    qtbot.waitUntil(lambda: all(window.compare.panes[p].result is not None for p in panes), timeout=timeout)
 
 
 def test_window_appears_before_tensorflow_is_imported():
@@ -37,15 +37,15 @@ def test_window_appears_before_tensorflow_is_imported():
 
 def test_dropping_two_files_fills_both_panes_and_judges(qtbot, ready_window):
     window = ready_window
-    drop(window.panes["A"], file_mime(face_photo("obama.jpg"), face_photo("two_people.jpg")))
+    drop(window.compare.panes["A"], file_mime(face_photo("obama.jpg"), face_photo("two_people.jpg")))
     wait_results(qtbot, window, "A", "B")
-    assert window.panes["A"].label == "obama.jpg" and window.panes["B"].label == "two_people.jpg"
-    assert len(window.panes["B"].result.faces) == 2
-    assert window.panes["B"].selected == window.panes["B"].result.largest_face_index()
-    assert window.verdict.current is not None
-    assert "face 1 of photo A (obama.jpg)" in window.verdict.pair.text()
-    assert window.panes["B"].faces.count() == 2  # one identity list per face
-    assert window.panes["A"].faces.item(0).text().count("%") == 5
+    assert window.compare.panes["A"].label == "obama.jpg" and window.compare.panes["B"].label == "two_people.jpg"
+    assert len(window.compare.panes["B"].result.faces) == 2
+    assert window.compare.panes["B"].selected == window.compare.panes["B"].result.largest_face_index()
+    assert window.compare.verdict.current is not None
+    assert "face 1 of photo A (obama.jpg)" in window.compare.verdict.pair.text()
+    assert window.compare.panes["B"].faces.count() == 2  # one identity list per face
+    assert window.compare.panes["A"].faces.item(0).text().count("%") == 5
 
 
 def test_drop_image_data_and_qimage(qtbot, ready_window):
@@ -55,28 +55,28 @@ def test_drop_image_data_and_qimage(qtbot, ready_window):
     window = ready_window
     mime = QMimeData()
     mime.setData("image/jpeg", face_photo("obama_small.jpg").read_bytes())
-    drop(window.panes["B"], mime)
+    drop(window.compare.panes["B"], mime)
     wait_results(qtbot, window, "B")
-    assert window.panes["B"].label == "pasted image" and len(window.panes["B"].result.faces) == 1
+    assert window.compare.panes["B"].label == "pasted image" and len(window.compare.panes["B"].result.faces) == 1
 
     mime = QMimeData()
     mime.setImageData(QImage(str(face_photo("obama2.jpg"))))
-    drop(window.panes["A"], mime)
+    drop(window.compare.panes["A"], mime)
     wait_results(qtbot, window, "A")
-    assert window.panes["A"].rgb.shape == (1200, 626, 3)
+    assert window.compare.panes["A"].rgb.shape == (1200, 626, 3)
 
 
 def test_bad_file_gets_a_message_and_the_app_goes_on(qtbot, ready_window, tmp_path):
     window = ready_window
     bad = tmp_path / "holiday.jpg"
     bad.write_bytes(b"\xff\xd8\xff not really a jpeg")
-    drop(window.panes["A"], file_mime(bad))
-    qtbot.waitUntil(lambda: window.panes["A"].message_bar.isVisibleTo(window.panes["A"]), timeout=20_000)
-    message = window.panes["A"].message.text()
+    drop(window.compare.panes["A"], file_mime(bad))
+    qtbot.waitUntil(lambda: window.compare.panes["A"].message_bar.isVisibleTo(window.compare.panes["A"]), timeout=20_000)
+    message = window.compare.panes["A"].message.text()
     assert "'holiday.jpg'" in message and message.count(".") >= 1 and "Traceback" not in message
-    drop(window.panes["A"], file_mime(face_photo("obama_small.jpg")))
+    drop(window.compare.panes["A"], file_mime(face_photo("obama_small.jpg")))
     wait_results(qtbot, window, "A")
-    assert not window.panes["A"].message_bar.isVisibleTo(window.panes["A"])
+    assert not window.compare.panes["A"].message_bar.isVisibleTo(window.compare.panes["A"])
 
 
 def test_no_face_message(qtbot, ready_window, tmp_path):
@@ -84,48 +84,45 @@ def test_no_face_message(qtbot, ready_window, tmp_path):
 
     wall = tmp_path / "wall.png"
     Image.new("RGB", (300, 200), (200, 200, 200)).save(wall)
-    drop(ready_window.panes["B"], file_mime(wall))
+    drop(ready_window.compare.panes["B"], file_mime(wall))
     wait_results(qtbot, ready_window, "B")
-    assert "No face found in wall.png" in ready_window.panes["B"].message.text()
-    assert "Choose a face in photo" in ready_window.verdict.pair.text()
+    assert "No face found in wall.png" in ready_window.compare.panes["B"].message.text()
+    assert "Choose a face in photo" in ready_window.compare.verdict.pair.text()
 
 
 def test_stale_requests_are_skipped_not_painted(qtbot, ready_window):
+    """Two photos for one pane in quick succession: only the newer one reaches the view."""
     from faceapp.core.images import load_image
     from faceapp.gui.jobs import AnalyzeJob
 
-    window, worker = ready_window, ready_window.worker
-    returned, skipped = [], []
-    worker.returned.connect(lambda job, _r: returned.append(job.id))
-    worker.skipped.connect(lambda job: skipped.append(job.id))
-    older = AnalyzeJob("A", load_image(face_photo("two_people.jpg")), window.model, window.crop)
-    newer = AnalyzeJob("A", load_image(face_photo("obama_small.jpg")), window.model, window.crop)
-    window._current_job["A"] = newer.id
-    worker.submit(older)
-    worker.submit(newer)
-    # These lambdas have no receiver object, so they run on the worker thread at emit time;
-    # the window's own slot runs later, on the GUI thread: wait for the painted result too.
-    qtbot.waitUntil(lambda: newer.id in returned and window.panes["A"].result is not None, timeout=60_000)
-    qtbot.waitUntil(lambda: older.id in skipped, timeout=60_000)
-    assert older.id not in returned
-    assert len(window.panes["A"].result.faces) == 1  # the newer photo's single face
+    engine = ready_window.engine
+    delivered, skipped = [], recorder()
+    engine.worker.skipped.connect(skipped.record)
+    older = AnalyzeJob("A", load_image(face_photo("two_people.jpg")), engine.model, engine.crop)
+    newer = AnalyzeJob("A", load_image(face_photo("obama_small.jpg")), engine.model, engine.crop)
+    engine.submit(older, returned=lambda r: delivered.append(("older", r)))
+    engine.submit(newer, returned=lambda r: delivered.append(("newer", r)))
+    qtbot.waitUntil(lambda: bool(delivered) and older in skipped.items, timeout=60_000)
+    qtbot.wait(100)
+    assert [name for name, _ in delivered] == ["newer"] and len(delivered[0][1].faces) == 1
+    assert not engine.is_current(older) and engine.is_current(newer)
 
 
 def test_slider_rejudges_without_calling_the_worker(qtbot, ready_window):
     window = ready_window
-    window.open_paths([str(face_photo("obama.jpg")), str(face_photo("biden.jpg"))])
+    window.compare.open_paths([str(face_photo("obama.jpg")), str(face_photo("biden.jpg"))])
     wait_results(qtbot, window, "A", "B")
     submitted = []
-    window.worker.submitted.connect(submitted.append)
-    distance = window.verdict.distance
+    window.engine.worker.submitted.connect(submitted.append)
+    distance = window.compare.verdict.distance
     assert distance is not None and distance > 0
-    window.verdict.slider.setValue(0)
-    assert window.verdict.threshold == 0.0 and window.verdict.verdict.text() == "✗ NO MATCH"
-    window.verdict.slider.setValue(100)
-    assert window.verdict.spin.value() == 1.0 and window.verdict.verdict.text() == "✓ MATCH"
-    window.verdict.spin.setValue(0.25)
-    assert window.verdict.slider.value() == 25
-    assert window.verdict.current.match == (distance <= 0.25)
+    window.compare.verdict.slider.setValue(0)
+    assert window.compare.verdict.threshold == 0.0 and window.compare.verdict.verdict.text() == "✗ NO MATCH"
+    window.compare.verdict.slider.setValue(100)
+    assert window.compare.verdict.spin.value() == 1.0 and window.compare.verdict.verdict.text() == "✓ MATCH"
+    window.compare.verdict.spin.setValue(0.25)
+    assert window.compare.verdict.slider.value() == 25
+    assert window.compare.verdict.current.match == (distance <= 0.25)
     qtbot.wait(200)
     assert submitted == []
 
@@ -134,29 +131,29 @@ def test_clicking_a_face_chooses_it(qtbot, ready_window):
     from PySide6.QtCore import QPoint, Qt
 
     window = ready_window
-    window.open_paths([str(face_photo("obama.jpg")), str(face_photo("two_people.jpg"))])
+    window.compare.open_paths([str(face_photo("obama.jpg")), str(face_photo("two_people.jpg"))])
     wait_results(qtbot, window, "A", "B")
-    pane = window.panes["B"]
+    pane = window.compare.panes["B"]
     assert pane.selected == 1
     canvas = pane.canvas
     scale, offset = canvas._geometry()
     x, y = pane.result.faces[0].face.box.center
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(offset.x() + x * scale), int(offset.y() + y * scale)))
     assert pane.selected == 0
-    assert "face 1 of photo B (two_people.jpg)" in window.verdict.pair.text()
+    assert "face 1 of photo B (two_people.jpg)" in window.compare.verdict.pair.text()
 
 
 def test_save_annotated_and_copy_text(qtbot, ready_window, tmp_path):
     from PySide6.QtGui import QGuiApplication, QImage
 
     window = ready_window
-    window.open_paths([str(face_photo("two_people.jpg"))])
+    window.compare.open_paths([str(face_photo("two_people.jpg"))])
     wait_results(qtbot, window, "A")
     for name in ("out.png", "out.jpg"):
-        assert window.save_annotated_to("A", tmp_path / name)
+        assert window.compare.save_annotated_to("A", tmp_path / name)
         saved = QImage(str(tmp_path / name))
         assert (saved.width(), saved.height()) == (1126, 661)
-    window.copy_result()
+    window.compare.copy_result()
     text = QGuiApplication.clipboard().text()
     assert "Photo A (two_people.jpg): 2 faces" in text and "face 2:" in text
 
@@ -166,11 +163,11 @@ def test_settings_are_remembered(qtbot, tmp_path, models_dir, window_factory):
 
     settings = QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat)
     first = window_factory(models_dir, settings=settings)
-    first.verdict.spin.setValue(0.37)
+    first.compare.verdict.spin.setValue(0.37)
     first.choose_crop("tutorial")
     first.close()
     second = window_factory(models_dir, settings=QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat))
-    assert second.verdict.threshold == 0.37 and second.crop == "tutorial"
+    assert second.compare.verdict.threshold == 0.37 and second.engine.crop == "tutorial"
 
 
 def test_first_run_dialog_downloads_and_loads(qtbot, tmp_path, window_factory, server):
@@ -178,24 +175,24 @@ def test_first_run_dialog_downloads_and_loads(qtbot, tmp_path, window_factory, s
 
     empty = tmp_path / "fresh-models"
     window = window_factory(empty, download_url=server)
-    qtbot.waitUntil(lambda: window.dialog is not None and window.dialog.isVisible(), timeout=60_000)
-    dialog = window.dialog
-    text = dialog.findChildren(type(dialog.error))[0].text()
+    qtbot.waitUntil(lambda: window.model_files.dialog is not None and window.model_files.dialog.isVisible(), timeout=60_000)
+    dialog = window.model_files.dialog
+    text = shown_text(dialog.intro)
     assert "ResNet-50" in text and "MB" in text and "non-commercial" in text and str(empty) in text
     qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
-    assert (empty / "rcmalli_vggface_tf_resnet50.h5").is_file() and window.dialog is None
+    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    assert (empty / "rcmalli_vggface_tf_resnet50.h5").is_file() and window.model_files.dialog is None
 
 
 def test_offline_dialog_names_files_and_folder(qtbot, tmp_path, window_factory):
     empty = tmp_path / "offline-models"
     window = window_factory(empty, download_url="http://127.0.0.1:9/")
-    qtbot.waitUntil(lambda: window.dialog is not None, timeout=60_000)
-    window.dialog.download_button.click()
-    qtbot.waitUntil(lambda: window.dialog.error.isVisibleTo(window.dialog), timeout=30_000)
-    message = window.dialog.error.text()
+    qtbot.waitUntil(lambda: window.model_files.dialog is not None, timeout=60_000)
+    window.model_files.dialog.download_button.click()
+    qtbot.waitUntil(lambda: window.model_files.dialog.error.isVisibleTo(window.model_files.dialog), timeout=30_000)
+    message = shown_text(window.model_files.dialog.error)
     assert "rcmalli_vggface_tf_resnet50.h5" in message and str(empty) in message
-    assert window.dialog.download_button.isEnabled()
+    assert window.model_files.dialog.download_button.isEnabled()
 
 
 def test_choose_file_imports_and_loads(qtbot, tmp_path, window_factory, models_dir):
@@ -203,58 +200,58 @@ def test_choose_file_imports_and_loads(qtbot, tmp_path, window_factory, models_d
 
     empty = tmp_path / "import-models"
     window = window_factory(empty)
-    qtbot.waitUntil(lambda: window.dialog is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.model_files.dialog is not None, timeout=60_000)
     picked = tmp_path / "downloaded labels.npy"
     shutil.copy(models_dir / "rcmalli_vggface_labels_v2.npy", picked)
-    window.dialog.fileChosen.emit(picked)
+    window.model_files.dialog.fileChosen.emit(picked)
     qtbot.waitUntil(lambda: "not on this machine" in window.status_label.text(), timeout=60_000)
     weights = tmp_path / "weights.h5"
     shutil.copy(models_dir / "rcmalli_vggface_tf_resnet50.h5", weights)
-    window.dialog.fileChosen.emit(weights)
-    qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
+    window.model_files.dialog.fileChosen.emit(weights)
+    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
 
 
 def test_broken_chosen_file_is_refused_by_name(qtbot, tmp_path, window_factory):
     window = window_factory(tmp_path / "m")
-    qtbot.waitUntil(lambda: window.dialog is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.model_files.dialog is not None, timeout=60_000)
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"nope")
-    window.dialog.fileChosen.emit(junk)
-    qtbot.waitUntil(lambda: window.dialog.error.isVisibleTo(window.dialog), timeout=30_000)
-    assert "'junk.h5'" in window.dialog.error.text()
+    window.model_files.dialog.fileChosen.emit(junk)
+    qtbot.waitUntil(lambda: window.model_files.dialog.error.isVisibleTo(window.model_files.dialog), timeout=30_000)
+    assert "'junk.h5'" in shown_text(window.model_files.dialog.error)
 
 
 def test_notop_model_says_identities_unavailable(qtbot, window_factory, notop_models_dir):
     window = window_factory(notop_models_dir)
-    qtbot.waitUntil(lambda: window.ready_key is not None, timeout=90_000)
+    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
     assert "identities unavailable" in window.status_label.text()
-    window.open_paths([str(face_photo("obama_small.jpg"))])
+    window.compare.open_paths([str(face_photo("obama_small.jpg"))])
     wait_results(qtbot, window, "A")
-    assert "Identities unavailable" in window.panes["A"].faces.item(0).text()
+    assert "Identities unavailable" in window.compare.panes["A"].faces.item(0).text()
 
 
 def test_model_change_reloads_and_asks_for_missing_files(qtbot, ready_window):
     window = ready_window
-    window.open_paths([str(face_photo("obama_small.jpg"))])
+    window.compare.open_paths([str(face_photo("obama_small.jpg"))])
     wait_results(qtbot, window, "A")
     window.choose_model("senet50")
-    assert window.ready_key is None
-    qtbot.waitUntil(lambda: window.dialog is not None, timeout=60_000)
-    assert "SE-ResNet-50" in window.dialog.spec.title
-    window.dialog.close()  # closing the dialog leaves the app running
-    assert window.dialog is None and window.isVisible() and "No model loaded" in window.status_label.text()
+    assert not window.engine.ready
+    qtbot.waitUntil(lambda: window.model_files.dialog is not None, timeout=60_000)
+    assert "SE-ResNet-50" in window.model_files.dialog.spec.title
+    window.model_files.dialog.close()  # closing the dialog leaves the app running
+    assert window.model_files.dialog is None and window.isVisible() and "No model loaded" in window.status_label.text()
     window.choose_model("resnet50")
-    qtbot.waitUntil(lambda: window.ready_key == ("resnet50", window.crop), timeout=60_000)
-    qtbot.waitUntil(lambda: window.panes["A"].result is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.engine.ready and window.engine.info.model == "resnet50", timeout=60_000)
+    qtbot.waitUntil(lambda: window.compare.panes["A"].result is not None, timeout=60_000)
 
 
 def test_closing_while_working_exits_cleanly(qtbot, ready_window):
     window = ready_window
-    window.open_paths([str(face_photo("obama3.jpg")), str(face_photo("biden.jpg"))])
+    window.compare.open_paths([str(face_photo("obama3.jpg")), str(face_photo("biden.jpg"))])
     qtbot.wait(300)
-    thread = window.worker_thread.thread
+    thread = window.engine.worker.thread()
     window.close()
-    assert window.worker_thread is None and thread.isFinished()
+    assert not window.engine.running and thread.isFinished()
 
 
 def test_dropped_link_is_downloaded_off_the_gui_thread(qtbot, ready_window, server):
@@ -265,9 +262,9 @@ def test_dropped_link_is_downloaded_off_the_gui_thread(qtbot, ready_window, serv
     FileServer.files["portrait.jpg"] = face_photo("obama_small.jpg").read_bytes()
     mime = QMimeData()
     mime.setUrls([QUrl(server + "portrait.jpg")])
-    drop(ready_window.panes["B"], mime)
+    drop(ready_window.compare.panes["B"], mime)
     wait_results(qtbot, ready_window, "B")
-    assert ready_window.panes["B"].label == "portrait.jpg" and len(ready_window.panes["B"].result.faces) == 1
+    assert ready_window.compare.panes["B"].label == "portrait.jpg" and len(ready_window.compare.panes["B"].result.faces) == 1
 
 
 def test_link_size_cap_and_bad_links(server, monkeypatch):
@@ -302,23 +299,25 @@ def test_paste_fills_the_first_empty_pane(qtbot, ready_window):
     mime = QMimeData()
     mime.setData("image/jpeg", face_photo("obama_small.jpg").read_bytes())
     QGuiApplication.clipboard().setMimeData(mime)
-    window.paste()
+    window.compare.paste()
     wait_results(qtbot, window, "A")
-    window.paste()
+    window.compare.paste()
     wait_results(qtbot, window, "B")
-    assert window.verdict.current is not None and window.verdict.current.distance == pytest.approx(0.0, abs=1e-5)
+    assert window.compare.verdict.current is not None and window.compare.verdict.current.distance == pytest.approx(0.0, abs=1e-5)
     QGuiApplication.clipboard().setText("just some words")
-    window.paste()
+    window.compare.paste()
     assert "no photo" in window.status_label.text()
 
 
 def test_crop_change_reanalyses_without_reloading_the_model(qtbot, ready_window):
     window = ready_window
-    window.open_paths([str(face_photo("obama_small.jpg"))])
+    window.compare.open_paths([str(face_photo("obama_small.jpg"))])
     wait_results(qtbot, window, "A")
-    engine = window.worker._engine
-    before = window.panes["A"].result
+    before = window.compare.panes["A"].result
+    news = []
+    window.engine.status.connect(news.append)  # the worker says "Loading …" only when it builds a model
     window.choose_crop("tutorial")
-    qtbot.waitUntil(lambda: window.panes["A"].result is not before and window.panes["A"].result is not None,
+    qtbot.waitUntil(lambda: window.compare.panes["A"].result is not before and window.compare.panes["A"].result is not None,
                     timeout=60_000)
-    assert window.panes["A"].result.crop == "tutorial" and window.worker._engine is engine
+    assert window.compare.panes["A"].result.crop == "tutorial"
+    assert not [text for text in news if text.startswith("Loading")], news

@@ -19,10 +19,14 @@ __all__ = [
     "keras_name",
     "file_name",
     "NAME_SEPARATOR",
+    "INPUT_SIZE",
 ]
 
 #: keras-vggface's release: the same files the library itself downloads.
 RELEASE_URL = "https://github.com/rcmalli/keras-vggface/releases/download/v2.0/"
+
+#: Side of the square RGB image every VGGFace model takes (and every face crop is).
+INPUT_SIZE = 224
 
 #: What ``/`` in a file's layer name becomes in a Keras 3 layer name.
 NAME_SEPARATOR = "__"

@@ -71,17 +71,19 @@ def load_labels(path: str | os.PathLike, expected_count: int | None = None) -> t
     """
     path = Path(path)
     advice = "download it again or choose the right file"
+
+    def problem(what: str, what_to_do: str = advice) -> WeightsError:
+        return WeightsError(f"Labels file '{path.name}' {what}; {what_to_do}.", problem=what)
+
     if not path.is_file():
-        raise WeightsError(f"Labels file '{path.name}' does not exist; download or import the model first.")
+        raise problem("does not exist", "download or import the model first")
     try:
         array = _read_npy(path)
     except (ValueError, OSError, EOFError, pickle.UnpicklingError, AttributeError, TypeError) as exc:
-        raise WeightsError(f"Labels file '{path.name}' is not a valid labels file ({exc}); {advice}.") from None
+        raise problem(f"is not a valid labels file ({exc})") from None
     flat = array.ravel()
     if not all(isinstance(item, (str, bytes, np.str_, np.bytes_)) for item in flat):
-        raise WeightsError(f"Labels file '{path.name}' holds something other than names; {advice}.")
+        raise problem("holds something other than names")
     if expected_count is not None and flat.size != expected_count:
-        raise WeightsError(
-            f"Labels file '{path.name}' has {flat.size} names where the model needs {expected_count}; {advice}."
-        )
+        raise problem(f"has {flat.size} names where the model needs {expected_count}")
     return tuple(clean_name(item) for item in flat)

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from faceapp.core.vggface.catalog import get_spec, keras_name
+from faceapp.core.vggface.catalog import INPUT_SIZE, get_spec, keras_name
 
-__all__ = ["build_model", "INPUT_SIZE"]
-
-INPUT_SIZE = 224
+__all__ = ["build_model"]
 
 
 def _layers() -> Any:

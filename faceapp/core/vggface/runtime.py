@@ -11,7 +11,7 @@ import numpy as np
 from faceapp.core.defaults import DEFAULT_TOP
 from faceapp.core.types import Identity
 from faceapp.core.verification import l2_normalize
-from faceapp.core.vggface.catalog import ModelSpec, get_spec
+from faceapp.core.vggface.catalog import INPUT_SIZE, ModelSpec, get_spec
 from faceapp.core.vggface.preprocess import preprocess_input
 
 __all__ = ["VGGFaceModel"]
@@ -59,7 +59,7 @@ class VGGFaceModel:
         # dataset pipeline for every call, which dominates for one face).
         # One fixed signature: any batch size reuses the same trace.
         # autograph=False: plain layer calls need no conversion (and a frozen app has no source for it).
-        @tf.function(input_signature=[tf.TensorSpec([None, 224, 224, 3], tf.float32)], autograph=False)
+        @tf.function(input_signature=[tf.TensorSpec([None, INPUT_SIZE, INPUT_SIZE, 3], tf.float32)], autograph=False)
         def forward(batch: Any) -> Any:
             return model(batch, training=False)
 
@@ -74,7 +74,7 @@ class VGGFaceModel:
         return self.spec.descriptor_dim if self.include_top else self.spec.notop_descriptor_dim
 
     def run(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """``crops``: ``(N, 224, 224, 3)`` RGB 0–255 → (L2-normalised descriptors, softmax or None)."""
+        """``crops``: ``(N, INPUT_SIZE, INPUT_SIZE, 3)`` RGB 0–255 → (L2-normalised descriptors, softmax or None)."""
         if len(crops) == 0:
             return np.zeros((0, self.descriptor_dim), np.float32), None
         batch = preprocess_input(crops, self.spec.preprocess_version)

@@ -9,6 +9,8 @@ caller decides (the CLI says which command to run; the GUI asks the user).
 
 from __future__ import annotations
 
+import errno
+import http.client
 import os
 import shutil
 import socket
@@ -16,9 +18,9 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from faceapp.core.errors import DownloadCancelled, DownloadError, ModelFilesMissing, WeightsError
+from faceapp.core.errors import DownloadCancelled, DownloadError, ModelFilesMissing, StorageError, WeightsError
 from faceapp.core.vggface.catalog import MODELS, RELEASE_URL, ModelSpec, get_spec
 from faceapp.paths import MODELS_DIR_ENV, models_search_dirs, user_models_dir
 
@@ -110,6 +112,33 @@ def _open_url(url: str, offset: int, timeout: float):  # noqa: ANN202 - urllib r
     return urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 - fixed https URL or a test's
 
 
+def _shutdown_on_cancel(response: object, cancel: CancelCheck | None) -> Callable[[], None]:
+    """Make a cancel interrupt a read that is blocked waiting for data.
+
+    A blocked ``recv`` cannot poll a flag; shutting the socket down from the
+    cancelling thread makes it return at once.  urllib keeps the socket at
+    ``response.fp.raw._sock`` (stable since Python 3.0); without it, a cancel
+    waits for the next chunk or the read timeout.
+    """
+    on_cancel = getattr(cancel, "on_cancel", None)
+    sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    if on_cancel is None or sock is None:
+        return lambda: None
+
+    def shutdown() -> None:
+        sock.shutdown(socket.SHUT_RDWR)
+
+    return on_cancel(shutdown)
+
+
+def _cannot_write(filename: str, target_dir: Path, exc: OSError) -> str:
+    """One sentence for a failed write of a model file (download or import)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"There is not enough free disk space for {filename} in {target_dir}; free some space and try again."
+    return (f"Cannot write {filename} in {target_dir} ({exc.strerror or exc}); "
+            "choose another models folder or check its permissions.")
+
+
 def download_file(filename: str, target_dir: str | os.PathLike, *, base_url: str = RELEASE_URL,
                   progress: ProgressCallback | None = None, cancel: CancelCheck | None = None,
                   validate: Callable[[Path], None] | None = None, timeout: float = 30.0) -> Path:
@@ -117,12 +146,19 @@ def download_file(filename: str, target_dir: str | os.PathLike, *, base_url: str
 
     Streams to ``filename.part``, resumes it with an HTTP Range request when a
     previous attempt was interrupted, calls ``validate(part_path)`` and only
-    then renames atomically.  ``progress(done, total)`` is called per chunk;
-    ``cancel()`` returning True stops with DownloadCancelled (the ``.part``
-    file is kept for resuming).  A file that fails validation is deleted.
+    then renames atomically, so a file under the official name is always whole
+    and checked.  ``progress(done, total)`` is called per chunk; ``cancel()``
+    returning True stops with DownloadCancelled (the ``.part`` file is kept for
+    resuming; a :class:`~faceapp.core.cancel.CancelToken` also interrupts a
+    stalled read).  ``timeout``: seconds without data before giving up.
+    Every failure is a DownloadError in one sentence; a part that fails
+    validation, or that a full disk cut short, is deleted.
     """
     target_dir = Path(target_dir)
-    target_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DownloadError(_cannot_write(filename, target_dir, exc)) from None
     final = target_dir / filename
     part = target_dir / (filename + ".part")
     offset = part.stat().st_size if part.exists() else 0
@@ -135,42 +171,74 @@ def download_file(filename: str, target_dir: str | os.PathLike, *, base_url: str
         else:
             raise DownloadError(f"Download of {filename} failed (HTTP {exc.code}); try again later "
                                 f"or put the file in {target_dir} yourself.") from None
-    except (urllib.error.URLError, socket.timeout, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DownloadError(f"Download of {filename} failed ({reason}); check the internet connection "
                             f"or put the file in {target_dir} yourself.") from None
     if response is not None:
         with response:
-            if offset and response.status != 206:
-                offset = 0  # the server ignored Range: start again
-            length = response.headers.get("Content-Length")
-            total = offset + int(length) if length and length.isdigit() else None
-            done = offset
-            try:
-                with open(part, "ab" if offset else "wb") as out:
-                    while True:
-                        if cancel is not None and cancel():
-                            raise DownloadCancelled(f"Download of {filename} cancelled; it resumes where it stopped next time.")
-                        chunk = response.read(_CHUNK)
-                        if not chunk:
-                            break
-                        out.write(chunk)
-                        done += len(chunk)
-                        if progress is not None:
-                            progress(done, total)
-            except (socket.timeout, OSError) as exc:
-                raise DownloadError(f"Download of {filename} was interrupted ({exc}); "
-                                    "try again to resume it.") from None
-            if total is not None and done < total:
-                raise DownloadError(f"Download of {filename} stopped at {done} of {total} bytes; try again to resume it.")
+            _receive(response, filename, target_dir, part, offset, progress, cancel, timeout)
     if validate is not None:
         try:
             validate(part)
         except WeightsError as exc:
             part.unlink(missing_ok=True)
-            raise DownloadError(f"The downloaded {filename} is not valid ({exc}); try the download again.") from None
+            raise DownloadError(f"The downloaded {filename} {exc.problem}; try the download again later "
+                                f"or put the file in {target_dir} yourself.") from None
     os.replace(part, final)
     return final
+
+
+def _receive(response: Any, filename: str, target_dir: Path, part: Path, offset: int,
+             progress: ProgressCallback | None, cancel: CancelCheck | None, timeout: float) -> None:
+    """Stream ``response`` into ``part`` (appending at ``offset`` when the server honoured Range)."""
+    if "text/html" in (response.headers.get("Content-Type") or "").lower():
+        # A captive portal, proxy or error page answering 200: not the file.
+        raise DownloadError(f"Download of {filename} failed: the server sent a web page instead of the file; "
+                            f"check the internet connection or put the file in {target_dir} yourself.")
+    if offset and response.status != 206:
+        offset = 0  # the server ignored Range: start again
+    length = response.headers.get("Content-Length")
+    total = offset + int(length) if length and length.isdigit() else None
+    done = offset
+    forget = _shutdown_on_cancel(response, cancel)
+    cancelled = DownloadCancelled(f"Download of {filename} cancelled; it resumes where it stopped next time.")
+    try:
+        with open(part, "ab" if offset else "wb") as out:
+            while True:
+                if cancel is not None and cancel():
+                    raise cancelled
+                try:
+                    chunk = response.read1(_CHUNK)  # what has arrived: progress on slow links
+                except (socket.timeout, TimeoutError):
+                    if cancel is not None and cancel():
+                        raise cancelled from None
+                    raise DownloadError(f"Download of {filename} stalled (no data for {timeout:g} s); "
+                                        "try again to resume it.") from None
+                except (OSError, http.client.HTTPException) as exc:
+                    if cancel is not None and cancel():
+                        raise cancelled from None
+                    raise DownloadError(f"Download of {filename} was interrupted ({exc}); "
+                                        "try again to resume it.") from None
+                if not chunk:
+                    break
+                try:
+                    out.write(chunk)
+                except OSError as exc:
+                    out.close()
+                    part.unlink(missing_ok=True)
+                    raise DownloadError(_cannot_write(filename, target_dir, exc)) from None
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+    except OSError as exc:  # opening or closing the part file
+        raise DownloadError(_cannot_write(filename, target_dir, exc)) from None
+    finally:
+        forget()
+    if cancel is not None and cancel():
+        raise cancelled
+    if total is not None and done < total:
+        raise DownloadError(f"Download of {filename} stopped at {done:,} of {total:,} bytes; try again to resume it.")
 
 
 def _validator(name: str, filename: str) -> Callable[[Path], None]:
@@ -239,11 +307,18 @@ def import_file(path: str | os.PathLike, models_dir: str | os.PathLike | None = 
     if official != spec.labels_file:
         check_weights_file(source, name, official == spec.weights_file)
     target_dir = default_target_dir(models_dir)
-    target_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(_cannot_write(official, target_dir, exc)) from None
     final = target_dir / official
     if final.exists() and final.resolve() == source.resolve():
         return final
     part = target_dir / (official + ".import")
-    shutil.copyfile(source, part)
-    os.replace(part, final)
+    try:
+        shutil.copyfile(source, part)
+        os.replace(part, final)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise StorageError(_cannot_write(official, target_dir, exc)) from None
     return final

@@ -34,7 +34,7 @@ def _decode(value: Any) -> str:
 
 
 def _problem(path: Path, what: str, advice: str = _REDOWNLOAD) -> WeightsError:
-    return WeightsError(f"Weights file '{path.name}' {what}; {advice}.")
+    return WeightsError(f"Weights file '{path.name}' {what}; {advice}.", problem=what)
 
 
 def _open(path: Path) -> Any:

@@ -1,0 +1,208 @@
+"""The comparison: two photo panes, the verdict, and getting photos in and results out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
+
+from faceapp.core.defaults import DEFAULT_THRESHOLD
+from faceapp.core.formats import dialog_filter
+from faceapp.core.report import analysis_text
+from faceapp.core.verification import cosine_distance
+from faceapp.gui.engine_client import EngineClient
+from faceapp.gui.image_pane import ImagePane, drop_items
+from faceapp.gui.jobs import AnalyzeJob
+from faceapp.gui.loader import PhotoLoader, PhotoSource
+from faceapp.gui.messages import details, user_message
+from faceapp.gui.overlay import annotated_image
+from faceapp.gui.verdict_panel import VerdictPanel
+
+if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
+    import numpy as np
+
+    from faceapp.core.types import AnalysisResult
+
+__all__ = ["CompareView", "PANES"]
+
+PANES = ("A", "B")
+
+
+class CompareView(QWidget):
+    """Photo A, photo B and their verdict; ``status`` carries one-line news for the status bar."""
+
+    status = Signal(str)
+
+    def __init__(self, engine: EngineClient, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.settings = settings
+        self.active_pane = "A"
+        self.panes = {name: ImagePane(name) for name in PANES}
+        for name, pane in self.panes.items():
+            pane.dropped.connect(lambda items, n=name: self.take_items(n, items))
+            pane.faceSelected.connect(lambda _i, n=name: self._face_chosen(n))
+        self.verdict = VerdictPanel()
+        try:
+            self.verdict.set_threshold(float(settings.value("threshold", DEFAULT_THRESHOLD)))
+        except (TypeError, ValueError):
+            self.verdict.set_threshold(DEFAULT_THRESHOLD)
+        self.verdict.thresholdChanged.connect(lambda value: self.settings.setValue("threshold", value))
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        for pane in self.panes.values():
+            splitter.addWidget(pane)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.verdict)
+
+        self.loader = PhotoLoader(self)
+        self.loader.loaded.connect(self._photo_loaded)
+        self.loader.failed.connect(self._photo_failed)
+        engine.modelLoading.connect(lambda _model: self._waiting_for_model())
+        engine.modelReady.connect(lambda _info: self.analyze_all())
+
+    # -- photos in ------------------------------------------------------------------
+    def take_items(self, pane: str, items: list) -> None:
+        """Dropped/pasted items: two or more fill both panes, one fills ``pane``."""
+        targets = list(PANES) if len(items) >= 2 else [pane]
+        for target, (kind, value) in zip(targets, items):
+            self.load_source(PhotoSource(pane=target, **{kind: value}))
+
+    def open_paths(self, paths: list[str]) -> None:
+        for target, path in zip(PANES, paths):
+            self.load_source(PhotoSource(pane=target, path=Path(path)))
+
+    def load_source(self, source: PhotoSource) -> None:
+        self.active_pane = source.pane
+        self.panes[source.pane].set_busy(True, "opening…")
+        if source.path is not None:
+            self.settings.setValue("last_folder", str(source.path.parent))
+        self.loader.load(source)
+
+    def open_dialog(self, pane: str) -> None:
+        folder = str(self.settings.value("last_folder", str(Path.home())))
+        path, _ = QFileDialog.getOpenFileName(self, f"Open photo {pane}", folder, dialog_filter())
+        if path:
+            self.load_source(PhotoSource(pane=pane, path=Path(path)))
+
+    def paste(self) -> None:
+        items = drop_items(QGuiApplication.clipboard().mimeData())
+        if not items:
+            self.status.emit("The clipboard holds no photo; copy an image or an image link first.")
+            return
+        empty = [name for name, pane in self.panes.items() if pane.rgb is None]
+        self.take_items(empty[0] if empty else self.active_pane, items[:1])
+
+    def _photo_loaded(self, source: PhotoSource, rgb: np.ndarray) -> None:
+        self.panes[source.pane].set_photo(rgb, source.label)
+        self._update_verdict()
+        self.analyze(source.pane)
+
+    def _photo_failed(self, source: PhotoSource, exc: BaseException) -> None:
+        pane = self.panes[source.pane]
+        pane.set_busy(False)
+        pane.show_message(user_message(exc, f"opening {source.label}"), details(exc))
+
+    # -- analysis -------------------------------------------------------------------
+    def _waiting_for_model(self) -> None:
+        for pane in self.panes.values():
+            if pane.rgb is not None:
+                pane.set_busy(True, "waiting for the model…")
+
+    def analyze_all(self) -> None:
+        for name in PANES:
+            self.analyze(name)
+
+    def analyze(self, pane_name: str) -> None:
+        pane = self.panes[pane_name]
+        if pane.rgb is None:
+            return
+        if not self.engine.ready:
+            pane.set_busy(True, "waiting for the model…")
+            return
+        pane.set_busy(True)
+        self.engine.submit(AnalyzeJob(pane_name, pane.rgb, self.engine.model, self.engine.crop),
+                           returned=lambda result, n=pane_name: self._analysed(n, result),
+                           errored=lambda exc, n=pane_name: self._analysis_failed(n, exc))
+
+    def _analysed(self, pane_name: str, result: AnalysisResult) -> None:
+        self.panes[pane_name].set_result(result)
+        self._update_verdict()
+        ms = result.timings_ms.get("total", 0.0)
+        count = len(result.faces)
+        self.status.emit(f"Photo {pane_name}: {count} face{'s' if count != 1 else ''} in {ms:.0f} ms.")
+
+    def _analysis_failed(self, pane_name: str, exc: BaseException) -> None:
+        pane = self.panes[pane_name]
+        pane.set_busy(False)
+        pane.show_message(user_message(exc, f"analysing {pane.label}"), details(exc))
+
+    # -- verdict --------------------------------------------------------------------
+    def _face_chosen(self, pane: str) -> None:
+        self.active_pane = pane
+        self._update_verdict()
+
+    def face_label(self, name: str) -> str:
+        pane = self.panes[name]
+        return f"face {pane.selected + 1} of photo {name} ({pane.label})" if pane.selected is not None else ""
+
+    def _update_verdict(self) -> None:
+        a, b = (self.panes[n].selected_descriptor() for n in PANES)
+        if a is None or b is None:
+            waiting = [n for n, descriptor in zip(PANES, (a, b)) if descriptor is None]
+            self.verdict.clear("Choose a face in photo " + " and photo ".join(waiting) + " to compare.")
+            return
+        try:
+            distance = cosine_distance(a, b)
+        except ValueError as exc:
+            self.verdict.clear(str(exc))
+            return
+        self.verdict.set_pair(distance, self.face_label("A"), self.face_label("B"))
+
+    # -- results out ------------------------------------------------------------------
+    def result_text(self) -> str:
+        parts = [analysis_text(f"Photo {name} ({pane.label})", pane.result)
+                 for name, pane in self.panes.items() if pane.result is not None]
+        parts.append(self.verdict.text())
+        return "\n\n".join(parts)
+
+    def copy_result(self) -> None:
+        QGuiApplication.clipboard().setText(self.result_text())
+        self.status.emit("Result copied as text.")
+
+    def save_annotated(self) -> None:
+        pane = self.panes[self.active_pane]
+        if pane.rgb is None:
+            pane = next((p for p in self.panes.values() if p.rgb is not None), pane)
+        if pane.rgb is None:
+            self.status.emit("Nothing to save yet; open a photo first.")
+            return
+        folder = Path(str(self.settings.value("last_folder", str(Path.home()))))
+        default = folder / f"{Path(pane.label).stem or 'photo'}-faces.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save annotated image", str(default),
+                                              "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")
+        if path:
+            self.save_annotated_to(pane.name, Path(path))
+
+    def save_annotated_to(self, pane_name: str, path: Path) -> bool:
+        pane = self.panes[pane_name]
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            path = path.with_suffix(".png")
+        image = annotated_image(pane.rgb, pane.result, pane.selected)
+        if path.suffix.lower() != ".png":
+            image = image.convertToFormat(image.Format.Format_RGB888)
+        if not image.save(str(path)):
+            QMessageBox.warning(self, "Not saved", f"Could not save {path.name} in {path.parent}; choose another folder.")
+            return False
+        self.status.emit(f"Saved {path}.")
+        return True
+
+    def close_down(self) -> None:
+        """Wait for photo decoding to finish (the window is closing)."""
+        self.settings.setValue("threshold", self.verdict.threshold)
+        self.loader.wait()

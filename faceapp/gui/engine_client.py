@@ -1,0 +1,130 @@
+"""The GUI thread's side of the engine worker: which model is wanted, whether it is ready,
+and delivering each job's result to whoever asked for it.
+
+Views submit a job with two callbacks; the client calls one of them on the GUI
+thread, and only while the job is still the newest of its channel (the worker's
+:class:`~faceapp.gui.jobs.LatestRequests` decides, at both ends).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from faceapp.gui.jobs import Job, LoadModelJob, ModelInfo
+from faceapp.gui.worker import WorkerThread
+
+__all__ = ["EngineClient"]
+
+Returned = Callable[[Any], None]
+Errored = Callable[[BaseException], None]
+
+
+class EngineClient(QObject):
+    """Owns the worker thread; ``modelReady``/``modelFailed`` follow every model load."""
+
+    modelReady = Signal(object)  # ModelInfo
+    modelFailed = Signal(object)  # the exception
+    modelLoading = Signal(str)  # model name
+    status = Signal(str)
+    progress = Signal(int, object)
+
+    def __init__(self, model: str, crop: str, models_dir: str | None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model, self.crop, self.models_dir = model, crop, models_dir
+        self.info: ModelInfo | None = None
+        self._thread: WorkerThread | None = None
+        self._callbacks: dict[int, tuple[Returned | None, Errored | None]] = {}
+
+    # -- lifecycle -------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def worker(self):  # noqa: ANN201 - EngineWorker | None
+        """The worker object (its signals are public; it lives on the engine thread)."""
+        return self._thread.worker if self._thread is not None else None
+
+    def start(self) -> None:
+        """Start the worker thread and load the model (call once the window is on screen)."""
+        if self._thread is not None:
+            return
+        self._thread = WorkerThread()
+        worker = self._thread.worker
+        worker.returned.connect(self._returned)
+        worker.errored.connect(self._errored)
+        # Bound methods of this GUI-thread object, so Qt queues them to the GUI thread
+        # (a lambda would run on the worker thread, racing with submit()).
+        worker.skipped.connect(self._skipped)
+        worker.status.connect(self.status)
+        worker.progress.connect(self.progress)
+        self.load_model()
+
+    def stop(self) -> None:
+        """Cancel what can be cancelled, finish the current job, end the thread."""
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
+        self._callbacks.clear()
+
+    def cancel(self) -> None:
+        """Stop the running download or scan."""
+        if self._thread is not None:
+            self._thread.worker.cancel()
+
+    # -- the model -------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """True when the wanted model and crop are loaded."""
+        return self.info is not None and (self.info.model, self.info.crop) == (self.model, self.crop)
+
+    def set_model(self, model: str, crop: str) -> None:
+        """Want ``model`` with ``crop``; loads it if it is not what is loaded."""
+        if (model, crop) == (self.model, self.crop) and (self.ready or self._thread is None):
+            return
+        self.model, self.crop = model, crop
+        self.load_model()
+
+    def load_model(self) -> None:
+        """(Re)load the wanted model; ``modelReady`` or ``modelFailed`` follows."""
+        self.info = None
+        self.modelLoading.emit(self.model)
+        if self._thread is not None:
+            self.submit(LoadModelJob(self.model, self.crop, self.models_dir),
+                        returned=self._model_loaded, errored=self.modelFailed.emit)
+
+    def _model_loaded(self, info: ModelInfo) -> None:
+        self.info = info
+        self.modelReady.emit(info)
+
+    # -- jobs ------------------------------------------------------------------
+    def submit(self, job: Job, returned: Returned | None = None, errored: Errored | None = None) -> bool:
+        """Queue ``job``; False (and nothing queued) when the worker is not running."""
+        if self._thread is None:
+            return False
+        self._callbacks[job.id] = (returned, errored)
+        self._thread.worker.submit(job)
+        return True
+
+    def is_current(self, job: Job) -> bool:
+        return self._thread is not None and self._thread.worker.is_current(job)
+
+    def _take(self, job: Job) -> tuple[Returned | None, Errored | None]:
+        callbacks = self._callbacks.pop(job.id, (None, None))
+        # The result was queued before a newer request of its channel: drop it.
+        return callbacks if self.is_current(job) else (None, None)
+
+    def _skipped(self, job: Job) -> None:
+        self._callbacks.pop(job.id, None)
+
+    def _returned(self, job: Job, result: object) -> None:
+        returned, _ = self._take(job)
+        if returned is not None:
+            returned(result)
+
+    def _errored(self, job: Job, exc: BaseException) -> None:
+        _, errored = self._take(job)
+        if errored is not None:
+            errored(exc)

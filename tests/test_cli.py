@@ -28,7 +28,8 @@ def test_identify_json_schema(capsys, models_dir):
     photo = data["photos"][0]
     assert photo["path"].endswith("two_people.jpg") and len(photo["faces"]) == 2
     face = photo["faces"][0]
-    assert set(face) == {"number", "box", "confidence", "landmarks", "identities"}
+    assert set(face) == {"number", "box", "confidence", "landmarks", "rotation", "identities"}
+    assert face["rotation"] == 0
     assert len(face["box"]) == 4 and all(isinstance(v, int) for v in face["box"])
     assert set(face["landmarks"]) == {"left_eye", "right_eye", "nose", "mouth_left", "mouth_right"}
     assert len(face["identities"]) == 5 and set(face["identities"][0]) == {"name", "probability"}
@@ -151,3 +152,22 @@ def test_installed_entry_point_runs(tmp_path):
     missing = subprocess.run([str(script), "detect", str(tmp_path / "nothing.jpg")], capture_output=True, text=True,
                              cwd=tmp_path)
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_photo_on_its_side_is_found_turned(capsys, tmp_path):
+    """A phone photo whose orientation tag was lost: the face is found, its box is in the photo as shown."""
+    from PIL import Image
+
+    from faceapp.core.images import load_image
+
+    upright = load_image(face_photo("obama_small.jpg"))
+    sideways = tmp_path / "sideways.png"
+    # PIL turns counter-clockwise: the photo must be turned 90° clockwise for the face to stand upright.
+    Image.fromarray(upright).rotate(90, expand=True).save(sideways)
+    status, out, _ = run(capsys, "detect", sideways, "--json")
+    face = json.loads(out)["photos"][0]["faces"][0]
+    assert status == 0 and face["rotation"] == 90
+    x, y, w, h = face["box"]
+    assert h > w * 0.5 and x < 240 and y < 320  # inside the 240×320 photo as displayed
+    status, out, _ = run(capsys, "detect", sideways)
+    assert "turned 90°" in out

@@ -13,6 +13,7 @@ import numpy as np
 
 from faceapp.core.defaults import CROP_RECIPES
 from faceapp.core.images import resize_rgb as _resize
+from faceapp.core.turns import box_to_turned, turn
 from faceapp.core.types import Box
 from faceapp.core.vggface.catalog import INPUT_SIZE
 
@@ -35,10 +36,18 @@ def grow_box(box: Box, image_width: int, image_height: int, margin: float) -> tu
     return x0, y0, max(x1, x0 + 1), max(y1, y0 + 1)
 
 
-def crop_face(image: np.ndarray, box: Box, recipe: str = "vggface2") -> np.ndarray:
-    """The square RGB crop of ``box`` in ``image`` by ``recipe``."""
+def crop_face(image: np.ndarray, box: Box, recipe: str = "vggface2", rotation: int = 0) -> np.ndarray:
+    """The square RGB crop of ``box`` in ``image`` by ``recipe``, upright.
+
+    ``rotation`` (0, 90, 180, 270, the face's ``Face.rotation``): the photo is
+    turned that far clockwise first, so a face lying on its side is cut standing.
+    """
     if recipe not in CROP_RECIPES:
         raise ValueError(f"crop recipe must be one of {', '.join(CROP_RECIPES)}, got {recipe!r}")
+    if rotation % 360:
+        quarter = (rotation // 90) % 4
+        box = box_to_turned(box, quarter, image.shape[1], image.shape[0])
+        image = turn(image, quarter)
     height, width = image.shape[:2]
     margin = VGGFACE2_MARGIN if recipe == "vggface2" else 0.0
     x0, y0, x1, y1 = grow_box(box, width, height, margin)

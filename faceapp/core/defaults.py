@@ -7,10 +7,26 @@ from __future__ import annotations
 
 #: Cosine distance at or below which two faces are judged the same person.
 DEFAULT_THRESHOLD = 0.5
+#: "Who is this?": the best person must beat the runner-up person by this much cosine distance
+#: (PhotoPrism's rule against confusing two similar people).  Not measured on real descriptors: the
+#: official weights cannot be downloaded where faceapp is built (BENCHMARKS.md); `who --margin` and
+#: `evaluate` (the gap between genuine and impostor distances) are there to set it from your photos.
+MATCH_MARGIN = 0.05
+#: Grouping unnamed faces (Immich's core-point rule): a face with at least this many other faces within
+#: the grouping distance starts or joins a group — so three faces of one person make a group.
+GROUP_MIN_FACES = 2
+#: The grouping distance, when none is given, is the same-person threshold in use (calibrated or
+#: DEFAULT_THRESHOLD): one number means "same person" everywhere.
+
 #: Slider / CLI bounds for the threshold.
 THRESHOLD_MIN = 0.0
 THRESHOLD_MAX = 1.0
 THRESHOLD_STEP = 0.01
+
+#: Version of everything between a photo's bytes and its descriptors (decoding, EXIF, detection,
+#: cropping, preprocessing).  Bump it when any of them changes: a library then describes its photos
+#: again instead of comparing old descriptors with new ones.
+PIPELINE_VERSION = 1
 
 #: The model used when none is named.
 DEFAULT_MODEL = "resnet50"
@@ -33,8 +49,18 @@ MAX_IMAGE_BYTES = 256 * 1024 * 1024
 #: (benchmarks/detect_limit.py, see BENCHMARKS.md): no face of the test photos
 #: is lost at this size, including the small face in obama3.jpg.
 DETECTION_MAX_SIDE = 1024
-#: Detections less confident than this are dropped.  On the test photos every
-#: real face scores ≥ 0.956 and every false detection ≤ 0.949 (BENCHMARKS.md).
+#: Confidence floors by face size, chosen on 303 generated cases (benchmarks/detect_policy.py,
+#: BENCHMARKS.md "Detection policy").  False detections were all small (at most 6 % of the working
+#: image's longer side) and scored up to 0.98; no false detection of 15 % or more occurred at any
+#: confidence, while real faces that large scored as low as 0.938.  So small boxes keep the strict
+#: floor, and boxes of at least LARGE_FACE_FRACTION a floor between the cascade's own 0.8 and the
+#: weakest real face seen.
 MIN_CONFIDENCE = 0.95
+MIN_CONFIDENCE_LARGE = 0.85
+LARGE_FACE_FRACTION = 0.15
+#: A face stands upright when O-Net believes its patch as it stands more than turned by a quarter,
+#: a half or three quarters (log-odds margin above this).  Upright faces scored margins of 2.5 and
+#: more (60 of 60); faces lying on their side that MTCNN still accepted scored below 0 in 30 of 34.
+UPRIGHT_MARGIN = 0.0
 #: Smallest face (in pixels of the full photo) the detector looks for.
 MIN_FACE_SIZE = 20

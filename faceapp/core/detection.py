@@ -1,4 +1,18 @@
-"""Face detection with mtcnn 1.0, on a downscaled copy for large photos.
+"""Finding faces: faceapp's MTCNN (:mod:`faceapp.core.mtcnn`) plus the policy around it.
+
+The policy: detect on a copy whose longer side is at most ``DETECTION_MAX_SIDE``
+(boxes mapped back), look for faces down to ``MIN_FACE_SIZE`` pixels, cut the
+later stages' patches antialiased, and keep detections above a floor that
+depends on the face's size (small boxes are where false detections are).
+
+Turned photos (a scan, a phone photo whose orientation tag was lost): MTCNN
+finds few faces lying on their side — and sometimes accepts one anyway, as if
+upright.  So every face is also judged by O-Net as it stands and turned; a face
+that looks better turned is not kept upright.  When no face is judged upright,
+or some face looks turned, the photo is tried turned a quarter, a half and three
+quarters, and the turn with the most (then surest) upright faces wins.  A photo
+whose faces stand upright pays one small O-Net batch for this.  The constants
+and the measurements that chose them: ``defaults.py`` and BENCHMARKS.md.
 
 The detector is built on first use, on the thread that calls :meth:`detect`
 (TensorFlow is imported then, not at import time).
@@ -10,59 +24,52 @@ from typing import Any
 
 import numpy as np
 
-from faceapp.core.defaults import DETECTION_MAX_SIDE, MIN_CONFIDENCE, MIN_FACE_SIZE
-from faceapp.core.images import resize_rgb
+from faceapp.core.defaults import (
+    DETECTION_MAX_SIDE, LARGE_FACE_FRACTION, MIN_CONFIDENCE, MIN_CONFIDENCE_LARGE, MIN_FACE_SIZE, UPRIGHT_MARGIN,
+)
+from faceapp.core.turns import QUARTERS, box_from_turned, points_from_turned, turn
 from faceapp.core.types import Box, Face, Landmarks
 
 __all__ = ["FaceDetector"]
 
-# mtcnn's pyramid starts at 12 px; asking for smaller faces upsamples the photo.
-_MTCNN_MIN_FACE = 12
-_MTCNN_SAFE_MAX_FACE = 20
-
-
-def _compile_stages(detector: Any) -> Any:
-    """Run mtcnn's three networks as traced graphs instead of eager Keras calls.
-
-    mtcnn 1.0 calls its Keras models eagerly, once per pyramid scale; Keras'
-    per-layer call overhead then costs more than the convolutions.  One traced
-    function per network, with batch, height and width left open, gives the
-    same boxes 2–3× faster (BENCHMARKS.md).  Touches mtcnn's ``stage._model``;
-    if a future mtcnn lacks it, detection simply stays eager.
-    """
-    import tensorflow as tf
-
-    signature = [tf.TensorSpec([None, None, None, 3], tf.float32)]
-    for stage in getattr(detector, "stages", ()):
-        model = getattr(stage, "_model", None)
-        if callable(model):
-            stage._model = tf.function(model, input_signature=signature, autograph=False)
-    return detector
+# P-Net's window: no face smaller than this can be found at a given working size.
+_SMALLEST_WINDOW = 12
 
 
 class FaceDetector:
     """Finds every face in an RGB photo.
 
     ``max_side``: detection runs on a copy whose longer side is at most this many
-    pixels (None: never downscale); boxes and landmarks are mapped back to the
-    full photo.  ``min_face_size``: smallest face sought, in full-photo pixels.
-    ``min_confidence``: weaker detections are dropped.
+    pixels (None: never downscale).  ``min_face_size``: smallest face sought, in
+    pixels of the photo.  ``min_confidence``: one floor for every face size
+    (None: the measured size-aware floors, :meth:`floor`).  ``antialias``: R-/O-Net
+    patches from a halving pyramid (False: as the ``mtcnn`` package does, for
+    comparisons).  ``turns``: judge each face's orientation and try quarter turns
+    (False: take every detection as it stands, as the ``mtcnn`` package does).
     """
 
-    def __init__(self, max_side: int | None = DETECTION_MAX_SIDE,
-                 min_face_size: int = MIN_FACE_SIZE, min_confidence: float = MIN_CONFIDENCE) -> None:
+    def __init__(self, max_side: int | None = DETECTION_MAX_SIDE, min_face_size: int = MIN_FACE_SIZE,
+                 min_confidence: float | None = None, antialias: bool = True, turns: bool = True) -> None:
         if max_side is not None and max_side < 64:
             raise ValueError(f"max_side must be at least 64 pixels, got {max_side!r}")
         self.max_side = max_side
         self.min_face_size = int(min_face_size)
-        self.min_confidence = float(min_confidence)
+        self.min_confidence = None if min_confidence is None else float(min_confidence)
+        self.antialias = antialias
+        self.turns = turns
         self._mtcnn: Any = None
 
-    def _detector(self) -> Any:
-        if self._mtcnn is None:
-            from mtcnn import MTCNN
+    def floor(self, side_fraction: float) -> float:
+        """The confidence a face needs, by its box's longer side over the working image's longer side."""
+        if self.min_confidence is not None:
+            return self.min_confidence
+        return MIN_CONFIDENCE_LARGE if side_fraction >= LARGE_FACE_FRACTION else MIN_CONFIDENCE
 
-            self._mtcnn = _compile_stages(MTCNN())
+    def _networks(self) -> Any:
+        if self._mtcnn is None:
+            from faceapp.core.mtcnn import MTCNN
+
+            self._mtcnn = MTCNN()
         return self._mtcnn
 
     def scale_for(self, width: int, height: int) -> float:
@@ -72,54 +79,69 @@ class FaceDetector:
         return self.max_side / float(max(width, height))
 
     def detect(self, image: np.ndarray) -> list[Face]:
-        """Every face in ``image`` (RGB uint8, H×W×3), left to right.
-
-        No face → an empty list.
-        """
-        height, width = image.shape[:2]
-        if min(height, width) < _MTCNN_MIN_FACE * 2:
-            return []
-        scale = self.scale_for(width, height)
-        small = image
-        if scale < 1.0:
-            small = resize_rgb(image, max(1, round(width * scale)), max(1, round(height * scale)))
-        # mtcnn 1.0 sizes its pyramid as if it started at scale 1: asking for faces
-        # larger than 20 px lets the last scales shrink below PNet's 12 px input
-        # and it raises, so the request is kept within [12, 20] px.
-        min_face = min(_MTCNN_SAFE_MAX_FACE, max(_MTCNN_MIN_FACE, round(self.min_face_size * scale)))
-        try:
-            raw = self._detector().detect_faces(np.ascontiguousarray(small), min_face_size=min_face)
-        except ValueError as exc:
-            if "empty output" not in str(exc):
-                raise
-            return []  # a pyramid level too small for PNet: no face mtcnn could find
-        faces = [self._to_face(item, scale, width, height) for item in raw or []]
-        faces = [face for face in faces
-                 if face.box.width > 1 and face.box.height > 1 and face.confidence >= self.min_confidence]
-        faces.sort(key=lambda face: (face.box.x, face.box.y))
+        """Every face in ``image`` (RGB uint8, H×W×3), left to right; no face → an empty list."""
+        faces, turned_faces = self._detect_pass(image, 0)
+        if not self.turns or (faces and not turned_faces):
+            return faces
+        for quarter in QUARTERS[1:]:
+            found, _ = self._detect_pass(image, quarter)
+            if _surer(found, faces):
+                faces = found
         return faces
 
+    def detect_upright(self, image: np.ndarray, quarter: int = 0) -> list[Face]:
+        """Faces standing upright in ``image`` turned ``quarter`` quarter turns clockwise, mapped back
+        (with ``turns``, faces O-Net judges to be lying on their side are left out)."""
+        return self._detect_pass(image, quarter)[0]
+
+    def _detect_pass(self, image: np.ndarray, quarter: int) -> tuple[list[Face], int]:
+        """(faces kept, how many faces above the floor looked turned) for one quarter turn of ``image``."""
+        height, width = image.shape[:2]
+        if min(height, width) < _SMALLEST_WINDOW:
+            return [], 0
+        turned = turn(image, quarter)
+        t_height, t_width = turned.shape[:2]
+        scale = self.scale_for(t_width, t_height)
+        work_width, work_height = max(1, round(t_width * scale)), max(1, round(t_height * scale))
+        min_face = max(float(_SMALLEST_WINDOW), self.min_face_size * scale)
+        raw = self._networks().detect(turned, min_face, antialias=self.antialias, check_upright=self.turns,
+                                      size=(work_width, work_height))
+        sx, sy = t_width / work_width, t_height / work_height
+        longer = float(max(work_width, work_height))
+        faces, turned_faces = [], 0
+        for box, score, points, upright in zip(raw.boxes, raw.scores, raw.landmarks, raw.upright):
+            side = max(box[2] - box[0], box[3] - box[1]) / longer
+            if float(score) < self.floor(side):
+                continue
+            if self.turns and not upright > UPRIGHT_MARGIN:
+                turned_faces += 1
+                continue
+            face = self._to_face(box, float(score), points, sx, sy, quarter, width, height)
+            if face.box.width > 1 and face.box.height > 1:
+                faces.append(face)
+        faces.sort(key=lambda face: (face.box.x, face.box.y))
+        return faces, turned_faces
+
     @staticmethod
-    def _to_face(item: dict[str, Any], scale: float, width: int, height: int) -> Face:
-        # mtcnn returns numpy scalars; cast everything to plain Python numbers.
-        x, y, w, h = (float(v) / scale for v in item["box"])
-        x0, y0 = max(0, int(round(x))), max(0, int(round(y)))
-        x1, y1 = min(width, int(round(x + w))), min(height, int(round(y + h)))
-        box = Box(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
-        points = item.get("keypoints") or {}
+    def _to_face(box: np.ndarray, score: float, points: np.ndarray, sx: float, sy: float, quarter: int,
+                 width: int, height: int) -> Face:
+        """A working-image detection → a Face in the displayed photo (clipped; landmarks by the subject's side)."""
+        t_width, t_height = (height, width) if quarter % 2 else (width, height)
+        x0, y0 = max(0.0, box[0] * sx), max(0.0, box[1] * sy)
+        x1, y1 = min(float(t_width), box[2] * sx), min(float(t_height), box[3] * sy)
+        turned_box = Box(int(round(x0)), int(round(y0)), max(0, int(round(x1)) - int(round(x0))),
+                         max(0, int(round(y1)) - int(round(y0))))
+        xs, ys = points_from_turned(points[:, 0].astype(np.float64) * sx, points[:, 1].astype(np.float64) * sy,
+                                    quarter, width, height)
+        named = [(float(x), float(y)) for x, y in zip(xs, ys)]
+        # mtcnn's order is the viewer's: left eye, right eye, nose, mouth left, mouth right.
+        # faceapp names them from the subject's side.
+        landmarks = Landmarks(left_eye=named[1], right_eye=named[0], nose=named[2],
+                              mouth_left=named[4], mouth_right=named[3])
+        return Face(box=box_from_turned(turned_box, quarter, width, height), confidence=score,
+                    landmarks=landmarks, rotation=90 * quarter)
 
-        def point(key: str) -> tuple[float, float]:
-            px, py = points.get(key, (np.nan, np.nan))
-            return (float(px) / scale, float(py) / scale)
 
-        landmarks = None
-        if points:
-            # mtcnn names eyes and mouth corners from the viewer's side; ours are the subject's.
-            landmarks = Landmarks(
-                left_eye=point("right_eye"),
-                right_eye=point("left_eye"),
-                nose=point("nose"),
-                mouth_left=point("mouth_right"),
-                mouth_right=point("mouth_left"),
-            )
-        return Face(box=box, confidence=float(item["confidence"]), landmarks=landmarks)
+def _surer(candidate: list[Face], current: list[Face]) -> bool:
+    """Whether one orientation's faces beat another's: more faces, then the higher total confidence."""
+    return (len(candidate), sum(f.confidence for f in candidate)) > (len(current), sum(f.confidence for f in current))

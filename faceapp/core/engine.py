@@ -6,6 +6,7 @@ thread, or the CLI's main thread), so constructing an Engine is cheap.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from typing import Any
@@ -13,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.align import CROP_SIZE, crop_face, resize_whole
-from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL, DEFAULT_TOP
+from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL, DEFAULT_TOP, PIPELINE_VERSION
 from faceapp.core.detection import FaceDetector
-from faceapp.core.types import AnalysisResult, Box, Face, FaceResult
+from faceapp.core.types import AnalysisResult, Box, DescriptorSpace, Face, FaceResult
 from faceapp.core.vggface.catalog import get_spec
 
-__all__ = ["Engine", "backend_version"]
+__all__ = ["Engine", "backend_version", "descriptor_space"]
 
 
 def backend_version() -> str:
@@ -26,6 +27,32 @@ def backend_version() -> str:
     import tensorflow as tf
 
     return str(tf.__version__)
+
+
+@functools.lru_cache(maxsize=8)
+def _fingerprint(path: str, size: int, mtime_ns: int) -> str:
+    from faceapp.core.vggface.weights import weights_fingerprint
+
+    return weights_fingerprint(path)
+
+
+def descriptor_space(model: str, crop: str, models_dir: str | os.PathLike | None = None) -> DescriptorSpace:
+    """The space an Engine with these settings describes faces into — found without TensorFlow.
+
+    Reads the model's weights file (h5py) to fingerprint it; raises ModelFilesMissing
+    or WeightsError like :meth:`Engine.load`.  A library uses it to tell which faces
+    still need describing before deciding whether to build a model at all.
+    """
+    from faceapp.core.vggface.store import locate
+
+    get_spec(model)
+    if crop not in CROP_RECIPES:
+        raise ValueError(f"crop recipe must be one of {', '.join(CROP_RECIPES)}, got {crop!r}")
+    located = locate(model, models_dir)
+    stat = located.weights.stat()
+    dim = located.spec.descriptor_dim if located.include_top else located.spec.notop_descriptor_dim
+    fingerprint = _fingerprint(str(located.weights), stat.st_size, stat.st_mtime_ns)
+    return DescriptorSpace(model, fingerprint, crop, PIPELINE_VERSION, dim)
 
 
 def _ms(start: float) -> float:
@@ -65,6 +92,19 @@ class Engine:
         """Build the model now (raises ModelFilesMissing or WeightsError)."""
         _ = self.model
 
+    @property
+    def space(self) -> DescriptorSpace:
+        """The descriptor space of what :meth:`analyze` produces now (loads the model)."""
+        model = self.model
+        return DescriptorSpace(self.model_name, model.fingerprint, self.crop, PIPELINE_VERSION, model.descriptor_dim)
+
+    def crops_of(self, image: np.ndarray, faces: list[Face] | tuple[Face, ...], crop: str | None = None) -> np.ndarray:
+        """The model's input for ``faces`` of ``image``: (N, CROP_SIZE, CROP_SIZE, 3) RGB uint8, cut upright
+        (by ``crop``, else the engine's recipe)."""
+        recipe = crop or self.crop
+        crops = [crop_face(image, face.box, recipe, face.rotation) for face in faces]
+        return np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)
+
     def analyze(self, image: np.ndarray, aligned: bool = False) -> AnalysisResult:
         """Every face of ``image`` with descriptor and top identities, plus timings.
 
@@ -80,11 +120,7 @@ class Engine:
             faces = self.detector.detect(image)
         timings["detect"] = _ms(start)
         start = time.perf_counter()
-        if aligned:
-            crops = [resize_whole(image)]
-        else:
-            crops = [crop_face(image, face.box, self.crop) for face in faces]
-        batch = np.stack(crops) if crops else np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8)
+        batch = resize_whole(image)[None] if aligned else self.crops_of(image, faces)
         timings["crop"] = _ms(start)
         start = time.perf_counter()
         descriptors, probabilities = model.run(batch)

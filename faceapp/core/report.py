@@ -14,12 +14,13 @@ __all__ = ["detection_dict", "face_dict", "analysis_dict", "detection_text", "an
 
 
 def detection_dict(face: Face, number: int) -> dict[str, object]:
-    """A detected face: ``number`` (from 1), box ``[x, y, w, h]``, confidence, landmarks."""
+    """A detected face: ``number`` (from 1), box ``[x, y, w, h]``, confidence, landmarks, rotation."""
     return {
         "number": number,
         "box": face.box.as_list(),
         "confidence": round(float(face.confidence), 4),
         "landmarks": face.landmarks.as_dict() if face.landmarks else None,
+        "rotation": face.rotation,
     }
 
 
@@ -50,7 +51,8 @@ def _faces_header(name: str, count: int) -> str:
 
 def _face_line(number: int, face: Face) -> str:
     box = face.box
-    return f"  face {number}: x={box.x} y={box.y} {box.width}×{box.height}, confidence {face.confidence:.2f}"
+    turned = f", turned {face.rotation}°" if face.rotation else ""
+    return f"  face {number}: x={box.x} y={box.y} {box.width}×{box.height}, confidence {face.confidence:.2f}{turned}"
 
 
 def detection_text(name: str, faces: Sequence[Face]) -> str:

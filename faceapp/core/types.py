@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # annotations only: importing the types stays cheap
     import numpy as np
 
-__all__ = ["Box", "Landmarks", "Face", "Identity", "FaceResult", "AnalysisResult", "Verdict"]
+__all__ = ["Box", "Landmarks", "Face", "Identity", "FaceResult", "AnalysisResult", "Verdict", "DescriptorSpace"]
 
 
 @dataclass(frozen=True)
@@ -63,11 +63,18 @@ class Landmarks:
 
 @dataclass(frozen=True)
 class Face:
-    """A detected face: where it is and how sure the detector is."""
+    """A detected face: where it is and how sure the detector is.
+
+    ``rotation``: 0, 90, 180 or 270 — how far (degrees clockwise) the photo had
+    to be turned for the face to stand upright (a scan or a phone photo whose
+    orientation was lost).  ``box`` and ``landmarks`` are always in the photo as
+    displayed; crops for the model are cut from the turned photo.
+    """
 
     box: Box
     confidence: float
     landmarks: Landmarks | None = None
+    rotation: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,3 +129,25 @@ class Verdict:
     @property
     def similarity(self) -> float:
         return 1.0 - self.distance
+
+
+@dataclass(frozen=True)
+class DescriptorSpace:
+    """Which descriptors can be compared with which: same model, same weights, same crop, same pipeline.
+
+    ``weights``: the fingerprint of the model's weights (two files for one model
+    give different descriptors).  ``pipeline``: faceapp's ``PIPELINE_VERSION``
+    (decoding, detection, cropping, preprocessing).  ``dim``: descriptor length.
+    A library stores every descriptor under its space and never compares across spaces.
+    """
+
+    model: str
+    weights: str
+    crop: str
+    pipeline: int
+    dim: int
+
+    @property
+    def key(self) -> str:
+        """A short readable name: ``resnet50@1a2b3c4d/vggface2/p1``."""
+        return f"{self.model}@{self.weights[:8]}/{self.crop}/p{self.pipeline}"

@@ -28,8 +28,9 @@ def qimage_from_rgb(rgb: np.ndarray) -> QImage:
 
 
 def paint_faces(painter: QPainter, result: AnalysisResult, selected: int | None,
-                scale: float, offset: QPointF, line_width: float = 2.0) -> None:
-    """Boxes, numbers and confidences of ``result`` mapped by ``scale`` and ``offset``."""
+                scale: float, offset: QPointF, line_width: float = 2.0, people: list[str] | None = None) -> None:
+    """Boxes, numbers and confidences of ``result`` mapped by ``scale`` and ``offset``; with ``people`` (one
+    short name or "?" per face, from the library) the label names the person instead of the confidence."""
     font = QFont(painter.font())
     font.setPixelSize(max(11, int(round(13 * line_width / 2.0))))
     font.setBold(True)
@@ -43,7 +44,9 @@ def paint_faces(painter: QPainter, result: AnalysisResult, selected: int | None,
         painter.setPen(QPen(color, line_width * (1.75 if chosen else 1.0)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
-        text = f"{index + 1} · {face_result.face.confidence:.2f}" + ("  ✓" if chosen else "")
+        turned = f" ↻{face_result.face.rotation}°" if face_result.face.rotation else ""
+        detail = people[index] if people and index < len(people) else f"{face_result.face.confidence:.2f}"
+        text = f"{index + 1} · {detail}{turned}" + ("  ✓" if chosen else "")
         width = metrics.horizontalAdvance(text) + 8
         height = metrics.height() + 2
         top = rect.top() - height if rect.top() - height >= offset.y() else rect.top()

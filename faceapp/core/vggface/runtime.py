@@ -39,7 +39,8 @@ class VGGFaceModel:
                 raise ValueError("a model with a classifier needs its labels file")
             self.labels = load_labels(labels_path, self.spec.classes)
         self._model = build_model(name, include_top=include_top)
-        load_weights_into(self._model, self.weights_path, name)
+        #: Identifies the weights behind the descriptors (see load_weights_into): part of a descriptor space.
+        self.fingerprint: str = load_weights_into(self._model, self.weights_path, name)
         self._forward = self._compile()
 
     @classmethod

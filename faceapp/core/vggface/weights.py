@@ -11,6 +11,7 @@ before a single variable is touched.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ import numpy as np
 from faceapp.core.errors import WeightsError
 from faceapp.core.vggface.catalog import MODELS, file_name
 
-__all__ = ["read_weights_file", "load_weights_into", "inspect_weights_file", "WeightsInfo"]
+__all__ = ["read_weights_file", "load_weights_into", "inspect_weights_file", "WeightsInfo", "fingerprint",
+           "weights_fingerprint"]
 
 _REDOWNLOAD = "download it again or choose the right file"
 
@@ -156,11 +158,16 @@ def _match(model: Any, arrays: dict[str, dict[str, np.ndarray]], path: Path,
     return pairs
 
 
-def load_weights_into(model: Any, path: str | os.PathLike, model_name: str) -> None:
-    """Load ``path`` into ``model`` by layer name, all or nothing, then verify.
+#: Layers that only classify; the descriptor does not depend on them.
+_CLASSIFIER_LAYERS = ("classifier", "fc8")
+
+
+def load_weights_into(model: Any, path: str | os.PathLike, model_name: str) -> str:
+    """Load ``path`` into ``model`` by layer name, all or nothing, then verify; returns the weights' fingerprint.
 
     After assignment every variable is compared with its array; a mismatch
-    (which would mean a silently skipped layer) raises WeightsError.
+    (which would mean a silently skipped layer) raises WeightsError.  The
+    fingerprint is :func:`fingerprint` of the file's arrays.
     """
     path = Path(path)
     title = MODELS[model_name].title if model_name in MODELS else model_name
@@ -175,6 +182,29 @@ def load_weights_into(model: Any, path: str | os.PathLike, model_name: str) -> N
     missing = [v.path for v in model.weights if id(v) not in assigned]
     if missing:
         raise _problem(path, f"left '{missing[0]}' without weights", "report this as a bug")
+    return fingerprint(arrays)
+
+
+def fingerprint(arrays: dict[str, dict[str, np.ndarray]]) -> str:
+    """16 hex digits of SHA-256 over every array the descriptor depends on (layers by name, not the classifier).
+
+    The full and the ``_notop_`` file of one training share it; any other weights do not.  Computed
+    from the file's arrays alone (no TensorFlow), so a library can tell its descriptor space without
+    building a model.
+    """
+    digest = hashlib.sha256()
+    for layer in sorted(arrays):
+        if layer in _CLASSIFIER_LAYERS:
+            continue
+        for name in sorted(arrays[layer]):
+            digest.update(f"{layer}/{name}".encode())
+            digest.update(np.ascontiguousarray(arrays[layer][name], dtype="<f4").tobytes())
+    return digest.hexdigest()[:16]
+
+
+def weights_fingerprint(path: str | os.PathLike) -> str:
+    """:func:`fingerprint` of a weights file (reads it; WeightsError naming it when broken)."""
+    return fingerprint(read_weights_file(path))
 
 
 def check_weights_file(path: str | os.PathLike, model_name: str, include_top: bool) -> None:

@@ -19,10 +19,14 @@ __all__ = [
     "bundled_models_dir",
     "models_search_dirs",
     "MODELS_DIR_ENV",
+    "LIBRARY_ENV",
+    "library_path",
 ]
 
 #: Environment variable naming a folder that holds (or receives) model files.
 MODELS_DIR_ENV = "FACEAPP_MODELS_DIR"
+#: Environment variable naming the library file (``--library`` wins over it).
+LIBRARY_ENV = "FACEAPP_LIBRARY"
 
 
 def resources_dir() -> Path:
@@ -85,3 +89,12 @@ def models_search_dirs(explicit: str | os.PathLike | None = None) -> list[Path]:
         dirs.append(Path(env).expanduser())
     dirs += [keras_vggface_cache_dir(), user_models_dir(), bundled_models_dir()]
     return dirs
+
+
+def library_path(explicit: str | os.PathLike | None = None) -> Path:
+    """The library file: ``explicit`` (``--library``), else ``$FACEAPP_LIBRARY``, else ``library.sqlite``
+    in faceapp's user data folder."""
+    if explicit is not None:
+        return Path(explicit).expanduser()
+    env = os.environ.get(LIBRARY_ENV)
+    return Path(env).expanduser() if env else user_data_dir() / "library.sqlite"

@@ -56,13 +56,16 @@ def engine(models_dir: Path):
 
 
 @pytest.fixture(autouse=True)
-def _isolated_model_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Tests never see the user's real model folders unless they ask for them."""
+def _isolated_user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never see the user's model folders, library, thresholds or caches — nor each other's."""
+    user = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("XDG_DATA_HOME", str(user / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(user / "cache"))
+    monkeypatch.delenv("FACEAPP_LIBRARY", raising=False)
+    monkeypatch.delenv("FACEAPP_THRESHOLDS", raising=False)
     if os.environ.get("FACEAPP_REAL_MODELS_DIR"):
         return
-    home = tmp_path_factory.getbasetemp() / "home"
-    monkeypatch.setenv("KERAS_HOME", str(home / ".keras"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.getbasetemp() / "home" / ".keras"))
     monkeypatch.delenv("FACEAPP_MODELS_DIR", raising=False)
 
 

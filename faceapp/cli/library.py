@@ -1,0 +1,487 @@
+"""The commands about your own people: scan, people, who, find, cluster, faces, library.
+
+Thin front-ends over :mod:`faceapp.core.library`; the JSON shapes are in README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from faceapp.cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UsageError, common_options, emit
+from faceapp.core.defaults import GROUP_MIN_FACES, MATCH_MARGIN
+from faceapp.core.errors import FaceAppError
+
+__all__ = ["add_commands"]
+
+
+def _library_options(parser: argparse.ArgumentParser, model: bool = True) -> None:
+    parser.add_argument("--library", metavar="DB", help="the library file (default: $FACEAPP_LIBRARY, "
+                                                         "else library.sqlite in faceapp's user data folder)")
+    common_options(parser, model_options=model, aligned=False)
+
+
+def _matching_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--threshold", type=float, metavar="T",
+                        help="largest cosine distance to a person's face (default: the calibrated one, else 0.5)")
+    parser.add_argument("--margin", type=float, default=MATCH_MARGIN, metavar="M",
+                        help=f"how much nearer than the runner-up person the best must be (default {MATCH_MARGIN})")
+
+
+def add_commands(commands: Any) -> None:
+    """Add scan, people, who, find, cluster, faces and library to ``faceapp-cli``'s sub-parsers."""
+    scan = commands.add_parser("scan", help="add folders of photos to the library (incremental; Ctrl+C safe)")
+    scan.add_argument("folders", nargs="+", metavar="FOLDER")
+    _library_options(scan)
+    scan.set_defaults(handler=cmd_scan)
+
+    people = commands.add_parser("people", help="name faces: add, reject, list, rename, remove, merge")
+    actions = people.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="confirm faces as NAME: from a photo, by face id, or a whole group")
+    add.add_argument("name")
+    add.add_argument("image", nargs="?", metavar="IMG", help="a photo showing NAME (its largest face, or --face)")
+    add.add_argument("--face", type=int, metavar="N", help="face number in IMG (from 1, left to right)")
+    add.add_argument("--faces", type=int, nargs="+", metavar="ID", help="library face ids (from find/cluster)")
+    add.add_argument("--group", type=int, metavar="G", help="every face of group G (from cluster)")
+    _library_options(add)
+    reject = actions.add_parser("reject", help="say faces are NOT this person (remembered; never suggested again)")
+    reject.add_argument("name")
+    reject.add_argument("--faces", type=int, nargs="+", required=True, metavar="ID")
+    _library_options(reject, model=False)
+    _library_options(actions.add_parser("list", help="every person, with face and photo counts"), model=False)
+    rename = actions.add_parser("rename", help="give a person another name")
+    rename.add_argument("old")
+    rename.add_argument("new")
+    _library_options(rename, model=False)
+    remove = actions.add_parser("remove", help="forget a person (their faces stay in the library, unnamed)")
+    remove.add_argument("name")
+    _library_options(remove, model=False)
+    merge = actions.add_parser("merge", help="FROM and INTO are one person: keep INTO")
+    merge.add_argument("source", metavar="FROM")
+    merge.add_argument("target", metavar="INTO")
+    _library_options(merge, model=False)
+    people.set_defaults(handler=cmd_people)
+
+    who = commands.add_parser("who", help="each face of the photos: which of your people, or unknown")
+    who.add_argument("images", nargs="+", metavar="IMG")
+    _matching_options(who)
+    _library_options(who)
+    who.set_defaults(handler=cmd_who)
+
+    find = commands.add_parser("find", help="library photos showing a person (NAME) or the face in a photo (IMG)")
+    find.add_argument("query", metavar="NAME|IMG")
+    find.add_argument("--face", type=int, metavar="N", help="with IMG: its face number (default: the largest)")
+    _matching_options(find)
+    _library_options(find)
+    find.set_defaults(handler=cmd_find)
+
+    cluster = commands.add_parser("cluster", help="groups of unnamed faces, to name in bulk")
+    cluster.add_argument("--min-faces", type=int, default=GROUP_MIN_FACES, metavar="K",
+                         help=f"other faces a face needs nearby to start or join a group (default {GROUP_MIN_FACES})")
+    cluster.add_argument("--max-distance", type=float, metavar="D",
+                         help="how near counts as nearby (default: the same-person threshold in use)")
+    cluster.add_argument("--full", action="store_true", help="group everything again instead of only new faces")
+    _library_options(cluster)
+    cluster.set_defaults(handler=cmd_cluster)
+
+    faces = commands.add_parser("faces", help="say two faces are different people (they never share a group)")
+    faces_actions = faces.add_subparsers(dest="action", required=True, metavar="ACTION")
+    apart = faces_actions.add_parser("apart", help="these two faces are different people")
+    apart.add_argument("face_ids", type=int, nargs=2, metavar="ID")
+    _library_options(apart, model=False)
+    faces.set_defaults(handler=cmd_faces)
+
+    library = commands.add_parser("library", help="the library: counts, unreadable photos, forgetting missing ones")
+    library_actions = library.add_subparsers(dest="action", required=True, metavar="ACTION")
+    _library_options(library_actions.add_parser("info", help="counts: photos, faces, people, no-face, errors"),
+                     model=False)
+    _library_options(library_actions.add_parser("errors", help="photos that could not be read, and why"), model=False)
+    _library_options(library_actions.add_parser("prune", help="forget photos whose files are gone"), model=False)
+    library.set_defaults(handler=cmd_library)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+def _open(args: argparse.Namespace, create: bool = False) -> Any:
+    from faceapp.core.library import Library
+
+    return Library.open(args.library, create=create)
+
+
+def _space(args: argparse.Namespace) -> Any:
+    from faceapp.core.engine import descriptor_space
+
+    return descriptor_space(args.model, args.crop, args.models_dir)
+
+
+def _threshold(args: argparse.Namespace) -> float:
+    from faceapp.core.thresholds import threshold_for
+    from faceapp.core.verification import validate_threshold
+
+    value = args.threshold if getattr(args, "threshold", None) is not None else threshold_for(args.model, args.crop)
+    try:
+        return validate_threshold(value)
+    except ValueError as exc:
+        raise UsageError(f"{exc}; give a threshold between 0 and 1.") from None
+
+
+def _face_json(record: Any, photo: Any) -> dict[str, Any]:
+    return {"face_id": record.id, "path": photo.path, "number": record.number, "box": record.face.box.as_list(),
+            "confidence": round(float(record.face.confidence), 4), "rotation": record.face.rotation,
+            "quality": record.quality}
+
+
+def _person_json(person: Any) -> dict[str, Any]:
+    return {"name": person.name, "confirmed": person.confirmed, "rejected": person.rejected, "photos": person.photos}
+
+
+def _names(library: Any) -> dict[int, str]:
+    return {p.id: p.name for p in library.people()}
+
+
+# -- scan -------------------------------------------------------------------------------------------
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from faceapp.core.library.scan import Scanner
+
+    with _open(args, create=True) as library:
+        scanner = Scanner(library, args.folders, args.model, args.crop, args.models_dir)
+        total = scanner.plan()
+        interrupted = False
+        try:
+            with _ProgressBar(total, enabled=not args.json and sys.stderr.isatty()) as bar:
+                scanner.run(progress=bar.update)
+        except KeyboardInterrupt:
+            interrupted = True
+            scanner.summary.cancelled = True
+            scanner.close()
+        summary = scanner.summary
+        payload = {"command": "scan", "library": str(library.path), "space": scanner.space.key,
+                   "summary": summary.as_dict()}
+        emit(args, payload, _scan_text(summary, library.path))
+        for folder, message in summary.unreadable_folders:
+            print(f"faceapp-cli: {message}", file=sys.stderr)
+    if interrupted:
+        print("faceapp-cli: interrupted; what was finished is kept — run the same scan again to go on.",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_INPUT if summary.unreadable_folders and not summary.photos else EXIT_OK
+
+
+def _scan_text(summary: Any, path: Path) -> str:
+    lines = [f"{summary.photos} photo{'s' if summary.photos != 1 else ''} in {', '.join(summary.folders)}: "
+             f"{summary.new} new, {summary.updated} changed, {summary.moved} moved, {summary.unchanged} unchanged"
+             f"{f', {summary.described} described again' if summary.described else ''}.",
+             f"{summary.faces} face{'s' if summary.faces != 1 else ''} found; {summary.no_face} photo"
+             f"{'s' if summary.no_face != 1 else ''} without a face; {len(summary.errors)} could not be read"
+             f"{' (faceapp-cli library errors)' if summary.errors else ''}."]
+    if summary.missing:
+        lines.append(f"{summary.missing} photo{'s' if summary.missing != 1 else ''} of the library are gone from "
+                     "these folders (kept with their names; 'faceapp-cli library prune' forgets them).")
+    lines.append(f"Library: {path} ({summary.seconds:.1f} s).")
+    return "\n".join(lines)
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr with photos/s and the time left, or nothing (not a terminal, --json)."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total, self.enabled, self._bar, self._task = total, enabled and total > 0, None, None
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[rate]:.1f} photos/s"), TimeRemainingColumn(),
+                                 console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("scan", total=self.total, rate=0.0)
+        return self
+
+    def update(self, progress: Any) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, completed=progress.done, rate=progress.rate)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+# -- people -----------------------------------------------------------------------------------------
+
+def cmd_people(args: argparse.Namespace) -> int:
+    with _open(args, create=args.action == "add") as library:
+        if args.action == "list":
+            people = library.people()
+            lines = [f"{p.name:<30} {p.confirmed:>5} face{'s' if p.confirmed != 1 else ' '} in {p.photos} photo"
+                     f"{'s' if p.photos != 1 else ''}" + (f", {p.rejected} rejected" if p.rejected else "")
+                     for p in people] or ["No people yet: 'faceapp-cli people add NAME PHOTO' names one."]
+            emit(args, {"command": "people list", "people": [_person_json(p) for p in people]}, "\n".join(lines))
+        elif args.action == "add":
+            return _people_add(args, library)
+        elif args.action == "reject":
+            person = library.require_person(args.name)
+            count = library.reject(person, _existing_faces(library, args.faces))
+            person = library.require_person(person.name)
+            emit(args, {"command": "people reject", "person": _person_json(person), "faces": args.faces},
+                 f"{count} face{'s' if count != 1 else ''} marked as not {person.name}; they will not be suggested again.")
+        elif args.action == "rename":
+            person = library.rename_person(args.old, args.new)
+            emit(args, {"command": "people rename", "person": _person_json(person)}, f"Renamed to {person.name}.")
+        elif args.action == "remove":
+            person = library.remove_person(args.name)
+            emit(args, {"command": "people remove", "person": _person_json(person)},
+                 f"Forgot {person.name}; their {person.confirmed} face{'s' if person.confirmed != 1 else ''} "
+                 "stay in the library, unnamed.")
+        else:
+            person, conflicts = library.merge_people(args.source, args.target)
+            note = f" ({conflicts} face{'s' if conflicts != 1 else ''} rejected for one were confirmed for the other: " \
+                   "kept as confirmed)" if conflicts else ""
+            emit(args, {"command": "people merge", "person": _person_json(person), "conflicts": conflicts},
+                 f"{args.source} is now part of {person.name}: {person.confirmed} faces{note}.")
+    return EXIT_OK
+
+
+def _existing_faces(library: Any, face_ids: list[int]) -> list[int]:
+    unknown = [i for i in face_ids if library.face(i) is None]
+    if unknown:
+        raise UsageError(f"There is no face {unknown[0]} in this library; take face ids from 'find' or 'cluster'.")
+    return face_ids
+
+
+def _people_add(args: argparse.Namespace, library: Any) -> int:
+    from faceapp.core.library import recognition
+
+    given = [bool(args.image), args.faces is not None, args.group is not None]
+    if sum(given) != 1:
+        raise UsageError("Give one of: a photo (IMG), --faces ID…, or --group G.")
+    if args.image:
+        from faceapp.cli.photos import _engine
+
+        person, face, photo = recognition.enrol(library, _engine(args), args.name, args.image, args.face)
+        emit(args, {"command": "people add", "person": _person_json(person), "faces": [_face_json(face, photo)]},
+             f"{person.name}: face {face.number} of {Path(photo.path).name} confirmed "
+             f"({person.confirmed} face{'s' if person.confirmed != 1 else ''} now).")
+        return EXIT_OK
+    if args.group is not None:
+        state = library.group_state(_space(args))
+        face_ids = sorted(f for f, (g, _) in state.items() if g == args.group)
+        if not face_ids:
+            raise UsageError(f"There is no group {args.group}; run 'faceapp-cli cluster' and take a group number from it.")
+    else:
+        face_ids = _existing_faces(library, args.faces)
+    person = library.add_person(args.name)
+    library.confirm(person, face_ids)
+    person = library.require_person(person.name)
+    faces = [_face_json(*library.face(i)) for i in face_ids]
+    emit(args, {"command": "people add", "person": _person_json(person), "faces": faces},
+         f"{person.name}: {len(face_ids)} face{'s' if len(face_ids) != 1 else ''} confirmed "
+         f"({person.confirmed} now).")
+    return EXIT_OK
+
+
+# -- who / find ---------------------------------------------------------------------------------------
+
+def _library_faces_of(library: Any, path: str, space: Any) -> tuple[Any, list[Any], Any] | None:
+    """The photo's stored faces and descriptors, when the library has it unchanged; else None."""
+    real = os.path.realpath(path)
+    record = library.photo_by_path(real)
+    if record is None or record.status != "faces":
+        return None
+    info = os.stat(real)
+    if (record.size, record.mtime_ns) != (info.st_size, info.st_mtime_ns):
+        return None
+    faces = library.faces_of(record.id)
+    ids, matrix = library.descriptors(space, [f.id for f in faces])
+    if len(ids) != len(faces):
+        return None
+    return record, faces, matrix
+
+
+def cmd_who(args: argparse.Namespace) -> int:
+    from faceapp.core.images import load_image
+    from faceapp.core.library import recognition
+
+    threshold = _threshold(args)
+    with _open(args) as library:
+        space, engine, names = _space(args), None, _names(library)
+        index = recognition.people_index(library, space)
+        photos, lines, status = [], [], EXIT_OK
+        for path in args.images:
+            try:
+                stored = _library_faces_of(library, path, space)
+                if stored is not None:
+                    record, faces, matrix = stored
+                    boxes, face_ids = [f.face for f in faces], [f.id for f in faces]
+                else:
+                    if engine is None:
+                        from faceapp.cli.photos import _engine
+
+                        engine = _engine(args)
+                    result = engine.analyze(load_image(path))
+                    boxes, face_ids = [r.face for r in result.faces], [None] * len(result.faces)
+                    matrix = [r.descriptor for r in result.faces]
+                answers = index.suggest(matrix, threshold, args.margin, face_ids) if len(boxes) else []
+            except FaceAppError as exc:
+                print(f"faceapp-cli: {exc}", file=sys.stderr)
+                photos.append({"path": path, "error": {"type": type(exc).__name__, "message": str(exc)}})
+                status = EXIT_INPUT
+                continue
+            entry = {"path": path, "in_library": stored is not None, "faces": []}
+            lines.append(f"{Path(path).name}: {len(boxes)} face{'s' if len(boxes) != 1 else ''}"
+                         + (" found" if not boxes else ""))
+            for number, (face, answer, face_id) in enumerate(zip(boxes, answers, face_ids), start=1):
+                entry["faces"].append(_answer_json(library, number, face, face_id, answer, names))
+                lines.append(f"  face {number}: {_answer_text(library, answer, names)}")
+            photos.append(entry)
+        emit(args, {"command": "who", "space": space.key, "threshold": threshold, "margin": args.margin,
+                    "photos": photos}, "\n".join(lines))
+    return status
+
+
+def _answer_json(library: Any, number: int, face: Any, face_id: int | None, answer: Any, names: dict[int, str]) -> dict:
+    sample = library.face(answer.sample) if answer.sample is not None else None
+    return {"number": number, "face_id": face_id, "box": face.box.as_list(), "rotation": face.rotation,
+            "status": answer.status, "person": names.get(answer.person) if answer.status == "match" else None,
+            "nearest": None if answer.person is None else {
+                "person": names.get(answer.person), "distance": round(answer.distance, 4),
+                "sample": None if sample is None else {"face_id": sample[0].id, "path": sample[1].path,
+                                                       "number": sample[0].number}},
+            "runner_up": None if answer.runner_up is None else {
+                "person": names.get(answer.runner_up), "distance": round(answer.runner_up_distance, 4)}}
+
+
+def _answer_text(library: Any, answer: Any, names: dict[int, str]) -> str:
+    if answer.status == "nobody":
+        return "unknown (no named faces in this library yet: 'faceapp-cli people add NAME PHOTO')"
+    nearest = f"{names.get(answer.person)} at {answer.distance:.3f}" if answer.person is not None else ""
+    if answer.status == "match":
+        sample = library.face(answer.sample)
+        where = f"face {sample[0].number} of {Path(sample[1].path).name}" if sample else "a confirmed face"
+        runner = f"; next {names.get(answer.runner_up)} at {answer.runner_up_distance:.3f}" if answer.runner_up else ""
+        return f"{names.get(answer.person)} (distance {answer.distance:.3f} to {where}{runner})"
+    if answer.status == "unsure":
+        return (f"unsure: {nearest}, but {names.get(answer.runner_up)} is at {answer.runner_up_distance:.3f} "
+                "(within the margin)")
+    return f"unknown{f' (nearest: {nearest})' if nearest else ''}"
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    from faceapp.core.library import recognition
+
+    threshold = _threshold(args)
+    with _open(args) as library:
+        space = _space(args)
+        person = library.person(args.query)
+        if person is not None:
+            hits = recognition.photos_of(library, space, person, threshold, args.margin)
+            query: dict[str, Any] = {"person": person.name}
+            title = f"{person.name}"
+        elif os.path.isfile(args.query):
+            descriptor, number = _query_face(args, library, space)
+            hits = recognition.similar_faces(library, space, descriptor, threshold)
+            query = {"path": args.query, "number": number}
+            title = f"face {number} of {Path(args.query).name}"
+        else:
+            raise UsageError(f"There is no person or photo called '{args.query}'; see 'faceapp-cli people list'.")
+        photos: dict[str, dict[str, Any]] = {}
+        for hit in hits:
+            entry = photos.setdefault(hit.photo.path, {"path": hit.photo.path, "faces": []})
+            entry["faces"].append({**_face_json(hit.face, hit.photo), "state": hit.state,
+                                   "distance": None if hit.distance is None else round(hit.distance, 4)})
+        lines = [f"{title}: {len(photos)} photo{'s' if len(photos) != 1 else ''}"]
+        for entry in photos.values():
+            faces = ", ".join(f"face {f['number']} (id {f['face_id']}, {f['state']}"
+                              + (f" {f['distance']:.3f}" if f["distance"] is not None else "") + ")"
+                              for f in entry["faces"])
+            lines.append(f"  {entry['path']}: {faces}")
+        emit(args, {"command": "find", "query": query, "space": space.key, "threshold": threshold,
+                    "photos": list(photos.values())}, "\n".join(lines))
+    return EXIT_OK
+
+
+def _query_face(args: argparse.Namespace, library: Any, space: Any) -> tuple[Any, int]:
+    from faceapp.core.images import load_image
+
+    stored = _library_faces_of(library, args.query, space)
+    if stored is not None:
+        _, faces, matrix = stored
+        boxes = [f.face for f in faces]
+    else:
+        from faceapp.cli.photos import _engine
+
+        result = _engine(args).analyze(load_image(args.query))
+        boxes, matrix = [r.face for r in result.faces], [r.descriptor for r in result.faces]
+    if not boxes:
+        raise FaceAppError(f"No face found in '{Path(args.query).name}'; choose a photo where a face is clearly visible.")
+    if args.face is None:
+        index = max(range(len(boxes)), key=lambda i: boxes[i].box.area)
+    elif 1 <= args.face <= len(boxes):
+        index = args.face - 1
+    else:
+        raise UsageError(f"'{Path(args.query).name}' has {len(boxes)} faces; give --face from 1 to {len(boxes)}.")
+    return matrix[index], index + 1
+
+
+# -- cluster, faces, library ---------------------------------------------------------------------------
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from faceapp.core.library import recognition
+
+    distance = args.max_distance if args.max_distance is not None else _threshold(args)
+    with _open(args) as library:
+        space = _space(args)
+        try:
+            result = recognition.group(library, space, args.min_faces, distance, full=args.full)
+        except ValueError as exc:
+            raise UsageError(f"{exc}; see 'faceapp-cli cluster --help'.") from None
+        groups = []
+        lines = [f"{len(result.groups)} group{'s' if len(result.groups) != 1 else ''} of unnamed faces "
+                 f"({result.waiting} face{'s' if result.waiting != 1 else ''} wait for more of their kind)"
+                 + (" — only new faces were examined" if result.incremental else "") + ":"]
+        for group_id, face_ids in result.groups.items():
+            faces = [_face_json(*library.face(i)) for i in face_ids]
+            faces.sort(key=lambda f: -f["quality"])
+            groups.append({"group": group_id, "faces": faces})
+            shown = ", ".join(f"{Path(f['path']).name}#{f['number']}" for f in faces[:4])
+            lines.append(f"  group {group_id}: {len(faces)} faces ({shown}{', …' if len(faces) > 4 else ''})")
+        if result.groups:
+            lines.append("Name a group: faceapp-cli people add NAME --group G")
+        emit(args, {"command": "cluster", "space": space.key, "min_faces": args.min_faces, "max_distance": distance,
+                    "incremental": result.incremental, "groups": groups, "waiting": result.waiting}, "\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_faces(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        a, b = _existing_faces(library, args.face_ids)
+        library.set_apart(a, b)
+        emit(args, {"command": "faces apart", "faces": [a, b]},
+             f"Faces {a} and {b} are different people: they will never share a group.")
+    return EXIT_OK
+
+
+def cmd_library(args: argparse.Namespace) -> int:
+    with _open(args) as library:
+        if args.action == "info":
+            info = library.info()
+            text = (f"{info['library']}\n{info['photos']} photos ({info['photos_with_faces']} with faces, "
+                    f"{info['no_face']} without, {info['errors']} unreadable, {info['missing']} missing)\n"
+                    f"{info['faces']} faces, {info['people']} people, {info['named_faces']} named faces, "
+                    f"{info['rejections']} rejections\n" + "\n".join(
+                        f"descriptors {s['space']}: {s['descriptors']}" for s in info["spaces"]))
+            emit(args, {"command": "library info", **info}, text)
+        elif args.action == "errors":
+            errors = library.errors()
+            emit(args, {"command": "library errors", "errors": [{"path": p, "message": m} for p, m in errors]},
+                 "\n".join(f"{p}: {m}" for p, m in errors) or "Every photo could be read.")
+        else:
+            count = library.prune_missing()
+            emit(args, {"command": "library prune", "forgotten": count},
+                 f"Forgot {count} photo{'s' if count != 1 else ''} whose files are gone.")
+    return EXIT_OK

@@ -1,0 +1,249 @@
+"""What people ask of their library: who is this, which photos show Anna, group the rest, enrol a face.
+
+Thin functions over :class:`~.store.Library` (storage) and :mod:`.search` /
+:mod:`.cluster` (the rules), shared by ``faceapp-cli`` and the window's worker.
+Every function works in one descriptor space and never mixes spaces.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faceapp.core.defaults import PIPELINE_VERSION
+from faceapp.core.errors import FaceAppError
+from faceapp.core.library.cluster import Grouping, group_faces
+from faceapp.core.library.search import ExactIndex, PeopleIndex, Suggestion
+from faceapp.core.library.store import FaceRecord, Library, NewFace, Person, PhotoRecord
+from faceapp.core.types import DescriptorSpace
+
+__all__ = ["Hit", "people_index", "suggest", "photos_of", "similar_faces", "group", "enrol", "UNNAMED",
+           "FaceItem", "PersonItem", "GroupItem", "Overview", "overview", "person_items", "group_items",
+           "keep_apart_from_group"]
+
+#: SQL condition (on faces ``f``) for faces no person was confirmed for.
+UNNAMED = "NOT EXISTS (SELECT 1 FROM face_people fp WHERE fp.face_id = f.id AND fp.state = 'confirmed')"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A library face shown to the user: where it is, how close it is, and whether a person was confirmed."""
+
+    face: FaceRecord
+    photo: PhotoRecord
+    distance: float | None
+    state: str  # "confirmed", "suggested" or "similar"
+
+
+def people_index(library: Library, space: DescriptorSpace) -> PeopleIndex:
+    """Every person's confirmed and rejected faces in ``space``."""
+    confirmed, rejected = library.links("confirmed"), library.links("rejected")
+    wanted = sorted({f for f, _ in confirmed} | {f for f, _ in rejected})
+    ids, matrix = library.descriptors(space, wanted)
+    return PeopleIndex(ExactIndex(ids, matrix), confirmed, rejected)
+
+
+def suggest(library: Library, space: DescriptorSpace, descriptors: np.ndarray, threshold: float, margin: float,
+            face_ids: list[int | None] | None = None, index: PeopleIndex | None = None) -> list[Suggestion]:
+    """"Who is this?" for each descriptor (``face_ids``: the library faces they are, so rejections apply)."""
+    return (index or people_index(library, space)).suggest(descriptors, threshold, margin, face_ids)
+
+
+def _hits(library: Library, face_ids: list[int], distances: list[float | None], state: str) -> list[Hit]:
+    hits = []
+    for face_id, distance in zip(face_ids, distances):
+        found = library.face(int(face_id))
+        if found is not None:
+            hits.append(Hit(found[0], found[1], distance, state))
+    return hits
+
+
+def photos_of(library: Library, space: DescriptorSpace, person: Person, threshold: float, margin: float) -> list[Hit]:
+    """The faces of ``person``: confirmed ones, then the unnamed faces "who" would give them (nearest first)."""
+    index = people_index(library, space)
+    confirmed = [f for f, p in library.links("confirmed", person)]
+    hits = _hits(library, confirmed, [None] * len(confirmed), "confirmed")
+    ids, matrix = library.descriptors(space, where=UNNAMED)
+    if len(ids):
+        answers = index.suggest(matrix, threshold, margin, [int(i) for i in ids])
+        chosen = sorted(((a.distance, int(i)) for i, a in zip(ids, answers)
+                         if a.status == "match" and a.person == person.id))
+        hits += _hits(library, [i for _, i in chosen], [d for d, _ in chosen], "suggested")
+    return hits
+
+
+def similar_faces(library: Library, space: DescriptorSpace, descriptor: np.ndarray, threshold: float) -> list[Hit]:
+    """Every library face within ``threshold`` of ``descriptor``, nearest first."""
+    ids, matrix = library.descriptors(space)
+    found, distances = ExactIndex(ids, matrix).within(descriptor, threshold)
+    return _hits(library, [int(i) for i in found], [float(d) for d in distances], "similar")
+
+
+def group(library: Library, space: DescriptorSpace, min_faces: int, max_distance: float, full: bool = False) -> Grouping:
+    """Group the unnamed faces of ``space`` (incrementally when only new faces arrived) and store the groups."""
+    ids, matrix = library.descriptors(space, where=UNNAMED)
+    apart = library.apart_pairs()
+    signature = hashlib.sha256(repr(sorted(apart)).encode()).hexdigest()[:16]
+    settings = library.clustering(space)
+    previous = library.group_state(space) or None
+    same = settings is not None and settings == (min_faces, float(max_distance), signature)
+    result = group_faces(ids, matrix, min_faces, max_distance, apart, previous, incremental=same and not full)
+    library.save_groups(space, min_faces, float(max_distance), signature, result.state)
+    return result
+
+
+def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, face_number: int | None = None
+          ) -> tuple[Person, FaceRecord, PhotoRecord]:
+    """Confirm a face of ``photo`` as ``name`` (the largest face unless ``face_number``, from 1).
+
+    The photo joins the library (analysed with ``engine`` unless already there, unchanged, with
+    descriptors in the engine's space), so "which photos show Anna?" finds it too.
+    """
+    from faceapp.core.images import load_image
+    from faceapp.core.quality import face_quality
+
+    path = os.path.realpath(os.path.expanduser(str(photo)))
+    label = Path(path).name
+    image = load_image(path)
+    space = engine.space
+    info = os.stat(path)
+    record = library.photo_by_path(path)
+    current = (record is not None and (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns)
+               and record.pipeline == PIPELINE_VERSION and record.status == "faces")
+    if current:
+        missing = library.faces_without(space, [record.id]).get(record.id, [])
+        if missing:
+            faces = [f for f in library.faces_of(record.id) if f.id in missing]
+            vectors, _ = engine.model.run(engine.crops_of(image, [f.face for f in faces]))
+            library.add_descriptors(space, [(f.id, v) for f, v in zip(faces, vectors)])
+    else:
+        result = engine.analyze(image)
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        items = [NewFace(r.face, face_quality(image, r.face), r.descriptor) for r in result.faces]
+        library.save_photo(path, info.st_size, info.st_mtime_ns, digest, result.image_size, PIPELINE_VERSION,
+                           items, space)
+        record = library.photo_by_path(path)
+    faces = library.faces_of(record.id)
+    if not faces:
+        raise FaceAppError(f"No face found in '{label}'; choose a photo where the face is clearly visible.")
+    if face_number is None:
+        chosen = max(faces, key=lambda f: f.face.box.area)
+    elif 1 <= face_number <= len(faces):
+        chosen = faces[face_number - 1]
+    else:
+        raise FaceAppError(f"'{label}' has {len(faces)} face{'s' if len(faces) != 1 else ''}; "
+                           f"give --face from 1 to {len(faces)}.")
+    person = library.add_person(name)
+    library.confirm(person, [chosen.id])
+    return library.require_person(person.name), chosen, library.photo(record.id)
+
+
+# -- records for a window -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FaceItem:
+    """One face as a grid shows it: where to cut its thumbnail, its quality and how it relates to the person."""
+
+    face_id: int
+    path: str
+    number: int
+    face: Any  # faceapp.core.types.Face
+    quality: float
+    state: str  # "confirmed", "suggested" or "group"
+    distance: float | None = None
+
+
+@dataclass(frozen=True)
+class PersonItem:
+    id: int
+    name: str
+    confirmed: int
+    photos: int
+    cover: FaceItem | None
+
+
+@dataclass(frozen=True)
+class GroupItem:
+    id: int
+    size: int
+    cover: FaceItem
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the People view lists: people, unnamed groups (from the last grouping) and scanned folders."""
+
+    path: str
+    space: str
+    people: tuple[PersonItem, ...]
+    groups: tuple[GroupItem, ...]
+    folders: tuple[dict, ...]
+    counts: dict
+
+
+def _item(hit: Hit) -> FaceItem:
+    return FaceItem(hit.face.id, hit.photo.path, hit.face.number, hit.face.face, hit.face.quality, hit.state,
+                    hit.distance)
+
+
+def _items(library: Library, face_ids: list[int], state: str) -> list[FaceItem]:
+    items = [_item(h) for h in _hits(library, face_ids, [None] * len(face_ids), state) if not h.photo.missing]
+    return sorted(items, key=lambda item: -item.quality)
+
+
+def _current_groups(library: Library, space: DescriptorSpace) -> dict[int, list[int]]:
+    """The last grouping's groups, without faces named since (a group of fewer than two is gone)."""
+    named = {f for f, _ in library.links("confirmed")}
+    groups: dict[int, list[int]] = {}
+    for face_id, (group_id, _) in library.group_state(space).items():
+        if group_id is not None and face_id not in named:
+            groups.setdefault(group_id, []).append(face_id)
+    return {g: faces for g, faces in groups.items() if len(faces) > 1}
+
+
+def overview(library: Library, space: DescriptorSpace | None) -> Overview:
+    """People, groups (of ``space``; none when it is unknown, e.g. the model files are missing) and folders."""
+    people = []
+    for person in library.people():
+        confirmed = [f for f, _ in library.links("confirmed", person)]
+        best = _items(library, confirmed, "confirmed")
+        people.append(PersonItem(person.id, person.name, person.confirmed, person.photos, best[0] if best else None))
+    groups = []
+    for group_id, faces in (_current_groups(library, space) if space is not None else {}).items():
+        items = _items(library, faces, "group")
+        if items:
+            groups.append(GroupItem(group_id, len(faces), items[0]))
+    groups.sort(key=lambda g: (-g.size, g.id))
+    return Overview(str(library.path), space.key if space is not None else "", tuple(people), tuple(groups),
+                    tuple(library.folders()), library.info())
+
+
+def person_items(library: Library, space: DescriptorSpace, person: Person, threshold: float, margin: float
+                 ) -> tuple[list[FaceItem], list[FaceItem]]:
+    """(confirmed faces, best first; suggested faces, nearest first) of ``person``."""
+    hits = photos_of(library, space, person, threshold, margin)
+    confirmed = sorted((_item(h) for h in hits if h.state == "confirmed" and not h.photo.missing),
+                       key=lambda item: -item.quality)
+    suggested = [_item(h) for h in hits if h.state == "suggested" and not h.photo.missing]
+    return confirmed, suggested
+
+
+def group_items(library: Library, space: DescriptorSpace, group_id: int) -> list[FaceItem]:
+    """The faces of unnamed group ``group_id`` (best first); empty when it no longer exists."""
+    return _items(library, _current_groups(library, space).get(group_id, []), "group")
+
+
+def keep_apart_from_group(library: Library, space: DescriptorSpace, group_id: int, face_ids: list[int]) -> int:
+    """"Not this person" on faces of an unnamed group: each is kept apart from every other face of the group
+    (so the next grouping leaves them out); returns how many pairs were recorded."""
+    members = _current_groups(library, space).get(group_id, [])
+    leaving = set(face_ids)
+    pairs = [(a, b) for a in leaving for b in members if b not in leaving]
+    for a, b in pairs:
+        library.set_apart(a, b)
+    return len(pairs)

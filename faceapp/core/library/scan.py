@@ -1,0 +1,419 @@
+"""Scanning folders into a library: incremental, batched, safe to stop or kill at any moment.
+
+Planning needs no TensorFlow: folders are walked (symlinked folders followed
+once — no loops — hidden folders skipped), every photo file is ``stat``-ed, and a
+file whose size and modification time match the library, and whose faces all
+have descriptors in the current space, is skipped.  Only the rest is opened:
+
+* a file whose details changed is hashed first — same content (touched, copied
+  back) keeps its faces; new content is analysed again (names move to the face
+  in the same place);
+* a new path whose content the library already has at a path that is gone was
+  moved: the record follows the file, faces and names included;
+* a photo whose faces lack descriptors in this space (another model or crop) is
+  described again without detecting again.
+
+Photos are decoded ahead on a thread while TensorFlow works, faces of several
+photos go through the model in one batch, and each photo is committed in its
+own transaction — killed mid-way, a re-run finishes the job with nothing lost
+and nothing twice.  A photo that cannot be read is one recorded error (retried
+only when the file changes), not a stopped scan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from faceapp.core.cancel import CancelToken
+from faceapp.core.defaults import PIPELINE_VERSION
+from faceapp.core.errors import FaceAppError
+from faceapp.core.formats import is_photo_name
+from faceapp.core.library.store import Library, NewFace, PhotoRecord
+from faceapp.core.types import DescriptorSpace, Face
+
+__all__ = ["Scanner", "ScanSummary", "ScanProgress"]
+
+#: Faces sent through the model together (larger batches gained nothing on 2 cores: BENCHMARKS.md).
+BATCH_FACES = 16
+#: Photos decoded ahead of the one being analysed.
+PREFETCH = 3
+
+
+@dataclass
+class ScanSummary:
+    """What a scan did.  ``errors``: (path, one-sentence message) of photos that could not be read."""
+
+    folders: list[str]
+    photos: int = 0
+    unchanged: int = 0
+    new: int = 0
+    updated: int = 0
+    moved: int = 0
+    described: int = 0
+    faces: int = 0
+    no_face: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    missing: int = 0
+    unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
+    cancelled: bool = False
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"folders": self.folders, "photos": self.photos, "unchanged": self.unchanged, "new": self.new,
+                "updated": self.updated, "moved": self.moved, "described": self.described, "faces": self.faces,
+                "no_face": self.no_face, "errors": [{"path": p, "message": m} for p, m in self.errors],
+                "missing": self.missing,
+                "unreadable_folders": [{"path": p, "message": m} for p, m in self.unreadable_folders],
+                "cancelled": self.cancelled, "seconds": round(self.seconds, 2)}
+
+
+@dataclass(frozen=True)
+class ScanProgress:
+    """``done`` of ``total`` photos to open; ``rate`` photos per second; ``eta`` seconds left (None: unknown)."""
+
+    done: int
+    total: int
+    rate: float
+    eta: float | None
+    path: str
+
+
+@dataclass(frozen=True)
+class _Task:
+    kind: str  # "new", "changed", "redetect" or "describe"
+    path: str
+    size: int
+    mtime_ns: int
+    record: PhotoRecord | None
+
+
+@dataclass
+class _Loaded:
+    task: _Task
+    digest: str | None = None
+    image: np.ndarray | None = None
+    error: str | None = None
+
+
+@dataclass
+class _Pending:
+    """A photo waiting for its faces' descriptors."""
+
+    loaded: _Loaded
+    faces: list[Face]
+    qualities: list[float]
+    crops: np.ndarray
+    face_ids: list[int] | None = None  # describing known faces: their ids
+
+
+def _read(task: _Task) -> _Loaded:
+    """Read, hash and decode one photo (runs on the prefetch thread; Pillow releases the GIL)."""
+    from faceapp.core.images import load_image
+
+    loaded = _Loaded(task)
+    try:
+        with open(task.path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        loaded.error = f"Cannot open '{os.path.basename(task.path)}': it disappeared during the scan."
+        return loaded
+    except OSError as exc:
+        loaded.error = f"Cannot open '{os.path.basename(task.path)}': it could not be read ({exc.strerror or exc})."
+        return loaded
+    loaded.digest = hashlib.sha256(data).hexdigest()
+    try:
+        loaded.image = load_image(data) if data else None
+        if loaded.image is None:
+            loaded.error = f"Cannot open '{os.path.basename(task.path)}': the file is empty."
+    except FaceAppError as exc:
+        loaded.error = str(exc).replace("the pasted image", f"'{os.path.basename(task.path)}'")
+    return loaded
+
+
+class Scanner:
+    """Scan ``folders`` into ``library`` with ``model``/``crop``.
+
+    ``engine``: an Engine to use (a window passes the one it has loaded); without
+    one, an Engine is built only if some photo needs describing.  :meth:`run` does
+    everything; :meth:`plan` then :meth:`step` do it in slices (the window's
+    worker runs one slice per job so other requests can go between).
+    """
+
+    def __init__(self, library: Library, folders: Sequence[str | os.PathLike], model: str, crop: str,
+                 models_dir: str | os.PathLike | None = None, engine: Any = None,
+                 batch_faces: int = BATCH_FACES) -> None:
+        self.library = library
+        self.folders = [os.path.abspath(os.path.expanduser(str(f))) for f in folders]
+        self.model, self.crop, self.models_dir = model, crop, models_dir
+        self._engine = engine
+        self.batch_faces = batch_faces
+        self.summary = ScanSummary(self.folders)
+        self.space: DescriptorSpace | None = None
+        self._tasks: deque[_Task] = deque()
+        self._total = 0
+        self._done = 0
+        self._started = 0.0
+        self._pool: ThreadPoolExecutor | None = None
+        self._reading: deque[Future] = deque()
+        self._batch: list[_Pending] = []
+        self._gone: set[int] = set()
+        self._planned = False
+
+    # -- planning (no TensorFlow) ---------------------------------------------------
+    def plan(self) -> int:
+        """Walk the folders and decide what to open; returns how many photos will be opened."""
+        from faceapp.core.engine import descriptor_space
+
+        started = time.perf_counter()
+        self.space = descriptor_space(self.model, self.crop, self.models_dir)
+        undescribed = self.library.faces_without(self.space)
+        for folder in self.folders:
+            if not os.path.isdir(folder):
+                why = "does not exist" if not os.path.exists(folder) else "is not a folder"
+                self.summary.unreadable_folders.append((folder, f"The folder '{folder}' {why}; check the path."))
+                continue
+            self.library.folder_scanned(os.path.realpath(folder), finished=False)
+            known = self.library.photos_under(os.path.realpath(folder))
+            seen: set[str] = set()
+            for path in self._walk(folder):
+                seen.add(path)
+                self._decide(path, undescribed)
+            gone = [record.id for path, record in known.items() if path not in seen and not record.missing]
+            if gone:
+                self.library.mark_missing(gone)
+                self._gone.update(gone)
+        self.summary.missing = len(self._gone)
+        self._total = len(self._tasks)
+        self._planned = True
+        self.summary.seconds += time.perf_counter() - started
+        return self._total
+
+    def _walk(self, folder: str) -> list[str]:
+        visited: set[tuple[int, int]] = set()
+        found: list[str] = []
+
+        def unreadable(error: OSError) -> None:
+            self.summary.unreadable_folders.append(
+                (error.filename or folder, f"The folder '{error.filename}' could not be read ({error.strerror}); "
+                                           "its photos were left out."))
+
+        for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=True):
+            try:
+                info = os.stat(root)
+            except OSError:
+                dirs[:] = []
+                continue
+            if (info.st_dev, info.st_ino) in visited:
+                dirs[:] = []  # a symlink back into a folder already walked
+                continue
+            visited.add((info.st_dev, info.st_ino))
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if is_photo_name(name) and not name.startswith("."):
+                    found.append(os.path.realpath(os.path.join(root, name)))
+        return list(dict.fromkeys(found))  # a file reached twice (through a link) counts once
+
+    def _decide(self, path: str, undescribed: dict[int, list[int]]) -> None:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return
+        if not os.path.isfile(path):
+            return
+        self.summary.photos += 1
+        record = self.library.photo_by_path(path)
+        task = _Task("new", path, info.st_size, info.st_mtime_ns, record)
+        if record is not None:
+            same_file = (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns)
+            if not same_file:
+                task = _Task("changed", path, info.st_size, info.st_mtime_ns, record)
+            elif record.pipeline != PIPELINE_VERSION and record.status != "error":
+                task = _Task("redetect", path, info.st_size, info.st_mtime_ns, record)
+            elif record.id in undescribed:
+                task = _Task("describe", path, info.st_size, info.st_mtime_ns, record)
+            else:
+                if record.missing:
+                    self.library.mark_missing([record.id], missing=False)
+                self.summary.unchanged += 1
+                return
+        self._tasks.append(task)
+
+    # -- running ----------------------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self._planned and not self._tasks and not self._reading and not self._batch
+
+    def run(self, progress: Callable[[ScanProgress], None] | None = None,
+            cancel: CancelToken | Callable[[], bool] | None = None) -> ScanSummary:
+        """Plan and scan everything; returns the summary (``cancelled`` when stopped early)."""
+        if not self._planned:
+            self.plan()
+        try:
+            while self.step(None, progress, cancel):
+                pass
+        finally:
+            self.close()
+        return self.summary
+
+    def step(self, budget_s: float | None = 1.0, progress: Callable[[ScanProgress], None] | None = None,
+             cancel: CancelToken | Callable[[], bool] | None = None) -> bool:
+        """Work for about ``budget_s`` seconds (None: to the end); True while there is more to do."""
+        if not self._planned:
+            self.plan()
+        started = time.perf_counter()
+        if not self._started:
+            self._started = started
+        if self._pool is None and self._tasks:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faceapp-scan-read")
+        try:
+            while self._tasks or self._reading:
+                if cancel is not None and cancel():
+                    self.summary.cancelled = True
+                    self._stop_reading()
+                    break
+                while self._tasks and len(self._reading) < PREFETCH and self._pool is not None:
+                    self._reading.append(self._pool.submit(_read, self._tasks.popleft()))
+                loaded = self._reading.popleft().result()
+                self._process(loaded)
+                self._done += 1
+                if progress is not None:
+                    progress(self._progress(loaded.task.path))
+                if budget_s is not None and time.perf_counter() - started >= budget_s:
+                    break
+            if not self._tasks and not self._reading or self.summary.cancelled:
+                self._flush()
+        finally:
+            self.summary.seconds += time.perf_counter() - started
+        more = not self.summary.cancelled and not self.done
+        if not more:
+            self.close()
+            self._finish()
+        return more
+
+    def _finish(self) -> None:
+        if not self.summary.cancelled:
+            unreadable = {path for path, _ in self.summary.unreadable_folders}
+            for folder in self.folders:
+                if folder not in unreadable and os.path.isdir(folder):
+                    self.library.folder_scanned(os.path.realpath(folder), finished=True)
+
+    def close(self) -> None:
+        """Stop the prefetch thread (photos read but not stored are simply scanned again next time)."""
+        self._stop_reading()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _stop_reading(self) -> None:
+        while self._reading:
+            self._reading.popleft().cancel()
+
+    def _progress(self, path: str) -> ScanProgress:
+        elapsed = max(1e-6, time.perf_counter() - self._started)
+        rate = self._done / elapsed
+        eta = (self._total - self._done) / rate if rate > 0 else None
+        return ScanProgress(self._done, self._total, rate, eta, path)
+
+    @property
+    def engine(self) -> Any:
+        if self._engine is None:
+            from faceapp.core.engine import Engine
+
+            self._engine = Engine(model=self.model, crop=self.crop, models_dir=self.models_dir)
+        if self._engine.model_name != self.model:
+            raise ValueError("the engine given to the scanner has another model")
+        # The engine may be shared (the window's): its crop recipe can change meanwhile, so crops name
+        # their own; the weights must be the ones the scan's space was planned with.
+        if self._engine.model.fingerprint != self.space.weights:
+            raise FaceAppError("The model files changed during the scan; start the scan again.")
+        return self._engine
+
+    def _process(self, loaded: _Loaded) -> None:
+        task, record = loaded.task, loaded.task.record
+        if loaded.error is not None:
+            self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, None, PIPELINE_VERSION,
+                                    error=loaded.error)
+            self.summary.errors.append((task.path, loaded.error))
+            return
+        if task.kind == "changed" and record is not None and record.hash == loaded.digest \
+                and record.pipeline == PIPELINE_VERSION and record.status != "error":
+            self.library.touch_photo(record.id, task.size, task.mtime_ns)  # same content: keep everything
+            self._describe_if_needed(loaded, record)
+            self.summary.unchanged += 1
+            return
+        if task.kind == "new":
+            moved = next((r for r in self.library.photos_by_hash(loaded.digest or "")
+                          if r.pipeline == PIPELINE_VERSION and r.status != "error" and not os.path.exists(r.path)), None)
+            if moved is not None:
+                self.library.touch_photo(moved.id, task.size, task.mtime_ns, path=task.path)
+                if moved.id in self._gone:  # marked missing while planning: it was only moved
+                    self._gone.discard(moved.id)
+                    self.summary.missing = len(self._gone)
+                self._describe_if_needed(loaded, moved)
+                self.summary.moved += 1
+                return
+        if task.kind == "describe" and record is not None:
+            self._describe_if_needed(loaded, record)
+            return
+        self._analyse(loaded)
+
+    def _analyse(self, loaded: _Loaded) -> None:
+        from faceapp.core.quality import face_quality
+
+        engine, image = self.engine, loaded.image
+        faces = engine.detector.detect(image)
+        if loaded.task.kind == "new":
+            self.summary.new += 1
+        else:
+            self.summary.updated += 1
+        if not faces:
+            self._store(loaded, [], [], None)
+            self.summary.no_face += 1
+            return
+        self.summary.faces += len(faces)
+        self._queue(_Pending(loaded, faces, [face_quality(image, f) for f in faces],
+                             engine.crops_of(image, faces, self.crop)))
+
+    def _describe_if_needed(self, loaded: _Loaded, record: PhotoRecord) -> None:
+        wanted = set(self.library.faces_without(self.space, [record.id]).get(record.id, []))
+        if not wanted:
+            return
+        faces = [f for f in self.library.faces_of(record.id) if f.id in wanted]
+        crops = self.engine.crops_of(loaded.image, [f.face for f in faces], self.crop)
+        self.summary.described += 1
+        self._queue(_Pending(loaded, [f.face for f in faces], [f.quality for f in faces], crops, [f.id for f in faces]))
+
+    def _queue(self, pending: _Pending) -> None:
+        self._batch.append(pending)
+        if sum(len(p.crops) for p in self._batch) >= self.batch_faces:
+            self._flush()
+
+    def _flush(self) -> None:
+        """One forward pass for the batch's faces, then each photo stored in its own transaction."""
+        if not self._batch:
+            return
+        batch, self._batch = self._batch, []
+        descriptors, _ = self.engine.model.run(np.concatenate([p.crops for p in batch]))
+        start = 0
+        for pending in batch:
+            vectors = descriptors[start:start + len(pending.crops)]
+            start += len(pending.crops)
+            if pending.face_ids is not None:
+                self.library.add_descriptors(self.space, list(zip(pending.face_ids, vectors)))
+            else:
+                self._store(pending.loaded, pending.faces, pending.qualities, vectors)
+
+    def _store(self, loaded: _Loaded, faces: list[Face], qualities: list[float], vectors: np.ndarray | None) -> None:
+        task, image = loaded.task, loaded.image
+        new_faces = [NewFace(face, quality, vectors[i]) for i, (face, quality) in enumerate(zip(faces, qualities))]
+        self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, (image.shape[1], image.shape[0]),
+                                PIPELINE_VERSION, new_faces, self.space)

@@ -1,0 +1,171 @@
+"""Who is this, and which faces belong together: on generated descriptor sets with known identities."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from faceapp.core.library import Library, recognition
+from faceapp.core.library.cluster import group_faces
+from faceapp.core.library.search import ExactIndex, PeopleIndex
+from faceapp.core.library.store import NewFace
+from faceapp.core.types import Box, DescriptorSpace, Face
+from tests.descriptor_sets import identities, pairwise_distances
+
+SPACE = DescriptorSpace("resnet50", "0123456789abcdef", "vggface2", 1, 2048)
+# spread 0.6: faces of one person lie 0.23–0.30 apart, different people about 1.0 (descriptor_sets).
+THRESHOLD, MARGIN = 0.4, 0.05
+
+
+def fill(library: Library, matrix: np.ndarray) -> list[int]:
+    """Store each row as the only face of a new photo of its own; returns the face ids in row order."""
+    ids = []
+    start = library.info()["photos"]
+    for row, vector in enumerate(matrix, start=start):
+        path = f"/photos/{row:05d}.jpg"
+        library.save_photo(path, 1, 1, f"h{row}", (100, 100), 1, [NewFace(Face(Box(0, 0, 50, 50), 0.99), 0.9, vector)],
+                           SPACE)
+        ids.append(library.faces_of(library.photo_by_path(path).id)[0].id)
+    return ids
+
+
+def pair_scores(groups: dict[int, list[int]], labels: dict[int, int]) -> tuple[float, float]:
+    """Pairwise precision and recall of a grouping against known identities (faces in no group count as alone)."""
+    together = {frozenset(p) for faces in groups.values() for p in itertools.combinations(faces, 2)}
+    truth = {frozenset(p) for p in itertools.combinations(labels, 2) if labels[p[0]] == labels[p[1]]}
+    precision = len(together & truth) / len(together) if together else 1.0
+    return precision, len(together & truth) / len(truth)
+
+
+def test_exact_index_distances_and_radius():
+    matrix, _ = identities(3, 2, seed=1)
+    index = ExactIndex(np.arange(10, 16), matrix)
+    np.testing.assert_allclose(index.distances(matrix), np.clip(pairwise_distances(matrix), 0, 2), atol=1e-5)
+    ids, distances = index.within(matrix[0], 0.4)
+    assert list(ids) == [10, 11] and distances[0] == pytest.approx(0.0, abs=1e-5)
+    with pytest.raises(ValueError, match="cannot be compared"):
+        index.distances(np.ones((1, 10), np.float32))
+
+
+def test_who_names_known_people_and_not_strangers(tmp_path):
+    matrix, labels = identities(40, 6, seed=2)
+    with Library.open(tmp_path / "l.sqlite") as library:
+        ids = fill(library, matrix)
+        people = {label: library.add_person(f"Person {label}") for label in range(30)}  # 10 people stay strangers
+        enrolled = set()
+        for label, person in people.items():
+            rows = np.flatnonzero(labels == label)[:3]  # three samples each
+            library.confirm(person, [ids[r] for r in rows])
+            enrolled |= set(rows.tolist())
+        queries = [r for r in range(len(labels)) if r not in enrolled]
+        answers = recognition.suggest(library, SPACE, matrix[queries], THRESHOLD, MARGIN)
+        by_id = {p.id: label for label, p in people.items()}
+    known = [(r, a) for r, a in zip(queries, answers) if labels[r] < 30]
+    strangers = [a for r, a in zip(queries, answers) if labels[r] >= 30]
+    correct = sum(a.status == "match" and by_id[a.person] == labels[r] for r, a in known)
+    wrong = sum(a.status == "match" and by_id[a.person] != labels[r] for r, a in known)
+    assert correct / len(known) >= 0.95 and wrong == 0
+    assert all(a.status == "unknown" for a in strangers)
+    assert all(a.sample in {ids[r] for r in np.flatnonzero(labels == by_id[a.person])[:3]} for _, a in known
+               if a.status == "match")  # the sample that matched is one of that person's
+
+
+def test_runner_up_within_the_margin_is_unsure():
+    matrix, labels = identities(4, 4, seed=3, siblings=1, sibling_closeness=0.97)
+    index = PeopleIndex(ExactIndex(np.arange(len(labels)), matrix),
+                        [(i, int(labels[i]) + 1) for i in range(len(labels)) if i % 4 < 2])
+    sibling_query = [i for i in range(len(labels)) if labels[i] == 0 and i % 4 >= 2]
+    answers = index.suggest(matrix[sibling_query], THRESHOLD, margin=0.2)
+    assert {a.status for a in answers} == {"unsure"} and all(a.runner_up == 2 for a in answers)
+    assert {a.status for a in index.suggest(matrix[sibling_query], THRESHOLD, margin=0.0)} == {"match"}
+    assert index.suggest(matrix[:1], 0.0001, 0.0)[0].status in ("match", "unknown")
+
+
+def test_rejections_are_never_suggested_again_and_count_against(tmp_path):
+    matrix, labels = identities(3, 6, seed=4, siblings=1, sibling_closeness=0.9)
+    with Library.open(tmp_path / "l.sqlite") as library:
+        ids = fill(library, matrix)
+        anna = library.add_person("Anna")
+        library.confirm(anna, [ids[i] for i in np.flatnonzero(labels == 0)[:3]])
+        siblings = [ids[i] for i in np.flatnonzero(labels == 1)]
+        before = recognition.suggest(library, SPACE, matrix[labels == 1], 0.6, 0.0, siblings)
+        assert any(a.status == "match" for a in before)  # at 0.6 the sibling passes for Anna
+        library.reject(anna, siblings[:2])
+        after = recognition.suggest(library, SPACE, matrix[labels == 1], 0.6, 0.0, siblings)
+        # The two rejected faces are never Anna again; the sibling's other faces are nearer to those
+        # rejected faces than to Anna's, so they are not suggested either.
+        assert all(a.status == "unknown" for a in after)
+        anna_faces = recognition.suggest(library, SPACE, matrix[labels == 0][3:], 0.6, 0.0)
+        assert all(a.status == "match" and a.person == anna.id for a in anna_faces)
+        hits = recognition.photos_of(library, SPACE, anna, 0.6, 0.0)
+        assert {h.state for h in hits} == {"confirmed", "suggested"}
+        assert not {h.face.id for h in hits} & set(siblings)
+
+
+def test_groups_match_identities():
+    sizes = [30, 20, 12, 8, 5, 3, 2, 1, 1, 1]  # some people have many photos, some one
+    matrix, labels = identities(len(sizes), sizes, seed=5)
+    ids = np.arange(100, 100 + len(labels))
+    result = group_faces(ids, matrix, 2, THRESHOLD)
+    precision, recall = pair_scores(result.groups, {int(i): int(l) for i, l in zip(ids, labels)})
+    assert precision == 1.0 and recall >= 0.98
+    assert result.waiting == 5  # the three singles and the pair wait for more faces
+    assert result == group_faces(ids[::-1], matrix[::-1], 2, THRESHOLD)  # deterministic, whatever the order
+
+
+def test_siblings_stay_apart_once_a_pair_is_rejected(tmp_path):
+    matrix, labels = identities(6, 10, seed=6, siblings=1, sibling_closeness=0.93)
+    d = pairwise_distances(matrix)
+    assert d[np.ix_(labels == 0, labels == 1)].min() < THRESHOLD  # close enough to chain into one group
+    with Library.open(tmp_path / "l.sqlite") as library:
+        ids = np.array(fill(library, matrix))
+        merged = recognition.group(library, SPACE, 2, THRESHOLD)
+        truth = {int(i): int(l) for i, l in zip(ids, labels)}
+        assert any(len({truth[f] for f in faces}) == 2 for faces in merged.groups.values())
+        library.set_apart(int(ids[labels == 0][0]), int(ids[labels == 1][0]))
+        split = recognition.group(library, SPACE, 2, THRESHOLD)
+    assert not split.incremental  # a new apart pair means grouping everything again
+    precision, recall = pair_scores(split.groups, truth)
+    assert precision == 1.0 and recall == 1.0  # the siblings split cleanly, each whole
+
+
+def test_new_faces_are_grouped_incrementally_and_ids_stay(tmp_path):
+    matrix, labels = identities(8, 12, seed=7)
+    order = np.random.default_rng(0).permutation(len(labels))
+    first, later = order[:60], order[60:]
+    with Library.open(tmp_path / "l.sqlite") as library:
+        ids = np.array(fill(library, matrix[first]))
+        before = recognition.group(library, SPACE, 2, THRESHOLD)
+        ids = np.concatenate([ids, fill(library, matrix[later])])
+        after = recognition.group(library, SPACE, 2, THRESHOLD)
+        full = recognition.group(library, SPACE, 2, THRESHOLD, full=True)
+        again = recognition.group(library, SPACE, 2, THRESHOLD)
+    assert after.incremental and not full.incremental
+    assert sorted(map(tuple, after.groups.values())) == sorted(map(tuple, full.groups.values()))
+    for group_id, faces in before.groups.items():  # every earlier group keeps its id as it grows
+        assert set(faces) <= set(after.groups[group_id])
+    assert after.groups == full.groups == again.groups
+    truth = {int(i): int(labels[r]) for i, r in zip(ids, np.concatenate([first, later]))}
+    assert pair_scores(after.groups, truth) == (1.0, 1.0)
+
+
+def test_named_faces_leave_the_groups(tmp_path):
+    matrix, labels = identities(3, 8, seed=8)
+    with Library.open(tmp_path / "l.sqlite") as library:
+        ids = fill(library, matrix)
+        groups = recognition.group(library, SPACE, 2, THRESHOLD).groups
+        named = next(iter(groups.values()))
+        library.confirm(library.add_person("Anna"), named)
+        regrouped = recognition.group(library, SPACE, 2, THRESHOLD)
+    assert len(regrouped.groups) == 2 and not set(named) & {f for fs in regrouped.groups.values() for f in fs}
+
+
+def test_group_arguments_are_checked():
+    matrix, _ = identities(2, 3, seed=9)
+    with pytest.raises(ValueError, match="min_faces"):
+        group_faces(np.arange(6), matrix, 0, THRESHOLD)
+    with pytest.raises(ValueError, match="max_distance"):
+        group_faces(np.arange(6), matrix, 2, 2.5)
+    assert group_faces(np.arange(0), np.zeros((0, 2048), np.float32), 2, THRESHOLD).groups == {}

@@ -15,7 +15,7 @@ from faceapp.core.report import analysis_text
 from faceapp.core.verification import cosine_distance
 from faceapp.gui.engine_client import EngineClient
 from faceapp.gui.image_pane import ImagePane, drop_items
-from faceapp.gui.jobs import AnalyzeJob
+from faceapp.gui.jobs import AnalyzeJob, WhoJob
 from faceapp.gui.loader import PhotoLoader, PhotoSource
 from faceapp.gui.messages import details, user_message
 from faceapp.gui.overlay import annotated_image
@@ -32,9 +32,12 @@ PANES = ("A", "B")
 
 
 class CompareView(QWidget):
-    """Photo A, photo B and their verdict; ``status`` carries one-line news for the status bar."""
+    """Photo A, photo B and their verdict; ``status`` carries one-line news for the status bar,
+    ``analysed(pane, result)`` each new analysis, ``addToPerson(pane, face index)`` a face to name."""
 
     status = Signal(str)
+    analysed = Signal(str, object)
+    addToPerson = Signal(str, int)
 
     def __init__(self, engine: EngineClient, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,15 +45,15 @@ class CompareView(QWidget):
         self.settings = settings
         self.active_pane = "A"
         self.panes = {name: ImagePane(name) for name in PANES}
+        self.sources: dict[str, PhotoSource] = {}  # where each pane's photo came from
         for name, pane in self.panes.items():
             pane.dropped.connect(lambda items, n=name: self.take_items(n, items))
             pane.faceSelected.connect(lambda _i, n=name: self._face_chosen(n))
+            pane.addToPerson.connect(lambda index, n=name: self.addToPerson.emit(n, index))
         self.verdict = VerdictPanel()
-        try:
-            self.verdict.set_threshold(float(settings.value("threshold", DEFAULT_THRESHOLD)))
-        except (TypeError, ValueError):
-            self.verdict.set_threshold(DEFAULT_THRESHOLD)
-        self.verdict.thresholdChanged.connect(lambda value: self.settings.setValue("threshold", value))
+        self.calibration: dict | None = None  # the saved calibration of the current model and crop
+        self.apply_threshold()
+        self.verdict.thresholdChanged.connect(self._threshold_moved)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         for pane in self.panes.values():
@@ -64,7 +67,46 @@ class CompareView(QWidget):
         self.loader.loaded.connect(self._photo_loaded)
         self.loader.failed.connect(self._photo_failed)
         engine.modelLoading.connect(lambda _model: self._waiting_for_model())
-        engine.modelReady.connect(lambda _info: self.analyze_all())
+        engine.modelReady.connect(lambda _info: (self.apply_threshold(), self.analyze_all()))
+
+    # -- the threshold, per model and crop ---------------------------------------------
+    def _threshold_key(self) -> str:
+        return f"threshold/{self.engine.model}/{self.engine.crop}"
+
+    def apply_threshold(self) -> None:
+        """The current model and crop's threshold: the one last set for them, else their calibrated one,
+        else the default."""
+        from faceapp.core import thresholds
+
+        self.calibration = thresholds.saved(self.engine.model, self.engine.crop)
+        try:
+            value = float(self.settings.value(self._threshold_key(), thresholds.threshold_for(self.engine.model,
+                                                                                              self.engine.crop)))
+        except (TypeError, ValueError):
+            value = DEFAULT_THRESHOLD
+        self.verdict.set_threshold(value)
+        self._show_meaning(self.verdict.threshold)
+
+    def use_calibration(self, threshold: float, how: str, calibration: object) -> None:
+        """Make ``threshold`` (chosen from ``calibration``) this model and crop's own."""
+        from faceapp.core import thresholds
+        from faceapp.core.calibration_report import compact_curve
+
+        e = calibration.evaluation  # type: ignore[attr-defined]
+        thresholds.save(self.engine.model, self.engine.crop, threshold, how=how, eer=e.eer,
+                        source=calibration.source, curve=compact_curve(e.curve))  # type: ignore[attr-defined]
+        self.settings.setValue(self._threshold_key(), round(threshold, 2))
+        self.apply_threshold()
+        self.status.emit(f"Threshold {threshold:.2f} ({how}) is now {self.engine.model}'s with this crop.")
+
+    def _threshold_moved(self, value: float) -> None:
+        self.settings.setValue(self._threshold_key(), value)
+        self._show_meaning(value)
+
+    def _show_meaning(self, value: float) -> None:
+        from faceapp.core.thresholds import meaning
+
+        self.verdict.set_meaning(meaning(self.calibration, value))
 
     # -- photos in ------------------------------------------------------------------
     def take_items(self, pane: str, items: list) -> None:
@@ -99,6 +141,10 @@ class CompareView(QWidget):
         self.take_items(empty[0] if empty else self.active_pane, items[:1])
 
     def _photo_loaded(self, source: PhotoSource, rgb: np.ndarray) -> None:
+        # An analysis of the previous photo (or its people) may still be running: it must not land on this one.
+        self.engine.invalidate(AnalyzeJob.channel_of(source.pane))
+        self.engine.invalidate(WhoJob.channel_of(source.pane))
+        self.sources[source.pane] = source
         self.panes[source.pane].set_photo(rgb, source.label)
         self._update_verdict()
         self.analyze(source.pane)
@@ -109,8 +155,13 @@ class CompareView(QWidget):
         pane.show_message(user_message(exc, f"opening {source.label}"), details(exc))
 
     # -- analysis -------------------------------------------------------------------
+    def show_people(self, who) -> None:  # noqa: ANN001 - a PaneWho
+        """Your people for the faces of a pane (from the library)."""
+        self.panes[who.pane].set_people(list(who.lines))
+
     def _waiting_for_model(self) -> None:
-        for pane in self.panes.values():
+        for name, pane in self.panes.items():
+            self.engine.invalidate(AnalyzeJob.channel_of(name))  # results of the previous model are not wanted
             if pane.rgb is not None:
                 pane.set_busy(True, "waiting for the model…")
 
@@ -133,6 +184,7 @@ class CompareView(QWidget):
     def _analysed(self, pane_name: str, result: AnalysisResult) -> None:
         self.panes[pane_name].set_result(result)
         self._update_verdict()
+        self.analysed.emit(pane_name, result)
         ms = result.timings_ms.get("total", 0.0)
         count = len(result.faces)
         self.status.emit(f"Photo {pane_name}: {count} face{'s' if count != 1 else ''} in {ms:.0f} ms.")
@@ -204,5 +256,4 @@ class CompareView(QWidget):
 
     def close_down(self) -> None:
         """Wait for photo decoding to finish (the window is closing)."""
-        self.settings.setValue("threshold", self.verdict.threshold)
         self.loader.wait()

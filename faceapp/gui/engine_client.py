@@ -12,13 +12,14 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from faceapp.gui.jobs import Job, LoadModelJob, ModelInfo
+from faceapp.gui.jobs import Job, LoadModelJob, ModelInfo, next_id
 from faceapp.gui.worker import WorkerThread
 
 __all__ = ["EngineClient"]
 
 Returned = Callable[[Any], None]
 Errored = Callable[[BaseException], None]
+Reported = Callable[[Any], None]
 
 
 class EngineClient(QObject):
@@ -35,7 +36,7 @@ class EngineClient(QObject):
         self.model, self.crop, self.models_dir = model, crop, models_dir
         self.info: ModelInfo | None = None
         self._thread: WorkerThread | None = None
-        self._callbacks: dict[int, tuple[Returned | None, Errored | None]] = {}
+        self._callbacks: dict[int, tuple[Returned | None, Errored | None, Reported | None]] = {}
 
     # -- lifecycle -------------------------------------------------------------
     @property
@@ -58,6 +59,7 @@ class EngineClient(QObject):
         # Bound methods of this GUI-thread object, so Qt queues them to the GUI thread
         # (a lambda would run on the worker thread, racing with submit()).
         worker.skipped.connect(self._skipped)
+        worker.report.connect(self._reported)
         worker.status.connect(self.status)
         worker.progress.connect(self.progress)
         self.load_model()
@@ -100,31 +102,44 @@ class EngineClient(QObject):
         self.modelReady.emit(info)
 
     # -- jobs ------------------------------------------------------------------
-    def submit(self, job: Job, returned: Returned | None = None, errored: Errored | None = None) -> bool:
-        """Queue ``job``; False (and nothing queued) when the worker is not running."""
+    def submit(self, job: Job, returned: Returned | None = None, errored: Errored | None = None,
+               reported: Reported | None = None) -> bool:
+        """Queue ``job``; False (and nothing queued) when the worker is not running.
+
+        ``reported`` receives what the job reports while it runs (a scan's progress)."""
         if self._thread is None:
             return False
-        self._callbacks[job.id] = (returned, errored)
+        self._callbacks[job.id] = (returned, errored, reported)
         self._thread.worker.submit(job)
         return True
+
+    def invalidate(self, channel: str) -> None:
+        """Make every job of ``channel`` submitted so far stale (its input changed, nothing new was sent yet)."""
+        if self._thread is not None:
+            self._thread.worker.latest.mark(channel, next_id())
 
     def is_current(self, job: Job) -> bool:
         return self._thread is not None and self._thread.worker.is_current(job)
 
-    def _take(self, job: Job) -> tuple[Returned | None, Errored | None]:
-        callbacks = self._callbacks.pop(job.id, (None, None))
+    def _take(self, job: Job) -> tuple[Returned | None, Errored | None, Reported | None]:
+        callbacks = self._callbacks.pop(job.id, (None, None, None))
         # The result was queued before a newer request of its channel: drop it.
-        return callbacks if self.is_current(job) else (None, None)
+        return callbacks if self.is_current(job) else (None, None, None)
 
     def _skipped(self, job: Job) -> None:
         self._callbacks.pop(job.id, None)
 
+    def _reported(self, job: Job, payload: object) -> None:
+        callbacks = self._callbacks.get(job.id)
+        if callbacks is not None and callbacks[2] is not None and self.is_current(job):
+            callbacks[2](payload)
+
     def _returned(self, job: Job, result: object) -> None:
-        returned, _ = self._take(job)
+        returned = self._take(job)[0]
         if returned is not None:
             returned(result)
 
     def _errored(self, job: Job, exc: BaseException) -> None:
-        _, errored = self._take(job)
+        errored = self._take(job)[1]
         if errored is not None:
             errored(exc)

@@ -64,17 +64,20 @@ class FaceCanvas(QWidget):
         self.image: QImage | None = None
         self.result: AnalysisResult | None = None
         self.selected: int | None = None
+        self.people: list[str] | None = None  # a short name (or "?") per face, for the box labels
         self.highlight = False
         self.placeholder = "Drop a photo here"
         self._pixmap: QPixmap | None = None
         self._pixmap_key: tuple[int, int, float] | None = None
 
     def set_image(self, image: QImage | None) -> None:
-        self.image, self.result, self.selected = image, None, None
+        self.image, self.result, self.selected, self.people = image, None, None, None
         self._pixmap = None
         self.update()
 
     def set_result(self, result: AnalysisResult | None, selected: int | None) -> None:
+        if result is not self.result:
+            self.people = None
         self.result, self.selected = result, selected
         self.update()
 
@@ -108,7 +111,7 @@ class FaceCanvas(QWidget):
             scale, offset = self._geometry()
             painter.drawPixmap(offset, self._scaled_pixmap(scale))
             if self.result is not None:
-                paint_faces(painter, self.result, self.selected, scale, offset)
+                paint_faces(painter, self.result, self.selected, scale, offset, people=self.people)
         if self.highlight:
             painter.setPen(QPen(QColor("#2f9bff"), 4, Qt.PenStyle.DashLine))
             painter.drawRect(QRectF(self.rect()).adjusted(2, 2, -2, -2))
@@ -143,6 +146,8 @@ def face_details(result: AnalysisResult, index: int) -> str:
     face = result.faces[index]
     box = face.face.box
     lines = [f"Face {index + 1}: {box.width}×{box.height} px at ({box.x}, {box.y}), confidence {face.face.confidence:.2f}"]
+    if face.face.rotation:
+        lines.append(f"Found with the photo turned {face.face.rotation}° (it lies on its side or upside down).")
     if not result.has_identities:
         lines.append("Identities unavailable: this model file has no classifier.")
     for rank, identity in enumerate(face.identities, start=1):
@@ -155,6 +160,7 @@ class ImagePane(QFrame):
 
     dropped = Signal(list)  # list of ("path"|"url"|"data", value)
     faceSelected = Signal(int)
+    addToPerson = Signal(int)  # face index: the user wants it named as one of their people
 
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -203,6 +209,18 @@ class ImagePane(QFrame):
         self.faces.setMaximumHeight(150)
         self.faces.setWordWrap(True)
         self.faces.currentRowChanged.connect(self._row_changed)
+        self.people: list[tuple[str, str]] = []  # (status, text) per face: your people, from the library
+        for widget in (self.faces, self.canvas):
+            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.faces.customContextMenuRequested.connect(
+            lambda pos: self._face_menu(self.faces.indexAt(pos).row(), self.faces.viewport().mapToGlobal(pos)))
+        self.canvas.customContextMenuRequested.connect(
+            lambda pos: self._face_menu(self.canvas.face_at(pos.x(), pos.y()), self.canvas.mapToGlobal(pos)))
+        self.add_button = QToolButton(text="Add to person…")
+        self.add_button.setToolTip("Name the chosen face as one of your people (Ctrl+N)")
+        self.add_button.setAccessibleName(f"Add the chosen face of photo {name} to a person")
+        self.add_button.clicked.connect(lambda: self.selected is not None and self.addToPerson.emit(self.selected))
+        self.add_button.setEnabled(False)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -211,11 +229,13 @@ class ImagePane(QFrame):
         layout.addWidget(self.details)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.faces)
+        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignRight)
 
     # -- state -------------------------------------------------------------
     def set_photo(self, rgb: np.ndarray, label: str) -> None:
         """Show a new photo (no faces yet)."""
-        self.rgb, self.label, self.result, self.selected = rgb, label, None, None
+        self.rgb, self.label, self.result, self.selected, self.people = rgb, label, None, None, []
+        self.add_button.setEnabled(False)
         self.canvas.set_image(qimage_from_rgb(rgb))
         self.faces.clear()
         self.clear_message()
@@ -228,17 +248,11 @@ class ImagePane(QFrame):
 
     def set_result(self, result: AnalysisResult) -> None:
         """Show the faces of the photo on screen; the largest face is chosen."""
-        self.result = result
+        self.result, self.people, self.selected = result, [], None
         self.set_busy(False)
-        self.faces.blockSignals(True)
-        self.faces.clear()
-        for index in range(len(result.faces)):
-            item = QListWidgetItem(face_details(result, index).replace("\n", "\n   "))
-            self.faces.addItem(item)
-        self.faces.blockSignals(False)
+        self._fill_faces()
         if not result.faces:
             self.show_message(f"No face found in {self.label}; try a photo where a face is clearly visible.")
-        self.selected = None
         self.select_face(result.largest_face_index())
 
     def select_face(self, index: int | None) -> None:
@@ -248,12 +262,45 @@ class ImagePane(QFrame):
             return
         changed = index != self.selected
         self.selected = index
+        self.add_button.setEnabled(True)
         self.canvas.set_result(self.result, index)
         self.faces.blockSignals(True)
         self.faces.setCurrentRow(index)
         self.faces.blockSignals(False)
         if changed:
             self.faceSelected.emit(index)
+
+    def _fill_faces(self) -> None:
+        """One list entry per face: your people first (when known), then the celebrity identities."""
+        self.faces.blockSignals(True)
+        self.faces.clear()
+        for index in range(len(self.result.faces) if self.result is not None else 0):
+            text = face_details(self.result, index)
+            if index < len(self.people):
+                text = f"Your people: {self.people[index][1]}\n{text}"
+            self.faces.addItem(QListWidgetItem(text.replace("\n", "\n   ")))
+        self.faces.blockSignals(False)
+        if self.selected is not None:
+            self.faces.setCurrentRow(self.selected)
+
+    def set_people(self, lines: list[tuple[str, str]]) -> None:
+        """Which of your people each face is ((status, text) per face, from the library)."""
+        if self.result is not None and len(lines) == len(self.result.faces):
+            self.people = list(lines)
+            self.canvas.people = [text.split(" · ")[0] if status in ("match", "unsure") else "?"
+                                  for status, text in lines]
+            self.canvas.update()
+            self._fill_faces()
+
+    def _face_menu(self, index: int | None, where) -> None:  # noqa: ANN001 - QPoint
+        from PySide6.QtWidgets import QMenu
+
+        if self.result is None or index is None or not 0 <= index < len(self.result.faces):
+            return
+        self.select_face(index)
+        menu = QMenu(self)
+        menu.addAction(f"Add face {index + 1} to a person…", lambda: self.addToPerson.emit(index))
+        menu.exec(where)
 
     def _row_changed(self, row: int) -> None:
         if row >= 0:

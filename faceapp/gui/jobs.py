@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
 
 __all__ = [
     "Job", "LoadModelJob", "AnalyzeJob", "DownloadJob", "ImportJob", "ModelInfo", "LatestRequests", "next_id",
+    "SpaceRef", "OpenLibraryJob", "OverviewJob", "ScanJob", "FacesJob", "FacesPage", "EditJob", "GroupJob",
+    "WhoJob", "PaneWho", "EnrolJob", "CalibrateJob",
 ]
 
 _ids = itertools.count(1)
@@ -64,7 +66,11 @@ class AnalyzeJob(Job):
 
     @property
     def channel(self) -> str:
-        return f"analyze:{self.pane}"
+        return self.channel_of(self.pane)
+
+    @staticmethod
+    def channel_of(pane: str) -> str:
+        return f"analyze:{pane}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +85,147 @@ class DownloadJob(Job):
 class ImportJob(Job):
     path: Path
     models_dir: str | None
+
+
+@dataclass(frozen=True)
+class SpaceRef:
+    """Which descriptors a library job works with: the window's model, crop recipe and model folder."""
+
+    model: str
+    crop: str
+    models_dir: str | None
+
+
+@dataclass(frozen=True, eq=False)
+class OpenLibraryJob(Job):
+    """Open (``create``: or make) the library at ``path`` (None: the default place); returns an Overview."""
+
+    path: str | None
+    create: bool
+    space: SpaceRef
+
+    @property
+    def channel(self) -> str:
+        return "library"
+
+
+@dataclass(frozen=True, eq=False)
+class OverviewJob(Job):
+    space: SpaceRef
+
+    @property
+    def channel(self) -> str:
+        return "overview"
+
+
+@dataclass(frozen=True, eq=False)
+class ScanJob(Job):
+    """One slice of a folder scan (``folders`` given: a new scan; empty: go on); reports ScanProgress,
+    returns the summary when done or None while there is more."""
+
+    folders: tuple[str, ...]
+    space: SpaceRef
+    cancellable = True
+
+
+@dataclass(frozen=True, eq=False)
+class FacesJob(Job):
+    """The faces of a person (``kind`` "person", ``key`` its id) or an unnamed group (``kind`` "group")."""
+
+    kind: str
+    key: int
+    space: SpaceRef
+    threshold: float
+    margin: float
+
+    @property
+    def channel(self) -> str:
+        return "faces"
+
+
+@dataclass(frozen=True)
+class FacesPage:
+    """What the face grid shows for one person or group."""
+
+    kind: str
+    key: int
+    title: str
+    confirmed: tuple  # FaceItem, best first (a group's faces, for a group)
+    suggested: tuple  # FaceItem, nearest first (empty for a group)
+
+
+@dataclass(frozen=True, eq=False)
+class EditJob(Job):
+    """A change the user makes: ``action`` is one of confirm, reject, forget, split, rename, remove, merge,
+    apart (faces leave an unnamed group ``group_id``).  Returns the new Overview."""
+
+    action: str
+    space: SpaceRef
+    face_ids: tuple[int, ...] = ()
+    name: str = ""
+    other: str = ""
+    group_id: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class GroupJob(Job):
+    space: SpaceRef
+    min_faces: int
+    max_distance: float
+    full: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class WhoJob(Job):
+    """Which of your people the faces of a compared photo are (descriptors from its analysis)."""
+
+    pane: str
+    descriptors: tuple
+    space: SpaceRef
+    threshold: float
+    margin: float
+
+    @property
+    def channel(self) -> str:
+        return self.channel_of(self.pane)
+
+    @staticmethod
+    def channel_of(pane: str) -> str:
+        return f"who:{pane}"
+
+
+@dataclass(frozen=True)
+class PaneWho:
+    """One line per face: ``text`` ("Anna · 0.31", "unknown") and the status behind it."""
+
+    pane: str
+    lines: tuple[tuple[str, str], ...]  # (status, text)
+
+
+@dataclass(frozen=True, eq=False)
+class EnrolJob(Job):
+    """Confirm face ``number`` of a compared photo as ``name`` (a file, or pasted image data to keep)."""
+
+    name: str
+    number: int
+    space: SpaceRef
+    path: str | None = None
+    image: object = None  # RGB array of a pasted or downloaded photo
+
+
+@dataclass(frozen=True, eq=False)
+class CalibrateJob(Job):
+    """Evaluate the model on a labelled folder (one sub-folder per person) or a pairs file; reports
+    (done, total) photos described, returns a Calibration."""
+
+    space: SpaceRef
+    folder: str | None = None
+    pairs: str | None = None
+    cancellable = True
+
+    @property
+    def channel(self) -> str:
+        return "calibrate"
 
 
 @dataclass(frozen=True)

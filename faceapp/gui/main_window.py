@@ -1,6 +1,7 @@
 """The main window: menus, the views, the status bar, settings, and shutdown.
 
 The concerns live elsewhere: :mod:`compare_view` (photos and the verdict),
+:mod:`people_view` and :mod:`library_controller` (your people, the library),
 :mod:`model_files` (the first-run dialog, downloads and imports),
 :mod:`engine_client` (the worker thread and which model is loaded).
 """
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import sys
 
+from pathlib import Path
+
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from faceapp import APP_NAME, __version__
 from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL
@@ -19,7 +22,10 @@ from faceapp.core.vggface.catalog import MODELS
 from faceapp.gui.compare_view import CompareView
 from faceapp.gui.engine_client import EngineClient
 from faceapp.gui.jobs import ModelInfo
+from faceapp.gui.library_controller import LibraryController
 from faceapp.gui.model_files import ModelFilesController
+from faceapp.gui.name_dialog import ask_person_name
+from faceapp.gui.people_view import PeopleView
 from faceapp.paths import resource_path
 
 __all__ = ["MainWindow"]
@@ -47,12 +53,19 @@ class MainWindow(QMainWindow):
                                    _setting(self.settings, "crop", DEFAULT_CROP, CROP_RECIPES), models_dir, self)
         self.compare = CompareView(self.engine, self.settings)
         self.model_files = ModelFilesController(self.engine, self, download_url)
-        self.setCentralWidget(self.compare)
+        self.library = LibraryController(self.engine, self.settings, self)
+        self.people = PeopleView(self.library, self.settings)
+        self.calibration_dialog = None
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.compare, "&Compare")
+        self.tabs.addTab(self.people, "&People")
+        self.setCentralWidget(self.tabs)
+        self._connect_views()
 
         self.status_label = QLabel("Starting…")
         self.status_label.setAccessibleName("Status")
         self.statusBar().addWidget(self.status_label, 1)
-        for source in (self.engine.status, self.compare.status, self.model_files.status):
+        for source in (self.engine.status, self.compare.status, self.model_files.status, self.library.status):
             source.connect(self.set_status)
         self.engine.modelLoading.connect(lambda model: self.set_status(f"Loading {MODELS[model].title}…"))
         self.engine.modelReady.connect(self._model_ready)
@@ -64,9 +77,42 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1200, 800)
 
+    def _connect_views(self) -> None:
+        compare, library = self.compare, self.library
+        library.threshold = compare.verdict.threshold  # one threshold means "same person" everywhere
+        compare.verdict.thresholdChanged.connect(lambda value: setattr(library, "threshold", value))
+        compare.analysed.connect(lambda pane, result: library.who(pane, [f.descriptor for f in result.faces]))
+        library.paneWho.connect(compare.show_people)
+        library.overviewChanged.connect(lambda _overview: self._ask_people_again())
+        compare.addToPerson.connect(self.add_to_person)
+        self.people.openPhoto.connect(self.show_photo)
+
+    def _ask_people_again(self) -> None:
+        """Names changed: the compared faces may now be someone."""
+        for name, pane in self.compare.panes.items():
+            if pane.result is not None and pane.result.faces:
+                self.library.who(name, [f.descriptor for f in pane.result.faces])
+
+    def add_to_person(self, pane_name: str, index: int) -> None:
+        """Name face ``index`` of a compared photo as one of your people (new or existing)."""
+        pane, source = self.compare.panes[pane_name], self.compare.sources.get(pane_name)
+        if pane.result is None or source is None:
+            return
+        names = [p.name for p in self.library.overview.people] if self.library.overview else []
+        name = ask_person_name(self, f"Add face {index + 1} of {pane.label} to", names)
+        if name:
+            path = str(source.path) if source.path is not None else None
+            self.library.enrol(name, index + 1, path=path, image=None if path else pane.rgb)
+
+    def show_photo(self, path: str) -> None:
+        """Show a library photo in the comparison (pane A), with its faces and your people."""
+        self.compare.open_paths([path])
+        self.tabs.setCurrentWidget(self.compare)
+
     def start_worker(self) -> None:
-        """Start the engine thread and load the model (call after show())."""
+        """Start the engine thread, load the model and open the library (call after show())."""
         self.engine.start()
+        self.library.open()
 
     def set_status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -105,6 +151,10 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Save annotated image…", compare.save_annotated, QKeySequence.StandardKey.Save)
         self._action(file_menu, "&Copy result as text", compare.copy_result, "Ctrl+Shift+C")
         file_menu.addSeparator()
+        self._action(file_menu, "Scan &folder into the library…", self.people.choose_folder, "Ctrl+Shift+F")
+        self._action(file_menu, "Open &library…", self.open_library)
+        self._action(file_menu, "&New library…", self.new_library)
+        file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         model_menu = bar.addMenu("&Model")
@@ -115,9 +165,44 @@ class MainWindow(QMainWindow):
         model_menu.addSeparator()
         self.crop_actions = self._choice_group(model_menu, _CROP_TITLES, self.engine.crop, self.choose_crop)
 
+        tools_menu = bar.addMenu("&Tools")
+        self._action(tools_menu, "&Calibrate threshold…", self.calibrate)
+
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Help", self.show_help, QKeySequence.StandardKey.HelpContents)
         self._action(help_menu, "&About faceapp", self.show_about)
+
+    def calibrate(self) -> None:
+        """Tools → Calibrate threshold… (one dialog; it stays open while the work runs)."""
+        if self.calibration_dialog is None:
+            from faceapp.gui.calibration_dialog import CalibrationDialog
+
+            self.calibration_dialog = CalibrationDialog(self.engine, self.settings, self)
+            self.calibration_dialog.thresholdChosen.connect(self.compare.use_calibration)
+        self.calibration_dialog.show()
+        self.calibration_dialog.raise_()
+
+    def _library_folder(self) -> str:
+        current = self.library.overview.path if self.library.overview else self.library.path
+        return str(Path(current).parent) if current else str(Path.home())
+
+    def open_library(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a faceapp library", self._library_folder(),
+                                              "faceapp library (*.sqlite *.db);;All files (*)")
+        if path:
+            self.library.open(path, create=False)
+            self.tabs.setCurrentWidget(self.people)
+
+    def new_library(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New faceapp library", str(Path(self._library_folder()) / "people.sqlite"),
+                                              "faceapp library (*.sqlite)")
+        if path:
+            if Path(path).exists():
+                QMessageBox.warning(self, "Library not made", f"{Path(path).name} already exists; choose a new name, "
+                                    "or use Open library… to open it.")
+                return
+            self.library.open(path, create=True)
+            self.tabs.setCurrentWidget(self.people)
 
     def choose_model(self, name: str) -> None:
         self.settings.setValue("model", name)
@@ -157,6 +242,7 @@ class MainWindow(QMainWindow):
         self.model_files.close_dialog()
         self.hide()
         self.compare.close_down()
+        self.people.loader.wait()
         self.engine.stop()
         self.settings.sync()
         event.accept()

@@ -53,6 +53,10 @@ class VerdictPanel(QFrame):
         self.slider.valueChanged.connect(lambda v: self.set_threshold(THRESHOLD_MIN + v * THRESHOLD_STEP))
         self.spin.valueChanged.connect(self.set_threshold)
 
+        self.meaning = QLabel("")
+        self.meaning.setAccessibleName("What the threshold means on your photos")
+        self.meaning.setToolTip("Measured on the photos of your last calibration (Tools → Calibrate threshold…)")
+
         grid = QGridLayout(self)
         grid.addWidget(self.verdict, 0, 0, 2, 1)
         grid.addWidget(self.pair, 0, 1, 1, 3)
@@ -62,6 +66,7 @@ class VerdictPanel(QFrame):
         grid.addWidget(threshold_label, 2, 0, Qt.AlignmentFlag.AlignRight)
         grid.addWidget(self.slider, 2, 1, 1, 2)
         grid.addWidget(self.spin, 2, 3)
+        grid.addWidget(self.meaning, 3, 1, 1, 3)
         grid.setColumnStretch(1, 1)
         self.threshold = -1.0
         self.set_threshold(DEFAULT_THRESHOLD)
@@ -77,6 +82,11 @@ class VerdictPanel(QFrame):
             widget.blockSignals(False)
         self._render()
         self.thresholdChanged.emit(value)
+
+    def set_meaning(self, text: str) -> None:
+        """What the threshold means on the user's photos ("at 0.42: 1 false match in 1,000, …"), or ""."""
+        self.meaning.setText(text)
+        self.meaning.setVisible(bool(text))
 
     def set_pair(self, distance: float, label_a: str, label_b: str) -> None:
         """Cache the distance of two chosen faces and judge it."""

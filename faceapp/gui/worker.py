@@ -34,7 +34,8 @@ class EngineWorker(QObject):
     errored = Signal(object, object)
     skipped = Signal(object)
     status = Signal(str)
-    progress = Signal(int, object)  # done, total or None
+    progress = Signal(int, object)  # download bytes done, total or None
+    report = Signal(object, object)  # (job, payload): a job's own progress, for whoever submitted it
 
     def __init__(self) -> None:
         super().__init__()
@@ -43,7 +44,7 @@ class EngineWorker(QObject):
         self.latest = LatestRequests()
         self._token_lock = threading.Lock()
         self._tokens: dict[int, CancelToken] = {}  # cancellable jobs queued or running
-        self.context = TaskContext(self.status.emit, self.progress.emit)
+        self.context = TaskContext(self.status.emit, self.progress.emit, self.report.emit)
         self.submitted.connect(self._run)
 
     # -- any thread -----------------------------------------------------

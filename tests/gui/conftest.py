@@ -12,6 +12,14 @@ pytest.importorskip("PySide6")
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture(autouse=True)
+def _clear_clipboard(qapp):
+    """Tests put Python-made mime data on the clipboard; left there, Qt frees it after
+    Python has shut down and the test process crashes at exit (PYSIDE-2254)."""
+    yield
+    qapp.clipboard().clear()
+
+
 def make_window(qtbot, tmp_path, models_dir, **kwargs):
     from PySide6.QtCore import QSettings
 

@@ -163,11 +163,17 @@ def test_settings_are_remembered(qtbot, tmp_path, models_dir, window_factory):
 
     settings = QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat)
     first = window_factory(models_dir, settings=settings)
-    first.compare.verdict.spin.setValue(0.37)
+    qtbot.waitUntil(lambda: first.engine.ready, timeout=90_000)
     first.choose_crop("tutorial")
+    qtbot.waitUntil(lambda: first.engine.ready, timeout=90_000)
+    first.compare.verdict.spin.setValue(0.37)  # each model and crop keeps its own threshold
     first.close()
     second = window_factory(models_dir, settings=QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat))
     assert second.compare.verdict.threshold == 0.37 and second.engine.crop == "tutorial"
+    qtbot.waitUntil(lambda: second.engine.ready, timeout=90_000)
+    second.choose_crop("vggface2")
+    qtbot.waitUntil(lambda: second.engine.ready, timeout=90_000)
+    assert second.compare.verdict.threshold == 0.5
 
 
 def test_first_run_dialog_downloads_and_loads(qtbot, tmp_path, window_factory, server):

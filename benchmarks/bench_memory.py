@@ -1,0 +1,80 @@
+"""Does one process analysing many photos keep its memory flat?  (issue goals: flat over 500 photos)
+
+    python benchmarks/bench_memory.py [--photos 500] [--models-dir DIR]
+
+Analyses the shared photos and variations of them (scaled, rotated, cropped, so
+the detector sees many different sizes) with ``Engine.analyze``, and samples the
+process's resident set size (RSS, from /proc/self/statm) every 25 photos.  The
+first 50 photos are warm-up (TensorFlow traces its graphs, allocators grow); the
+figure is the spread of RSS after warm-up relative to RSS at the end of warm-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.testdata import FACES, KNOWN_FACES  # noqa: E402
+
+WARM_UP = 50
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def variations(image):  # noqa: ANN001, ANN201 - ndarray in, ndarrays out
+    """The photo, and copies scaled, turned and cropped (different sizes exercise different traces)."""
+    import numpy as np
+
+    from faceapp.core.images import resize_rgb
+
+    height, width = image.shape[:2]
+    yield image
+    for factor in (0.5, 0.75, 1.3):
+        yield resize_rgb(image, max(32, int(width * factor)), max(32, int(height * factor)))
+    yield np.ascontiguousarray(np.rot90(image))
+    yield np.ascontiguousarray(image[height // 8:, width // 10:])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--photos", type=int, default=500)
+    parser.add_argument("--models-dir")
+    args = parser.parse_args()
+
+    from faceapp.core.engine import Engine
+    from faceapp.core.images import load_image
+    from faceapp.core.vggface.synthetic import write_synthetic_model_files
+
+    models_dir = args.models_dir or tempfile.mkdtemp(prefix="faceapp-bench-")
+    if args.models_dir is None:
+        write_synthetic_model_files(models_dir, "resnet50", seed=1)
+    engine = Engine(models_dir=models_dir)
+    pool = [v for name in KNOWN_FACES for v in variations(load_image(FACES / name))]
+    samples: list[tuple[int, float]] = [(0, rss_mb())]
+    faces = 0
+    for index in range(1, args.photos + 1):
+        faces += len(engine.analyze(pool[index % len(pool)]).faces)
+        if index % 25 == 0:
+            samples.append((index, rss_mb()))
+            print(f"{index:4d} photos  RSS {samples[-1][1]:7.1f} MB", flush=True)
+    base = dict(samples)[WARM_UP]
+    after = [mb for index, mb in samples if index >= WARM_UP]
+    print(f"\n{args.photos} photos ({len(pool)} distinct sizes), {faces} faces described")
+    print(f"RSS after warm-up ({WARM_UP} photos): {base:.0f} MB; later min {min(after):.0f} MB, max {max(after):.0f} MB, "
+          f"final {after[-1]:.0f} MB; largest growth {100 * (max(after) / base - 1):+.1f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,198 @@
+"""The window's side of the library: which library is open, what the People view shows, scans in progress.
+
+Every library operation is a job on the engine worker (the worker owns the
+library connection); this controller submits them and turns their results into
+signals.  It holds no library logic: that is :mod:`faceapp.core.library`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from faceapp.core.defaults import DEFAULT_THRESHOLD, GROUP_MIN_FACES, MATCH_MARGIN
+from faceapp.gui.engine_client import EngineClient
+from faceapp.gui.jobs import (
+    EditJob, EnrolJob, FacesJob, GroupJob, OpenLibraryJob, OverviewJob, ScanJob, SpaceRef, WhoJob,
+)
+from faceapp.gui.messages import user_message
+from faceapp.paths import library_path
+
+__all__ = ["LibraryController"]
+
+
+class LibraryController(QObject):
+    """Signals: ``overviewChanged(Overview)``, ``pageChanged(FacesPage)``, ``problem(str)`` (the library cannot
+    be used; empty when it can again), ``scanProgress(ScanProgress)``, ``scanFinished(summary or exception)``,
+    ``paneWho(PaneWho)``, ``status(str)``."""
+
+    overviewChanged = Signal(object)
+    pageChanged = Signal(object)
+    problem = Signal(str)
+    scanProgress = Signal(object)
+    scanFinished = Signal(object)
+    paneWho = Signal(object)
+    status = Signal(str)
+
+    def __init__(self, engine: EngineClient, settings: QSettings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.settings = settings
+        self.overview: Any = None
+        self.page: Any = None
+        self.selection: tuple[str, int] | None = None
+        self.scanning = False
+        self.threshold = DEFAULT_THRESHOLD
+        self.margin = MATCH_MARGIN
+        self.error = ""
+        engine.modelReady.connect(lambda _info: self.refresh())
+
+    # -- which library ------------------------------------------------------------
+    @property
+    def path(self) -> str | None:
+        """The library file chosen in the settings (None: the default place)."""
+        value = self.settings.value("library/path")
+        return str(value) if value else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.overview is not None
+
+    def space(self) -> SpaceRef:
+        return SpaceRef(self.engine.model, self.engine.crop, self.engine.models_dir)
+
+    def open(self, path: str | None = None, create: bool = False, then: Any = None) -> None:
+        """Open the library at ``path`` (None: the one in the settings, else the default); ``create`` makes it.
+
+        A library that does not exist yet is not a problem unless it was chosen: the
+        People view then invites a first scan.
+        """
+        chosen = path if path is not None else self.path
+        if path is not None:
+            self.settings.setValue("library/path", path)
+        if chosen is None and not create and not library_path().exists():
+            self.overviewChanged.emit(None)  # no library yet: the People view invites a first scan
+            return
+
+        def opened(overview: Any) -> None:
+            self._set_overview(overview)
+            if then is not None:
+                then()
+
+        def failed(exc: BaseException) -> None:
+            self.overview = None
+            self._set_problem(user_message(exc, "opening the library"))
+            self.overviewChanged.emit(None)
+
+        self.engine.submit(OpenLibraryJob(chosen, create, self.space()), returned=opened, errored=failed)
+
+    def _set_overview(self, overview: Any) -> None:
+        self.overview = overview
+        self._set_problem("")
+        self.overviewChanged.emit(overview)
+        if self.selection is not None:
+            self.select(*self.selection)
+
+    def _set_problem(self, message: str) -> None:
+        self.error = message
+        self.problem.emit(message)
+
+    def _failed(self, what: str) -> Any:
+        return lambda exc: self.status.emit(user_message(exc, what))
+
+    def refresh(self) -> None:
+        if self.is_open:
+            self.engine.submit(OverviewJob(self.space()), returned=self._set_overview, errored=self._failed("reading the library"))
+
+    # -- the grid -------------------------------------------------------------------
+    def select(self, kind: str, key: int) -> None:
+        """Show the faces of a person (``kind`` "person") or an unnamed group ("group")."""
+        self.selection = (kind, key)
+        job = FacesJob(kind, key, self.space(), self.threshold, self.margin)
+        self.engine.submit(job, returned=self._page, errored=self._failed("reading the faces"))
+
+    def _page(self, page: Any) -> None:
+        self.page = page
+        self.pageChanged.emit(page)
+
+    def edit(self, action: str, face_ids: tuple[int, ...] = (), name: str = "", other: str = "",
+             group_id: int | None = None) -> None:
+        """Name, confirm, reject, split, rename, remove, merge or keep faces apart (see EditJob)."""
+        job = EditJob(action, self.space(), tuple(face_ids), name, other, group_id)
+        self.engine.submit(job, returned=self._set_overview, errored=self._failed("changing the library"))
+
+    def group(self, full: bool = False) -> None:
+        """Group the unnamed faces (the grouping distance is the threshold in use)."""
+        job = GroupJob(self.space(), GROUP_MIN_FACES, self.threshold, full)
+        self.engine.submit(job, returned=self._grouped, errored=self._failed("grouping faces"))
+
+    def _grouped(self, overview: Any) -> None:
+        self._set_overview(overview)
+        groups = len(overview.groups)
+        self.status.emit(f"{groups} group{'s' if groups != 1 else ''} of unnamed faces.")
+
+    # -- scanning --------------------------------------------------------------------
+    def scan(self, folders: list[str]) -> None:
+        """Scan ``folders`` (opening or creating the library first when none is open)."""
+        if self.scanning:
+            self.status.emit("A scan is running; wait for it or cancel it first.")
+            return
+        if not folders:
+            return
+        self.settings.setValue("library/last_folder", folders[-1])
+        if not self.is_open:
+            self.open(create=True, then=lambda: self.scan(folders))
+            return
+        self.scanning = True
+        self._scan_slice(tuple(str(Path(f)) for f in folders))
+
+    def rescan(self) -> None:
+        if self.overview is not None:
+            self.scan([f["path"] for f in self.overview.folders])
+
+    def _scan_slice(self, folders: tuple[str, ...]) -> None:
+        self.engine.submit(ScanJob(folders, self.space()), returned=self._scan_step, errored=self._scan_failed,
+                           reported=self.scanProgress.emit)
+
+    def _scan_step(self, summary: Any) -> None:
+        if summary is None:  # more to do: the next slice goes behind whatever was queued meanwhile
+            self._scan_slice(())
+            return
+        self.scanning = False
+        self.scanFinished.emit(summary)
+        self.refresh()
+
+    def _scan_failed(self, exc: BaseException) -> None:
+        self.scanning = False
+        self.scanFinished.emit(exc)
+        self.refresh()
+
+    def cancel_scan(self) -> None:
+        if self.scanning:
+            self.engine.cancel()
+
+    # -- the comparison ------------------------------------------------------------------
+    def who(self, pane: str, descriptors: list) -> None:
+        """Which of your people the faces of a compared photo are (``paneWho`` follows)."""
+        if self.is_open:
+            job = WhoJob(pane, tuple(descriptors), self.space(), self.threshold, self.margin)
+            self.engine.submit(job, returned=self.paneWho.emit, errored=self._failed("looking for your people"))
+
+    def enrol(self, name: str, number: int, path: str | None = None, image: Any = None, then: Any = None) -> None:
+        """Confirm face ``number`` of a compared photo (a file ``path``, or pasted ``image``) as ``name``."""
+        def enrolled(overview: Any) -> None:
+            self._set_overview(overview)
+            self.status.emit(f"Face {number} added to {name}.")
+            if then is not None:
+                then()
+
+        def start() -> None:
+            job = EnrolJob(name, number, self.space(), path, image)
+            self.engine.submit(job, returned=enrolled, errored=self._failed("adding the face"))
+
+        if self.is_open:
+            start()
+        else:
+            self.open(create=True, then=start)

@@ -1,0 +1,201 @@
+"""What the engine worker does for the People view: thin calls into :mod:`faceapp.core.library`.
+
+Runs on the worker thread only, which owns the library connection.  A scan runs
+in slices (one ScanJob each) so that comparisons and grid requests queued
+meanwhile go between them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Callable
+
+from faceapp.core.cancel import CancelToken
+from faceapp.core.errors import FaceAppError
+from faceapp.gui.jobs import (
+    CalibrateJob, EditJob, EnrolJob, FacesJob, FacesPage, GroupJob, OpenLibraryJob, OverviewJob, PaneWho, ScanJob,
+    SpaceRef, WhoJob,
+)
+from faceapp.gui.tasks import TaskContext
+
+__all__ = ["LIBRARY_TASKS", "SCAN_SLICE_S"]
+
+#: Seconds of scanning per job: long enough to batch faces, short enough that a photo dropped on the
+#: comparison meanwhile waits at most this long.
+SCAN_SLICE_S = 1.5
+
+
+def _space(ref: SpaceRef) -> Any:
+    from faceapp.core.engine import descriptor_space
+
+    return descriptor_space(ref.model, ref.crop, ref.models_dir)  # the fingerprint is cached after the first call
+
+
+def _library(context: TaskContext) -> Any:
+    if context.library is None:
+        raise FaceAppError("No library is open; use File → Open library… or scan a folder.")
+    return context.library
+
+
+def _overview(context: TaskContext, ref: SpaceRef) -> Any:
+    from faceapp.core.errors import ModelFilesMissing, WeightsError
+    from faceapp.core.library.recognition import overview
+
+    try:
+        space = _space(ref)
+    except (ModelFilesMissing, WeightsError):
+        space = None  # people and folders can be shown without the model; groups cannot
+    return overview(_library(context), space)
+
+
+def _open(job: OpenLibraryJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library import Library
+
+    library = Library.open(job.path, create=job.create)
+    if context.library is not None:
+        context.library.close()
+    context.library, context.scanner = library, None
+    return _overview(context, job.space)
+
+
+def _overview_task(job: OverviewJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    return _overview(context, job.space)
+
+
+def _scan(job: ScanJob, context: TaskContext, token: CancelToken | None) -> Any:
+    from faceapp.core.library.scan import Scanner
+
+    library = _library(context)
+    if job.folders:
+        engine = context.engine
+        shared = engine is not None and engine.model_name == job.space.model and engine.models_dir == job.space.models_dir
+        context.scanner = Scanner(library, list(job.folders), job.space.model, job.space.crop, job.space.models_dir,
+                                  engine=engine if shared else None)
+        context.status("Looking through the folders…")
+        context.scanner.plan()
+    scanner = context.scanner
+    if scanner is None:
+        raise FaceAppError("The scan was interrupted; start it again with Scan folder….")
+    more = scanner.step(SCAN_SLICE_S, progress=context.report, cancel=token)
+    if more:
+        return None
+    context.scanner = None
+    return scanner.summary
+
+
+def _faces(job: FacesJob, context: TaskContext, _token: CancelToken | None) -> FacesPage:
+    from faceapp.core.library import recognition
+
+    library, space = _library(context), _space(job.space)
+    if job.kind == "person":
+        person = next((p for p in library.people() if p.id == job.key), None)
+        if person is None:
+            return FacesPage(job.kind, job.key, "", (), ())
+        confirmed, suggested = recognition.person_items(library, space, person, job.threshold, job.margin)
+        return FacesPage(job.kind, job.key, person.name, tuple(confirmed), tuple(suggested))
+    items = recognition.group_items(library, space, job.key)
+    return FacesPage(job.kind, job.key, f"Unnamed group {job.key}", tuple(items), ())
+
+
+def _edit(job: EditJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library import recognition
+
+    library = _library(context)
+    faces = list(job.face_ids)
+    if job.action == "confirm":
+        library.confirm(library.add_person(job.name), faces)
+    elif job.action == "split":
+        if library.person(job.name) is not None:
+            raise FaceAppError(f"There already is a person called '{job.name}'; choose a new name to split into.")
+        library.confirm(library.add_person(job.name), faces)
+    elif job.action == "reject":
+        library.reject(library.require_person(job.name), faces)
+    elif job.action == "forget":
+        library.forget_links(faces, library.require_person(job.name) if job.name else None)
+    elif job.action == "rename":
+        library.rename_person(job.name, job.other)
+    elif job.action == "remove":
+        library.remove_person(job.name)
+    elif job.action == "merge":
+        library.merge_people(job.name, job.other)
+    elif job.action == "apart" and job.group_id is not None:
+        recognition.keep_apart_from_group(library, _space(job.space), job.group_id, faces)
+    else:
+        raise ValueError(f"unknown edit {job.action!r}")
+    return _overview(context, job.space)
+
+
+def _group(job: GroupJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library import recognition
+
+    context.status("Grouping unnamed faces…")
+    recognition.group(_library(context), _space(job.space), job.min_faces, job.max_distance, full=job.full)
+    return _overview(context, job.space)
+
+
+def _who(job: WhoJob, context: TaskContext, _token: CancelToken | None) -> PaneWho:
+    from faceapp.core.library import recognition
+
+    library = _library(context)
+    names = {p.id: p.name for p in library.people()}
+    answers = recognition.suggest(library, _space(job.space), list(job.descriptors), job.threshold, job.margin) \
+        if job.descriptors else []
+    lines = []
+    for answer in answers:
+        nearest = names.get(answer.person, "")
+        if answer.status == "match":
+            text = f"{nearest} · {answer.distance:.2f}"
+        elif answer.status == "unsure":
+            text = f"{nearest}? · {answer.distance:.2f} (or {names.get(answer.runner_up, '')} "\
+                   f"· {answer.runner_up_distance:.2f})"
+        elif answer.status == "nobody":
+            text = "unknown (no one named yet)"
+        else:
+            text = "unknown" + (f" (nearest: {nearest} · {answer.distance:.2f})" if nearest else "")
+        lines.append((answer.status, text))
+    return PaneWho(job.pane, tuple(lines))
+
+
+def _enrol(job: EnrolJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library import recognition
+
+    library, engine = _library(context), context.engine
+    if engine is None or engine.model_name != job.space.model:
+        raise FaceAppError("The model is not loaded yet; wait until it is ready, then add the face again.")
+    path = job.path
+    if path is None:  # pasted or downloaded: keep a copy beside the library so the face has a photo
+        from PIL import Image
+
+        data = Image.fromarray(job.image)
+        folder = Path(library.path).parent / f"{Path(library.path).stem}-imported"
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(job.image.tobytes()).hexdigest()[:20]
+        path = str(folder / f"pasted-{digest}.png")
+        if not Path(path).exists():
+            data.save(path)
+    engine.set_crop(job.space.crop)
+    recognition.enrol(library, engine, job.name, path, job.number)
+    return _overview(context, job.space)
+
+
+def _calibrate(job: CalibrateJob, context: TaskContext, token: CancelToken | None) -> Any:
+    from faceapp.core import calibration
+
+    engine = context.engine
+    if engine is None or engine.model_name != job.space.model:
+        raise FaceAppError("The model is not loaded yet; wait until it is ready, then calibrate.")
+    engine.set_crop(job.space.crop)
+    if job.pairs:
+        photos, pairs = calibration.read_pairs_file(job.pairs)
+    else:
+        photos, pairs = calibration.collect_folder(job.folder), None
+    calibration.describe(photos, engine, context.library, progress=lambda done, total: context.report((done, total)),
+                         cancel=token)
+    return calibration.calibrate(photos, pairs, job.pairs or job.folder or "", engine.space.key)
+
+
+LIBRARY_TASKS: dict[type, Callable[[Any, TaskContext, CancelToken | None], Any]] = {
+    OpenLibraryJob: _open, OverviewJob: _overview_task, ScanJob: _scan, FacesJob: _faces, EditJob: _edit,
+    GroupJob: _group, WhoJob: _who, EnrolJob: _enrol, CalibrateJob: _calibrate,
+}

@@ -1,0 +1,136 @@
+"""Drive the real window hard, in a process of its own (run by test_stress.py).
+
+    python tests/gui/stress_app.py drops MODELS_DIR BAD_FILE PHOTO...
+    python tests/gui/stress_app.py download EMPTY_MODELS_DIR URL
+
+Prints one JSON line with what the window showed at the end; the parent test
+checks it, the exit status, the time to exit and that stderr has no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def main() -> int:
+    from PySide6.QtCore import QMimeData, QSettings, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    from faceapp.gui.main_window import MainWindow
+    from tests.gui.conftest import drop, file_mime
+
+    app = QApplication([])
+    mode, models_dir = sys.argv[1], sys.argv[2]
+    settings = QSettings(str(Path(models_dir).parent / f"stress-{mode}.ini"), QSettings.Format.IniFormat)
+    download_url = sys.argv[3] if mode == "download" else None
+    window = MainWindow(models_dir=models_dir, settings=settings, download_url=download_url)
+    window.show()
+    window.start_worker()
+    report: dict[str, object] = {}
+    deadline = time.monotonic() + 240
+
+    def wait(condition, then) -> None:  # noqa: ANN001
+        if condition():
+            then()
+        elif time.monotonic() > deadline:
+            report["timeout"] = True
+            finish()
+        else:
+            QTimer.singleShot(50, lambda: wait(condition, then))
+
+    def finish() -> None:
+        report["closing_at"] = time.monotonic()
+        print(json.dumps(report), flush=True)
+        window.close()
+        # Mime data made here in Python belongs to the clipboard; Qt would free it at
+        # exit, after Python is gone, and crash (PYSIDE-2254).  faceapp itself never puts
+        # Python-made data on the clipboard.
+        QGuiApplication.clipboard().clear()
+        app.quit()
+
+    if mode == "download":
+        def start_download() -> None:
+            window.model_files.dialog.download_button.click()
+            part = Path(models_dir) / "rcmalli_vggface_tf_resnet50.h5.part"
+            wait(lambda: part.exists() and part.stat().st_size > 0, finish)  # bytes arrived, then the server stalls
+
+        wait(lambda: window.model_files.dialog is not None, start_download)
+        app.exec()
+        return 0
+
+    bad, photos = Path(sys.argv[3]), [Path(p) for p in sys.argv[4:]]
+    plan: list[tuple[str, str, Path]] = []  # (pane, how, file)
+    for index in range(100):
+        pane = "AB"[index % 2]
+        source = bad if index % 4 == 3 else photos[index % len(photos)]
+        plan.append((pane, "paste" if index % 5 == 0 else "drop", source))
+    plan[-1] = ("B", "drop", photos[0])
+    plan[-2] = ("A", "drop", photos[1])
+    last = {pane: source for pane, _how, source in plan}
+    steps = iter(enumerate(plan))
+
+    def next_step() -> None:
+        step = next(steps, None)
+        if step is None:
+            settle()
+            return
+        index, (pane, how, source) = step
+        if how == "paste":
+            mime = QMimeData()
+            mime.setData("image/jpeg" if source.suffix != ".png" else "image/png", source.read_bytes())
+            QGuiApplication.clipboard().setMimeData(mime)
+            window.compare.active_pane = pane
+            empty = [name for name, p in window.compare.panes.items() if p.rgb is None]
+            if empty:
+                window.compare.take_items(pane, [("data", source.read_bytes())])  # paste would fill the empty pane
+            else:
+                window.compare.paste()
+        else:
+            drop(window.compare.panes[pane], file_mime(source))
+        if index == 30:
+            window.choose_crop("tutorial")
+        if index == 45:
+            window.choose_model("senet50")  # its files are missing: the dialog opens meanwhile
+        if index == 60:
+            window.model_files.close_dialog()
+            window.choose_model("resnet50")
+        if index == 75:
+            window.choose_crop("vggface2")
+        QTimer.singleShot(25, next_step)
+
+    def shown(pane: str) -> bool:
+        view = window.compare.panes[pane]
+        if last[pane] == bad:
+            return view.message_bar.isVisibleTo(view) and bad.name in view.message.text()
+        return view.label == last[pane].name and view.result is not None
+
+    def settle() -> None:
+        report["drops_done_at"] = time.monotonic()
+        wait(lambda: window.engine.ready and all(shown(p) for p in "AB"), close_mid_analysis)
+
+    def close_mid_analysis() -> None:
+        panes = window.compare.panes
+        report.update(labels={p: panes[p].label for p in "AB"},
+                      faces={p: len(panes[p].result.faces) for p in "AB" if panes[p].result is not None},
+                      crop=window.engine.crop, model=window.engine.info.model,
+                      expected={p: last[p].name for p in "AB"})
+        window.compare.open_paths([str(photos[-1]), str(photos[-1])])
+        QTimer.singleShot(400, finish)  # the decode is done, the analysis is running
+
+    report["started_at"] = time.monotonic()
+    wait(lambda: window.engine.ready, next_step)
+    app.exec()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""The People view, driven as a user would (offscreen): scan, group, name, reject, split, add from the comparison."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from tests.conftest import face_photo
+from tests.core.test_scan import make_folder
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture()
+def library_window(window_factory, models_dir, tmp_path, qtbot, monkeypatch):
+    """A ready window whose library is a fresh file in tmp_path; names are typed by ``answers``."""
+    from PySide6.QtCore import QSettings
+
+    answers: list[str] = []
+    monkeypatch.setattr("faceapp.gui.people_view.ask_person_name", lambda *a, **k: answers.pop(0))
+    monkeypatch.setattr("faceapp.gui.main_window.ask_person_name", lambda *a, **k: answers.pop(0))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("library/path", str(tmp_path / "people.sqlite"))
+    window = window_factory(models_dir, settings=settings)
+    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    window.answers = answers
+    return window
+
+
+def scan_and_wait(qtbot, window, folder):
+    progress, finished = [], []
+    window.library.scanProgress.connect(progress.append)
+    window.library.scanFinished.connect(finished.append)
+    window.library.scan([str(folder)])
+    qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
+    return progress, finished[0]
+
+
+def sidebar_entries(window, kind):
+    return [item for item in window.people._all_items() if (item.data(0, 0x0100) or ("",))[0] == kind]
+
+
+def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):
+    window = library_window
+    progress, summary = scan_and_wait(qtbot, window, make_folder(tmp_path / "photos"))
+    assert summary.new == 5 and summary.faces == 5 and len(summary.errors) == 1
+    assert progress and progress[-1].done == progress[-1].total == 6 and progress[-1].rate > 0
+    view = window.people
+    qtbot.waitUntil(lambda: window.library.overview is not None and window.library.overview.counts["faces"] == 5,
+                    timeout=30_000)
+    assert "1 could not be read" in view.summary.text() and view.details_button.isVisibleTo(view)
+    assert not view.cancel_button.isVisibleTo(view)
+    folders = sidebar_entries(window, "folder")
+    assert len(folders) == 1 and "6 photos" in folders[0].text(0)
+
+
+def test_cancel_keeps_what_was_scanned(qtbot, library_window, tmp_path):
+    from tests.test_cli_library import _many_photos
+
+    window = library_window
+    _many_photos(tmp_path / "many", 14)
+    finished = []
+    window.library.scanFinished.connect(finished.append)
+    window.library.scanProgress.connect(lambda p: p.done >= 2 and window.people.cancel_button.click())
+    window.library.scan([str(tmp_path / "many")])
+    qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
+    assert finished[0].cancelled and "Scan cancelled" in window.people.summary.text()
+    with sqlite3.connect(tmp_path / "people.sqlite") as db:
+        assert 2 <= db.execute("SELECT COUNT(*) FROM photos").fetchone()[0] < 14
+
+
+def test_name_a_group_reject_a_face_and_it_stays_rejected(qtbot, library_window, tmp_path):
+    window, view = library_window, library_window.people
+    scan_and_wait(qtbot, window, make_folder(tmp_path / "photos"))
+    window.library.group()  # generated weights: every face looks alike, so the four unnamed faces are one group
+    qtbot.waitUntil(lambda: len(sidebar_entries(window, "group")) == 1, timeout=30_000)
+    view.sidebar.setCurrentItem(sidebar_entries(window, "group")[0])
+    qtbot.waitUntil(lambda: window.library.page is not None and len(window.library.page.confirmed) == 5,
+                    timeout=30_000)
+    view.confirmed.selectAll()
+    window.answers.append("Anna")
+    view.buttons["name"].click()
+    qtbot.waitUntil(lambda: [p.name for p in window.library.overview.people] == ["Anna"], timeout=30_000)
+    assert window.library.overview.people[0].confirmed == 5 and not window.library.overview.groups
+
+    anna = sidebar_entries(window, "person")[0]
+    view.sidebar.setCurrentItem(anna)
+    qtbot.waitUntil(lambda: window.library.page.kind == "person" and len(window.library.page.confirmed) == 5,
+                    timeout=30_000)
+    view.confirmed.setFocus()
+    view.confirmed.setCurrentIndex(view.confirmed.model().index(0, 0))
+    rejected = view.confirmed.selected_items()[0].face_id
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(view.confirmed, Qt.Key.Key_Delete)  # not this person
+    qtbot.waitUntil(lambda: len(window.library.page.confirmed) == 4, timeout=30_000)
+    window.library.group(full=True)  # the rejected face is unnamed again and may be grouped...
+    qtbot.waitUntil(lambda: window.library.page is not None and window.library.page.kind == "person", timeout=30_000)
+    qtbot.wait(500)
+    page = window.library.page
+    ids = {f.face_id for f in page.confirmed + page.suggested}
+    assert rejected not in ids and len(page.confirmed) == 4  # ...but never suggested as Anna again
+
+
+def test_split_into_a_new_person(qtbot, library_window, tmp_path):
+    window, view = library_window, library_window.people
+    scan_and_wait(qtbot, window, make_folder(tmp_path / "photos"))
+    window.library.group()
+    qtbot.waitUntil(lambda: len(sidebar_entries(window, "group")) == 1, timeout=30_000)
+    view.sidebar.setCurrentItem(sidebar_entries(window, "group")[0])
+    qtbot.waitUntil(lambda: window.library.page is not None and len(window.library.page.confirmed) == 5,
+                    timeout=30_000)
+    grid = view.confirmed
+    for row in (0, 1):
+        grid.selectionModel().select(grid.model().index(row, 0), grid.selectionModel().SelectionFlag.Select)
+    window.answers.append("Bob")
+    view.buttons["split"].click()
+    qtbot.waitUntil(lambda: [p.name for p in window.library.overview.people] == ["Bob"], timeout=30_000)
+    assert window.library.overview.people[0].confirmed == 2
+    window.answers.append("Bob")
+    grid.selectAll()
+    view.buttons["split"].click()  # a name that exists cannot be split into
+    qtbot.waitUntil(lambda: "already is a person called 'Bob'" in window.status_label.text(), timeout=30_000)
+
+
+def test_add_a_compared_face_to_a_person(qtbot, library_window, tmp_path):
+    from PySide6.QtCore import QMimeData
+
+    from tests.gui.conftest import drop
+
+    window = library_window
+    pasted = QMimeData()
+    pasted.setData("image/jpeg", face_photo("obama_small.jpg").read_bytes())
+    drop(window.compare.panes["B"], pasted)  # no file: the library keeps a copy of the photo
+    window.compare.open_paths([str(face_photo("two_people.jpg"))])
+    qtbot.waitUntil(lambda: all(p.result is not None for p in window.compare.panes.values()), timeout=60_000)
+    window.answers.append("Joe")
+    window.compare.panes["A"].addToPerson.emit(1)
+    qtbot.waitUntil(lambda: window.library.overview is not None and bool(window.library.overview.people),
+                    timeout=60_000)
+    window.answers.append("Joe")
+    window.compare.panes["B"].add_button.click()
+    qtbot.waitUntil(lambda: window.library.overview.people[0].confirmed == 2, timeout=60_000)
+    pane = window.compare.panes["A"]
+    qtbot.waitUntil(lambda: len(pane.people) == 2, timeout=30_000)
+    assert "Your people: Joe" in pane.faces.item(1).text() and pane.canvas.people[1] == "Joe"  # the box label too
+    assert (tmp_path / "people-imported").is_dir() and len(list((tmp_path / "people-imported").iterdir())) == 1
+
+
+def test_thousands_of_faces_load_only_what_is_shown(qtbot, window_factory, models_dir, tmp_path):
+    import numpy as np
+    from PySide6.QtCore import QSettings
+
+    from faceapp.core.library import Library
+    from faceapp.core.library.recognition import FaceItem
+    from faceapp.core.types import Box, Face
+
+    photos = []
+    for index in range(25):
+        path = tmp_path / "photos" / f"p{index}.jpg"
+        path.parent.mkdir(exist_ok=True)
+        shutil.copy(face_photo("two_people.jpg"), path)
+        photos.append(str(path))
+    items = [FaceItem(n, photos[n % 25], n, Face(Box(40 + n % 10, 30, 120, 150), 0.99), 0.5, "confirmed")
+             for n in range(5000)]
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = window_factory(models_dir, settings=settings)
+    view = window.people
+    window.tabs.setCurrentWidget(view)
+    view.confirmed.set_items(items)
+    qtbot.wait(300)
+    asked = len(view.loader._asked) + len(view.loader._cache)
+    assert 0 < asked < 300  # only the faces on screen were asked for, not 5,000
+    view.confirmed.scrollToBottom()
+    qtbot.waitUntil(lambda: any(k[0] >= 4900 for k in list(view.loader._asked) + list(view.loader._cache)),
+                    timeout=10_000)
+
+
+@pytest.mark.parametrize("problem", ["not sqlite", "newer", "missing"])
+def test_a_bad_library_leaves_the_comparison_working(qtbot, window_factory, models_dir, tmp_path, problem):
+    from PySide6.QtCore import QSettings
+
+    from faceapp.core.library import Library
+
+    path = tmp_path / "people.sqlite"
+    if problem == "not sqlite":
+        path.write_text("a shopping list\n" * 40)
+    elif problem == "newer":
+        Library.open(path).close()
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    settings.setValue("library/path", str(path))
+    window = window_factory(models_dir, settings=settings)
+    view = window.people
+    qtbot.waitUntil(lambda: view.problem.isVisibleTo(view), timeout=60_000)
+    expected = {"not sqlite": "is not a faceapp library", "newer": "newer faceapp", "missing": "no library at"}
+    assert expected[problem] in view.problem.text() and "Traceback" not in view.problem.text()
+    if problem == "not sqlite":
+        assert path.read_text() == "a shopping list\n" * 40
+    window.compare.open_paths([str(face_photo("obama_small.jpg"))])
+    qtbot.waitUntil(lambda: window.compare.panes["A"].result is not None, timeout=60_000)
+    assert len(window.compare.panes["A"].result.faces) == 1

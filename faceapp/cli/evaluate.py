@@ -52,9 +52,9 @@ def parse_use(how: str, evaluation: Any) -> tuple[float, str]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from faceapp.cli.photos import _engine
     from faceapp.core import calibration as C
     from faceapp.core import thresholds
+    from faceapp.core.engine import Engine, descriptor_space
     from faceapp.core.calibration_report import calibration_dict, compact_curve, write_csv, write_html
 
     if bool(args.folder) == bool(args.pairs):
@@ -64,18 +64,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         source = args.pairs
     else:
         photos, pairs, source = C.collect_folder(args.folder), None, args.folder
-    engine = _engine(args)
+    space = descriptor_space(args.model, args.crop, args.models_dir)  # without TensorFlow
+    engine = Engine(model=args.model, crop=args.crop, models_dir=args.models_dir)  # built if a photo needs it
     library = _library(args)
     show = not args.json and sys.stderr.isatty()
     try:
         C.describe(photos, engine, library, progress=(lambda done, total: print(
-            f"\rdescribing photos: {done}/{total}", end="", file=sys.stderr, flush=True)) if show else None)
+            f"\rdescribing photos: {done}/{total}", end="", file=sys.stderr, flush=True)) if show else None,
+            space=space)
     finally:
         if show:
             print(file=sys.stderr)
         if library is not None:
             library.close()
-    result = C.calibrate(photos, pairs, str(source), engine.space.key,
+    result = C.calibrate(photos, pairs, str(source), space.key,
                          args.max_impostors or C.MAX_IMPOSTORS, args.seed)
     data = calibration_dict(result)
     saved = None

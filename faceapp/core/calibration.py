@@ -126,12 +126,17 @@ def read_pairs_file(path: str | os.PathLike) -> tuple[list[Photo], list[tuple[in
 
 
 def describe(photos: list[Photo], engine: Any, library: Any = None, progress: Callable[[int, int], None] | None = None,
-             cancel: Callable[[], bool] | None = None) -> None:
-    """Give each photo the descriptor of its largest face (from ``library`` when it has it, else ``engine``)."""
+             cancel: Callable[[], bool] | None = None, space: Any = None) -> None:
+    """Give each photo the descriptor of its largest face (from ``library`` when it has it, else ``engine``).
+
+    ``space``: the engine's descriptor space when known without loading the model
+    (:func:`faceapp.core.engine.descriptor_space`), so that photos all in the
+    library never start TensorFlow.
+    """
     from faceapp.core.errors import FaceAppError as Expected
     from faceapp.core.images import load_image
 
-    space = engine.space
+    space = space or engine.space
     stored = _from_library(library, space, photos) if library is not None else {}
     for done, photo in enumerate(photos, start=1):
         if cancel is not None and cancel():

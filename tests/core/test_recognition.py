@@ -83,6 +83,50 @@ def test_runner_up_within_the_margin_is_unsure():
     assert index.suggest(matrix[:1], 0.0001, 0.0)[0].status in ("match", "unknown")
 
 
+def _who_by_hand(matrix, confirmed, rejected, query, face_id, threshold, margin):
+    """The "who" rule written plainly, face by face, to check the vectorised index against."""
+    def distance(face):
+        return max(0.0, min(2.0, 1.0 - float(matrix[face] @ query)))
+    people = sorted({p for _, p in confirmed})
+    ranked = []
+    for person in people:
+        mine = [f for f, p in confirmed if p == person]
+        nearest = min(distance(f) for f in mine)
+        against = [distance(f) for f, p in rejected if p == person]
+        if (face_id, person) in rejected or (against and min(against) < nearest):
+            continue
+        ranked.append((nearest, person, min(mine, key=lambda f: (distance(f), f))))
+    ranked.sort(key=lambda r: (r[0], people.index(r[1])))
+    if not ranked:
+        return ("unknown", None, None, None)
+    (best, person, sample), runner = ranked[0], (ranked[1] if len(ranked) > 1 else None)
+    status = ("unknown" if best > threshold else
+              "unsure" if runner is not None and runner[0] - best < margin else "match")
+    return (status, person, sample, runner[1] if runner else None)
+
+
+def test_index_agrees_with_the_rule_written_by_hand_in_any_block_size(monkeypatch):
+    from faceapp.core.library import search
+
+    matrix, labels = identities(12, 5, seed=8, siblings=3, sibling_closeness=0.95)
+    rng = np.random.default_rng(8)
+    faces = rng.permutation(len(labels))  # persons' faces in no particular order
+    confirmed = [(int(f), int(labels[f]) * 7 + 3) for f in faces[:30]]
+    rejected = [(int(f), int(rng.choice(sorted({p for _, p in confirmed})))) for f in faces[30:40]]
+    queries = list(range(len(labels)))
+    expected = [_who_by_hand(matrix, confirmed, rejected, matrix[q], q, 0.45, 0.08) for q in queries]
+    unrejected = [_who_by_hand(matrix, confirmed, [], matrix[q], q, 0.45, 0.08) for q in queries]
+    for cells in (1, 7 * 30, 1 << 25):  # one query per block, a few, all at once
+        monkeypatch.setattr(search, "_CELLS", cells)
+        index = PeopleIndex(ExactIndex(np.arange(len(labels)), matrix), confirmed, rejected)
+        answers = index.suggest(matrix[queries], 0.45, 0.08, queries)
+        got = [(a.status, a.person, a.sample, a.runner_up) if a.status != "unknown" or a.person is not None
+               else ("unknown", None, None, None) for a in answers]
+        assert got == expected
+    assert {e[0] for e in expected} == {"match", "unsure", "unknown"}  # the set exercises every outcome
+    assert expected != unrejected  # ... and the rejections change some answers
+
+
 def test_rejections_are_never_suggested_again_and_count_against(tmp_path):
     matrix, labels = identities(3, 6, seed=4, siblings=1, sibling_closeness=0.9)
     with Library.open(tmp_path / "l.sqlite") as library:

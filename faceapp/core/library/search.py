@@ -24,6 +24,7 @@ import numpy as np
 __all__ = ["ExactIndex", "PeopleIndex", "Suggestion"]
 
 _BLOCK = 4096  # query rows per matrix product: bounds the (block × N) distance matrix in memory
+_CELLS = 1 << 25  # distances per "who" block (128 MB of float32), however many samples there are
 
 
 class ExactIndex:
@@ -47,12 +48,12 @@ class ExactIndex:
         queries = np.atleast_2d(np.asarray(queries, np.float32))
         if queries.shape[1] != self.matrix.shape[1] and len(self):
             raise ValueError(f"descriptors of {queries.shape[1]} numbers cannot be compared with {self.matrix.shape[1]}")
-        out = np.empty((len(queries), len(self)), np.float32)
-        for start in range(0, len(queries), _BLOCK):
+        blocks = []
+        for start in range(0, max(1, len(queries)), _BLOCK):
             block = queries[start:start + _BLOCK] @ self.matrix.T
             np.subtract(1.0, block, out=block)
-            out[start:start + _BLOCK] = np.clip(block, 0.0, 2.0)
-        return out
+            blocks.append(np.clip(block, 0.0, 2.0, out=block))
+        return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
 
     def within(self, query: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:
         """(ids, distances) of every row at most ``radius`` from ``query``, nearest first."""
@@ -91,26 +92,23 @@ class PeopleIndex:
     """The confirmed and rejected faces of every person in one space, ready to answer "who is this?".
 
     ``confirmed``/``rejected``: (face id, person id) pairs; ``vectors``: the
-    index holding (at least) those faces' descriptors.
+    index holding (at least) those faces' descriptors.  Samples are kept grouped
+    by person, so one matrix product and one ``minimum.reduceat`` give every
+    query's nearest face of every person.
     """
 
     def __init__(self, vectors: ExactIndex, confirmed: Sequence[tuple[int, int]],
                  rejected: Sequence[tuple[int, int]] = ()) -> None:
         row_of = {int(face): row for row, face in enumerate(vectors.ids)}
-        pairs = [(row_of[f], p, f) for f, p in confirmed if f in row_of]
-        self.samples = ExactIndex(np.array([f for _, _, f in pairs], np.int64),
-                                  vectors.matrix[[r for r, _, _ in pairs]] if pairs
-                                  else np.zeros((0, vectors.matrix.shape[1]), np.float32))
-        self.sample_person = np.array([p for _, p, _ in pairs], np.int64)
-        negatives = [(row_of[f], p, f) for f, p in rejected if f in row_of]
-        self.negatives = ExactIndex(np.array([f for _, _, f in negatives], np.int64),
-                                    vectors.matrix[[r for r, _, _ in negatives]] if negatives
-                                    else np.zeros((0, vectors.matrix.shape[1]), np.float32))
-        self.negative_person = np.array([p for _, p, _ in negatives], np.int64)
+        self.samples, self.sample_person = _grouped(vectors, row_of, confirmed)
+        self.people, self._starts = np.unique(self.sample_person, return_index=True)
+        known = {int(p) for p in self.people}
+        self.negatives, negative_person = _grouped(vectors, row_of, [(f, p) for f, p in rejected if int(p) in known])
+        groups, self._negative_starts = np.unique(negative_person, return_index=True)
+        self._negative_columns = np.searchsorted(self.people, groups)
         self.rejected_for: dict[int, set[int]] = {}
         for face, person in rejected:
             self.rejected_for.setdefault(int(face), set()).add(int(person))
-        self.people = np.unique(self.sample_person)
 
     def suggest(self, queries: np.ndarray, threshold: float, margin: float,
                 face_ids: Sequence[int | None] | None = None) -> list[Suggestion]:
@@ -118,35 +116,44 @@ class PeopleIndex:
         queries = np.atleast_2d(np.asarray(queries, np.float32))
         if len(self.people) == 0:
             return [Suggestion("nobody") for _ in range(len(queries))]
-        column = {int(p): i for i, p in enumerate(self.people)}
-        best = _nearest_per_person(self.samples.distances(queries), self.sample_person, column)
+        step = max(1, _CELLS // max(1, len(self.samples)))
+        results: list[Suggestion] = []
+        for start in range(0, len(queries), step):
+            block_ids = face_ids[start:start + step] if face_ids is not None else None
+            results += self._suggest_block(queries[start:start + step], threshold, margin, block_ids)
+        return results
+
+    def _suggest_block(self, queries: np.ndarray, threshold: float, margin: float,
+                       face_ids: Sequence[int | None] | None) -> list[Suggestion]:
+        distances = self.samples.distances(queries)
+        best = np.minimum.reduceat(distances, self._starts, axis=1)  # (Q, people): nearest face of each person
         eligible = np.ones_like(best, dtype=bool)
         if len(self.negatives):
-            own = np.isin(self.negative_person, self.people)
-            if own.any():
-                nearest_rejected = _nearest_per_person(self.negatives.distances(queries)[:, own],
-                                                       self.negative_person[own], column)
-                eligible &= ~(nearest_rejected < best)  # nearer to a face rejected for the person than to theirs
+            nearest_rejected = np.full_like(best, np.inf)
+            nearest_rejected[:, self._negative_columns] = np.minimum.reduceat(
+                self.negatives.distances(queries), self._negative_starts, axis=1)
+            eligible &= ~(nearest_rejected < best)  # nearer to a face rejected for the person than to theirs
         if face_ids is not None:
             for row, face_id in enumerate(face_ids):
                 for person in self.rejected_for.get(int(face_id), ()) if face_id is not None else ():
-                    if person in column:
-                        eligible[row, column[person]] = False  # the user said this face is not this person
+                    column = np.searchsorted(self.people, person)
+                    if column < len(self.people) and self.people[column] == person:
+                        eligible[row, column] = False  # the user said this face is not this person
         ranked = np.where(eligible, best, np.inf)
-        order = np.argsort(ranked, axis=1, kind="stable")
+        ends = np.r_[self._starts[1:], len(self.sample_person)]
         results = []
         for row in range(len(queries)):
-            first = order[row, 0]
+            first = int(np.argmin(ranked[row]))
             distance = float(ranked[row, first])
             if not np.isfinite(distance):
                 results.append(Suggestion("unknown"))
                 continue
-            person = int(self.people[first])
-            mine = np.flatnonzero(self.sample_person == person)
-            sample_distances = self.samples.distances(queries[row])[0, mine]
-            sample = int(self.samples.ids[mine[np.argmin(sample_distances)]])
-            second = order[row, 1] if len(self.people) > 1 else None
-            runner_distance = float(ranked[row, second]) if second is not None else float("inf")
+            start, end = self._starts[first], ends[first]
+            sample = int(self.samples.ids[start + int(np.argmin(distances[row, start:end]))])
+            others = ranked[row].copy()
+            others[first] = np.inf
+            second = int(np.argmin(others))
+            runner_distance = float(others[second])
             has_runner = np.isfinite(runner_distance)
             if distance > threshold:
                 status = "unknown"
@@ -154,18 +161,18 @@ class PeopleIndex:
                 status = "unsure"
             else:
                 status = "match"
-            results.append(Suggestion(status, person, distance, sample,
+            results.append(Suggestion(status, int(self.people[first]), distance, sample,
                                       int(self.people[second]) if has_runner else None,
                                       runner_distance if has_runner else None))
         return results
 
 
-def _nearest_per_person(distances: np.ndarray, persons: np.ndarray, column: dict[int, int]) -> np.ndarray:
-    """(Q, P): each query's smallest distance to any face of each person (inf for a person with none)."""
-    out = np.full((len(distances), len(column)), np.inf, np.float32)
-    columns = np.array([column[int(p)] for p in persons], np.int64)
-    order = np.argsort(columns, kind="stable")
-    sorted_columns = columns[order]
-    starts = np.flatnonzero(np.r_[True, np.diff(sorted_columns) != 0])
-    out[:, sorted_columns[starts]] = np.minimum.reduceat(distances[:, order], starts, axis=1)
-    return out
+def _grouped(vectors: ExactIndex, row_of: dict[int, int],
+             links: Sequence[tuple[int, int]]) -> tuple[ExactIndex, np.ndarray]:
+    """The descriptors of ``links`` (face id, person id) that ``vectors`` holds, grouped by person
+    (then face id), and each row's person."""
+    pairs = sorted((int(p), int(f)) for f, p in links if int(f) in row_of)
+    rows = [row_of[f] for _, f in pairs]
+    matrix = vectors.matrix[rows] if rows else np.zeros((0, vectors.matrix.shape[1]), np.float32)
+    return (ExactIndex(np.array([f for _, f in pairs], np.int64), matrix),
+            np.array([p for p, _ in pairs], np.int64))

@@ -30,15 +30,29 @@ def folder_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
-def time_to_window(command: list[str], env: dict[str, str], timeout: float = 60.0) -> float:
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_faceapp_window(env, timeout, poll=0.01)
-        return time.perf_counter() - start
-    finally:
-        process.terminate()
-        process.wait(30)
+def time_to_window(command: list[str], env: dict[str, str], timeout: float = 60.0, attempts: int = 5) -> float:
+    """Seconds from launch until the window is mapped.
+
+    Xvfb now and then refuses a connection while xdotool polls it this often
+    ("could not connect to display"); such a launch dies at once and is tried
+    again (said on stderr), up to ``attempts`` times.
+    """
+    for attempt in range(1, attempts + 1):
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            wait_for_faceapp_window(env, timeout, poll=0.01, alive=lambda: process.poll() is None)
+            return time.perf_counter() - start
+        except RuntimeError:
+            if process.poll() is None or attempt == attempts:
+                raise
+            print(f"launch {attempt} of {command[-1]} died before its window "
+                  f"({process.stderr.read().decode(errors='replace').strip().splitlines()[0]}); again",
+                  file=sys.stderr)
+        finally:
+            process.terminate()
+            process.wait(30)
+    raise AssertionError("unreachable")
 
 
 def main() -> int:

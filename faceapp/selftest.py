@@ -1,8 +1,10 @@
 """``faceapp --self-test``: prove an installation or a build works, headless.
 
 Builds the model from the model folder, analyses the sample photo shipped in
-``resources/``, prints a JSON summary and exits 0 when a face was found and
-described.  No Qt is involved.  Where there is no console (a windowed build on
+``resources/``, scans it into a throw-away people library (SQLite, the scan's
+reading thread) and asks "who is this?" of it after naming its face; prints a
+JSON summary and exits 0 when a face was found, described and recognised.  No Qt
+is involved.  Where there is no console (a windowed build on
 Windows or macOS) the summary goes to ``faceapp-self-test.json`` in the working folder.
 """
 
@@ -47,7 +49,8 @@ def self_test(models_dir: str | None = None, model: str = DEFAULT_MODEL) -> int:
             top_identity=(result.faces[0].identities[0].name if result.faces and result.faces[0].identities else None),
             timings_ms=result.timings_ms,
         )
-        summary["ok"] = bool(result.faces) and descriptors_ok
+        summary["library"] = _library_check(engine, sample) if result.faces else None
+        summary["ok"] = bool(result.faces) and descriptors_ok and summary["library"] == "ok"
         status = 0 if summary["ok"] else 1
     except ModelFilesMissing as exc:
         summary["error"] = str(exc)
@@ -66,3 +69,28 @@ def self_test(models_dir: str | None = None, model: str = DEFAULT_MODEL) -> int:
         print(text)
         sys.stdout.flush()
     return status
+
+
+def _library_check(engine, sample) -> str:  # noqa: ANN001
+    """Scan the sample into a temporary library, name its face, and ask who it is: "ok" or what failed."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from faceapp.core.library import Library, recognition
+    from faceapp.core.library.scan import Scanner
+
+    with tempfile.TemporaryDirectory(prefix="faceapp-self-test-") as folder:
+        photos = Path(folder) / "photos"
+        photos.mkdir()
+        shutil.copy(sample, photos / "sample.jpg")
+        with Library.open(Path(folder) / "library.sqlite") as library:
+            scan = Scanner(library, [photos], engine.model_name, engine.crop, engine.models_dir, engine=engine).run()
+            if scan.faces < 1:
+                return f"the scan found {scan.faces} faces"
+            person, face, _ = recognition.enrol(library, engine, "Self-test", photos / "sample.jpg")
+            _, matrix = library.descriptors(engine.space, [face.id])
+            answer = recognition.suggest(library, engine.space, matrix, 0.5, 0.05, [face.id])[0]
+            if answer.status != "match" or answer.person != person.id:
+                return f"who answered {answer.status}"
+    return "ok"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 
 __all__ = ["start_xvfb", "find_faceapp_window", "wait_for_faceapp_window"]
 
@@ -22,10 +23,11 @@ def find_faceapp_window(env: dict[str, str]) -> str | None:
     return found.stdout.split()[0] if found.stdout.strip() else None
 
 
-def wait_for_faceapp_window(env: dict[str, str], timeout: float, poll: float = 0.2) -> str:
-    """Poll until faceapp's window is mapped; RuntimeError after ``timeout`` seconds."""
+def wait_for_faceapp_window(env: dict[str, str], timeout: float, poll: float = 0.2,
+                            alive: Callable[[], bool] = lambda: True) -> str:
+    """Poll until faceapp's window is mapped; RuntimeError after ``timeout`` seconds or once ``alive()`` is false."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and alive():
         window = find_faceapp_window(env)
         if window:
             return window

@@ -45,9 +45,9 @@ MAX_IMAGE_PIXELS = 100_000_000
 MAX_IMAGE_BYTES = 256 * 1024 * 1024
 
 #: Detection runs on a copy whose longer side is at most this many pixels;
-#: boxes are mapped back to the full photo.  Chosen by measurement
-#: (benchmarks/detect_limit.py, see BENCHMARKS.md): no face of the test photos
-#: is lost at this size, including the small face in obama3.jpg.
+#: boxes are mapped back to the full photo.  Chosen on the 306 generated cases
+#: (benchmarks/detect_limit.py, BENCHMARKS.md): the crowds of 40–72-px faces on
+#: 3,200-px photos keep every face at 1,024 px and lose two at 800 px, six at 640.
 DETECTION_MAX_SIDE = 1024
 #: Confidence floors by face size, chosen on 303 generated cases (benchmarks/detect_policy.py,
 #: BENCHMARKS.md "Detection policy").  False detections were all small (at most 6 % of the working

@@ -61,6 +61,7 @@ def test_self_test_finds_bundled_models(bundle, tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr[-3000:]
     summary = json.loads(out.stdout)
     assert summary["ok"] is True and summary["faces"] == 1 and summary["descriptor_dim"] == 2048
+    assert summary["library"] == "ok"  # SQLite, the scan's reading thread and "who" work in the build
     assert "_internal/resources/models" in summary["weights"]
     assert summary["identities_available"] is True
 
@@ -87,3 +88,4 @@ def test_bundle_has_mtcnn_weights_and_resources(bundle):
     for name in ("faceapp.png", "faceapp.desktop", "sample.jpg", "NOTICE.md"):
         assert (internal / "resources" / name).is_file()
     assert not (internal / "cv2").exists() and shutil.which("faceapp", path=str(bundle.parent))
+    assert (internal / "PySide6" / "QtSvg.abi3.so").is_file()  # the calibration plots are drawn with QtSvg

@@ -104,11 +104,8 @@ def main() -> int:
 
 
 def who(count: int, work: Path) -> None:
-    import numpy as np
-
     from faceapp.core.library import Library, recognition
-    from faceapp.core.library.store import NewFace
-    from faceapp.core.types import Box, DescriptorSpace, Face
+    from faceapp.core.types import DescriptorSpace
     from tests.descriptor_sets import identities
 
     space = DescriptorSpace("resnet50", "0" * 16, "vggface2", 1, 2048)

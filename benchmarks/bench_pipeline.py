@@ -34,13 +34,6 @@ from tests.testdata import FACES, KNOWN_FACES  # noqa: E402
 PHOTOS = list(KNOWN_FACES)
 
 
-def iou(a, b) -> float:
-    ax1, ay1, bx1, by1 = a.x + a.width, a.y + a.height, b.x + b.width, b.y + b.height
-    w = max(0, min(ax1, bx1) - max(a.x, b.x))
-    h = max(0, min(ay1, by1) - max(a.y, b.y))
-    inter = w * h
-    return inter / float(a.area + b.area - inter) if inter else 0.0
-
 
 def main() -> int:
     parser = argparse.ArgumentParser()
@@ -51,7 +44,6 @@ def main() -> int:
     from mtcnn import MTCNN
 
     from faceapp.core.engine import Engine
-    from faceapp.core.types import Box
     from faceapp.core.images import load_image, resize_rgb
     from faceapp.core.vggface.models import build_model
     from faceapp.core.vggface.preprocess import preprocess_input
@@ -97,7 +89,7 @@ def main() -> int:
             tutorial(image)
             theirs.append(time.perf_counter() - start)
         found = [f.face.box for f in result.faces]
-        missing = sum(1 for box in known[name] if not any(iou(box, other) > 0.5 for other in found))
+        missing = sum(1 for box in known[name] if not any(box.iou(other) > 0.5 for other in found))
         lost += missing
         o, t = statistics.median(ours) * 1000, statistics.median(theirs) * 1000
         ours_total, tut_total = ours_total + o, tut_total + t

@@ -30,12 +30,6 @@ SIZE_CLASSES = ((0.0, 0.05, "< 5 %"), (0.05, 0.15, "5-15 %"), (0.15, 0.3, "15-30
                 (0.5, 9.0, "> 50 %"))
 
 
-def iou(a, b) -> float:  # noqa: ANN001 - Box
-    x0, y0 = max(a.x, b.x), max(a.y, b.y)
-    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    return inter / float(a.area + b.area - inter) if inter else 0.0
-
 
 def size_class(fraction: float) -> str:
     return next(label for low, high, label in SIZE_CLASSES if low <= fraction < high)
@@ -46,8 +40,8 @@ def measure(detector, case) -> dict:  # noqa: ANN001
     longer = max(case.image.shape[:2])
     matched, real, false = set(), [], []
     for face in sorted(faces, key=lambda f: -f.confidence):
-        best = max(range(len(case.faces)), key=lambda i: iou(face.box, case.faces[i]), default=None)
-        if best is not None and best not in matched and iou(face.box, case.faces[best]) >= 0.4:
+        best = max(range(len(case.faces)), key=lambda i: face.box.iou(case.faces[i]), default=None)
+        if best is not None and best not in matched and face.box.iou(case.faces[best]) >= 0.4:
             matched.add(best)
             real.append((face.confidence, max(case.faces[best].width, case.faces[best].height) / longer))
         else:
@@ -134,8 +128,8 @@ def shipped_policy(cases) -> None:  # noqa: ANN001
             detections = detector.detect(case.image)
             matched = set()
             for face in detections:
-                best = max(range(len(case.faces)), key=lambda i: iou(face.box, case.faces[i]), default=None)
-                if best is not None and best not in matched and iou(face.box, case.faces[best]) >= 0.4:
+                best = max(range(len(case.faces)), key=lambda i: face.box.iou(case.faces[i]), default=None)
+                if best is not None and best not in matched and face.box.iou(case.faces[best]) >= 0.4:
                     matched.add(best)
                     wrong_turn += face.rotation != expected_rotation
                 else:

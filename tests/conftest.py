@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -137,3 +139,21 @@ def server(models_dir):
     FileServer.release.set()
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture()
+def people_folder(tmp_path):
+    """Three people: Obama (5 photos), Biden (3 made from one), the two of them (1, two faces) — and a broken file."""
+    root = tmp_path / "people"
+    for name in ("obama.jpg", "obama2.jpg", "obama3.jpg", "obama_small.jpg", "obama-480p.jpg"):
+        (root / "obama").mkdir(parents=True, exist_ok=True)
+        shutil.copy(face_photo(name), root / "obama" / name)
+    (root / "biden").mkdir()
+    biden = Image.open(face_photo("biden.jpg")).convert("RGB")
+    biden.save(root / "biden" / "b1.jpg")
+    biden.crop((150, 0, 900, 1300)).save(root / "biden" / "b2.jpg")
+    biden.resize((485, 1102)).save(root / "biden" / "b3.jpg", quality=70)
+    (root / "both").mkdir()
+    shutil.copy(face_photo("two_people.jpg"), root / "both" / "two.jpg")
+    (root / "both" / "broken.jpg").write_bytes(b"not a photo")
+    return root

@@ -39,6 +39,13 @@ class Box:
     def contains(self, px: float, py: float) -> bool:
         return self.x <= px < self.x + self.width and self.y <= py < self.y + self.height
 
+    def iou(self, other: Box) -> float:
+        """Intersection over union with ``other``: 0 (apart) to 1 (the same box)."""
+        x0, y0 = max(self.x, other.x), max(self.y, other.y)
+        x1, y1 = min(self.x + self.width, other.x + other.width), min(self.y + self.height, other.y + other.height)
+        inter = max(0, x1 - x0) * max(0, y1 - y0)
+        return inter / float(self.area + other.area - inter) if inter else 0.0
+
 
 @dataclass(frozen=True)
 class Landmarks:

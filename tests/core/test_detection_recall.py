@@ -24,19 +24,12 @@ def detector():
     return FaceDetector()
 
 
-def iou(a, b) -> float:
-    x0, y0 = max(a.x, b.x), max(a.y, b.y)
-    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    return inter / float(a.area + b.area - inter) if inter else 0.0
-
-
 def assert_finds(detector, case, rotation: int = 0):
     faces = detector.detect(case.image)
     assert len(faces) == len(case.faces), (case.name, [(f.box, round(f.confidence, 3)) for f in faces])
     for expected in case.faces:
-        best = max(faces, key=lambda f: iou(f.box, expected))
-        assert iou(best.box, expected) >= 0.4, (case.name, best.box, expected)
+        best = max(faces, key=lambda f: f.box.iou(expected))
+        assert best.box.iou(expected) >= 0.4, (case.name, best.box, expected)
         assert best.rotation == rotation, case.name
     return faces
 

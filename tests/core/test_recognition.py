@@ -175,6 +175,21 @@ def test_siblings_stay_apart_once_a_pair_is_rejected(tmp_path):
     assert precision == 1.0 and recall == 1.0  # the siblings split cleanly, each whole
 
 
+def test_not_this_person_on_group_faces_takes_them_out_of_the_group(tmp_path):
+    matrix, labels = identities(3, 8, seed=9)
+    with Library.open(tmp_path / "l.sqlite") as library:
+        fill(library, matrix)
+        before = recognition.group(library, SPACE, 2, THRESHOLD)
+        group_id, members = next((g, f) for g, f in before.groups.items() if len(f) == 8)
+        leaving = members[:2]
+        assert recognition.keep_apart_from_group(library, SPACE, group_id, leaving) == 2 * 6
+        assert len(library.apart_pairs()) == 12
+        after = recognition.group(library, SPACE, 2, THRESHOLD)
+    assert set(after.groups[group_id]) == set(members) - set(leaving)  # the group keeps its id, without them
+    assert not any(set(leaving) & set(faces) and set(faces) & (set(members) - set(leaving))
+                   for faces in after.groups.values())
+
+
 def test_new_faces_are_grouped_incrementally_and_ids_stay(tmp_path):
     matrix, labels = identities(8, 12, seed=7)
     order = np.random.default_rng(0).permutation(len(labels))
@@ -198,7 +213,7 @@ def test_new_faces_are_grouped_incrementally_and_ids_stay(tmp_path):
 def test_named_faces_leave_the_groups(tmp_path):
     matrix, labels = identities(3, 8, seed=8)
     with Library.open(tmp_path / "l.sqlite") as library:
-        ids = fill(library, matrix)
+        fill(library, matrix)
         groups = recognition.group(library, SPACE, 2, THRESHOLD).groups
         named = next(iter(groups.values()))
         library.confirm(library.add_person("Anna"), named)

@@ -7,7 +7,6 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 

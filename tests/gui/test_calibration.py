@@ -6,12 +6,10 @@ import json
 
 import pytest
 
-from tests.test_cli_evaluate import people_folder  # noqa: F401 - a fixture
-
 pytestmark = pytest.mark.gui
 
 
-def test_calibrate_then_use_the_threshold(qtbot, ready_window, people_folder, tmp_path, monkeypatch):  # noqa: F811
+def test_calibrate_then_use_the_threshold(qtbot, ready_window, people_folder, tmp_path, monkeypatch):
     monkeypatch.setenv("FACEAPP_THRESHOLDS", str(tmp_path / "thresholds.json"))
     window = ready_window
     window.calibrate()

@@ -150,10 +150,8 @@ def test_add_a_compared_face_to_a_person(qtbot, library_window, tmp_path):
 
 
 def test_thousands_of_faces_load_only_what_is_shown(qtbot, window_factory, models_dir, tmp_path):
-    import numpy as np
     from PySide6.QtCore import QSettings
 
-    from faceapp.core.library import Library
     from faceapp.core.library.recognition import FaceItem
     from faceapp.core.types import Box, Face
 

@@ -18,7 +18,6 @@ SCRIPT = Path(__file__).with_name("stress_app.py")
 
 
 def _run(*args: str, timeout: float = 300) -> tuple[dict, float, str]:
-    started = time.monotonic()
     out = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout)
     ended = time.monotonic()
     assert out.returncode == 0, out.stderr[-3000:]

@@ -104,12 +104,12 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
     The photo joins the library (analysed with ``engine`` unless already there, unchanged, with
     descriptors in the engine's space), so "which photos show Anna?" finds it too.
     """
-    from faceapp.core.images import load_image
+    from faceapp.core.images import check_file, load_image
     from faceapp.core.quality import face_quality
 
     path = os.path.realpath(os.path.expanduser(str(photo)))
     label = Path(path).name
-    image = load_image(path)
+    check_file(path)
     space = engine.space
     info = os.stat(path)
     record = library.photo_by_path(path)
@@ -117,11 +117,12 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
                and record.pipeline == PIPELINE_VERSION and record.status == "faces")
     if current:
         missing = library.faces_without(space, [record.id]).get(record.id, [])
-        if missing:
+        if missing:  # known faces, described in another space: describe them, no detection
             faces = [f for f in library.faces_of(record.id) if f.id in missing]
-            vectors, _ = engine.model.run(engine.crops_of(image, [f.face for f in faces]))
+            vectors, _ = engine.model.run(engine.crops_of(load_image(path), [f.face for f in faces]))
             library.add_descriptors(space, [(f.id, v) for f, v in zip(faces, vectors)])
     else:
+        image = load_image(path)
         result = engine.analyze(image)
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         items = [NewFace(r.face, face_quality(image, r.face), r.descriptor) for r in result.faces]
@@ -244,6 +245,6 @@ def keep_apart_from_group(library: Library, space: DescriptorSpace, group_id: in
     members = _current_groups(library, space).get(group_id, [])
     leaving = set(face_ids)
     pairs = [(a, b) for a in leaving for b in members if b not in leaving]
-    for a, b in pairs:
-        library.set_apart(a, b)
+    if pairs:
+        library.set_apart(*pairs[0], *pairs[1:])
     return len(pairs)

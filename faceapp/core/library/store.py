@@ -21,7 +21,7 @@ from typing import Any, Callable, TypeVar
 
 import numpy as np
 
-from faceapp.core.errors import FaceAppError, StorageError
+from faceapp.core.errors import FaceAppError
 from faceapp.core.library.schema import connect, storage_error
 from faceapp.core.types import Box, DescriptorSpace, Face, Landmarks
 from faceapp.paths import library_path
@@ -92,13 +92,6 @@ def _face_from_row(row: sqlite3.Row) -> Face:
     marks = json.loads(row["landmarks"]) if row["landmarks"] else None
     landmarks = Landmarks(**{k: tuple(v) for k, v in marks.items()}) if marks else None
     return Face(Box(row["x"], row["y"], row["width"], row["height"]), row["confidence"], landmarks, row["rotation"])
-
-
-def _iou(a: Box, b: Box) -> float:
-    x0, y0 = max(a.x, b.x), max(a.y, b.y)
-    x1, y1 = min(a.x + a.width, b.x + b.width), min(a.y + a.height, b.y + b.height)
-    inter = max(0, x1 - x0) * max(0, y1 - y0)
-    return inter / float(a.area + b.area - inter) if inter else 0.0
 
 
 class Library:
@@ -244,8 +237,8 @@ class Library:
                      float(face.confidence), face.rotation, marks, float(item.quality))).lastrowid
                 db.execute("INSERT INTO descriptors (face_id, space_id, vector) VALUES (?,?,?)",
                            (face_id, space_id, _blob(item.descriptor)))
-                match = max(previous, key=lambda p: _iou(p[1], face.box), default=None)
-                if match is not None and _iou(match[1], face.box) >= 0.5:
+                match = max(previous, key=lambda p: p[1].iou(face.box), default=None)
+                if match is not None and match[1].iou(face.box) >= 0.5:
                     previous.remove(match)
                     db.execute("UPDATE face_people SET face_id=? WHERE face_id=?", (face_id, match[0]))
                     db.execute("UPDATE OR IGNORE apart SET face_a=MIN(?, face_b), face_b=MAX(?, face_b) "
@@ -442,13 +435,15 @@ class Library:
 
     # -- apart ------------------------------------------------------------------
     @_guarded
-    def set_apart(self, face_a: int, face_b: int) -> None:
-        """Say two faces are different people: they never end in one group."""
-        if face_a == face_b:
+    def set_apart(self, face_a: int, face_b: int, *more: tuple[int, int]) -> None:
+        """Say two faces (and each pair in ``more``) are different people: they never end in one group.
+        All pairs are recorded in one transaction."""
+        pairs = [(face_a, face_b), *more]
+        if any(a == b for a, b in pairs):
             raise FaceAppError("A face cannot be apart from itself; give two different face ids.")
         with self._transaction() as db:
-            db.execute("INSERT OR IGNORE INTO apart (face_a, face_b) VALUES (?, ?)",
-                       (min(face_a, face_b), max(face_a, face_b)))
+            db.executemany("INSERT OR IGNORE INTO apart (face_a, face_b) VALUES (?, ?)",
+                           [(min(a, b), max(a, b)) for a, b in pairs])
 
     @_guarded
     def apart_pairs(self) -> list[tuple[int, int]]:

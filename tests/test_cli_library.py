@@ -142,6 +142,22 @@ print("TF", "tensorflow" in sys.modules, status)
     assert summary["unchanged"] == 6 and out.stdout.split()[-2:] == ["False", "0"]
 
 
+def test_a_wrong_photo_path_is_told_before_the_model_loads(scanned, models_dir, tmp_path):
+    _, library, _ = scanned
+    missing = str(tmp_path / "no such photo.jpg")
+    common = f'"--library", {str(library)!r}, "--models-dir", {str(models_dir)!r}'
+    out = _python(f"""
+import sys
+from faceapp.cli import main
+for argv in (["who", {missing!r}], ["find", {missing!r}], ["people", "add", "Anna", {missing!r}]):
+    print(argv[0], main([*argv, {common}]), "tensorflow" in sys.modules)
+""")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["who", "2", "False", "find", "2", "False", "people", "2", "False"]
+    assert out.stderr.count("'no such photo.jpg': the file does not exist; check the path.") == 2  # who, people add
+    assert "There is no person or photo called" in out.stderr  # find: NAME or IMG, neither found
+
+
 def _photo_count(library: Path) -> int:
     try:
         with sqlite3.connect(f"file:{library}?mode=ro", uri=True, timeout=1) as db:

@@ -262,7 +262,9 @@ def _people_add(args: argparse.Namespace, library: Any) -> int:
         raise UsageError("Give one of: a photo (IMG), --faces ID…, or --group G.")
     if args.image:
         from faceapp.cli.photos import _engine
+        from faceapp.core.images import check_file
 
+        check_file(args.image)  # a wrong path is told before the model is loaded
         person, face, photo = recognition.enrol(library, _engine(args), args.name, args.image, args.face)
         emit(args, {"command": "people add", "person": _person_json(person), "faces": [_face_json(face, photo)]},
              f"{person.name}: face {face.number} of {Path(photo.path).name} confirmed "
@@ -319,11 +321,12 @@ def cmd_who(args: argparse.Namespace) -> int:
                     record, faces, matrix = stored
                     boxes, face_ids = [f.face for f in faces], [f.id for f in faces]
                 else:
+                    image = load_image(path)  # a bad photo is told before the model is loaded
                     if engine is None:
                         from faceapp.cli.photos import _engine
 
                         engine = _engine(args)
-                    result = engine.analyze(load_image(path))
+                    result = engine.analyze(image)
                     boxes, face_ids = [r.face for r in result.faces], [None] * len(result.faces)
                     matrix = [r.descriptor for r in result.faces]
                 answers = index.suggest(matrix, threshold, args.margin, face_ids) if len(boxes) else []
@@ -415,7 +418,8 @@ def _query_face(args: argparse.Namespace, library: Any, space: Any) -> tuple[Any
     else:
         from faceapp.cli.photos import _engine
 
-        result = _engine(args).analyze(load_image(args.query))
+        image = load_image(args.query)  # a bad photo is told before the model is loaded
+        result = _engine(args).analyze(image)
         boxes, matrix = [r.face for r in result.faces], [r.descriptor for r in result.faces]
     if not boxes:
         raise FaceAppError(f"No face found in '{Path(args.query).name}'; choose a photo where a face is clearly visible.")

@@ -24,9 +24,9 @@ __all__ = ["Engine", "backend_version", "descriptor_space"]
 
 def backend_version() -> str:
     """The TensorFlow version doing the work (imports TensorFlow)."""
-    import tensorflow as tf
+    from faceapp.core.backend import tensorflow
 
-    return str(tf.__version__)
+    return str(tensorflow().__version__)
 
 
 @functools.lru_cache(maxsize=8)

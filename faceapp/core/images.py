@@ -19,7 +19,7 @@ from faceapp.core.defaults import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from faceapp.core.errors import ImageLoadError
 from faceapp.core.formats import SUPPORTED_FORMATS
 
-__all__ = ["load_image", "resize_rgb", "ImageSource", "describe_source"]
+__all__ = ["check_file", "load_image", "resize_rgb", "ImageSource", "describe_source"]
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray]
 
@@ -37,15 +37,20 @@ def _fail(source: ImageSource, reason: str, advice: str = _CHOOSE_ANOTHER) -> Im
     return ImageLoadError(f"Cannot open {describe_source(source)}: {reason}; {advice}.")
 
 
+def check_file(path: str | os.PathLike) -> None:
+    """Raise the one-sentence ImageLoadError when ``path`` is missing or a folder (cheap: no decoding)."""
+    if not Path(path).exists():
+        raise _fail(path, "the file does not exist", "check the path")
+    if Path(path).is_dir():
+        raise _fail(path, "it is a folder, not a file", "choose a photo file")
+
+
 def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
     else:
         path = Path(source)
-        if not path.exists():
-            raise _fail(source, "the file does not exist", "check the path")
-        if path.is_dir():
-            raise _fail(source, "it is a folder, not a file", "choose a photo file")
+        check_file(path)
         try:
             size = path.stat().st_size
             if size > max_bytes:

@@ -86,6 +86,9 @@ def weights_path(network: str) -> Path:
     """Where the installed ``mtcnn`` package keeps ``network``'s weights (``pnet``, ``rnet`` or ``onet``)."""
     import importlib.resources
 
+    from faceapp.core.backend import tensorflow
+
+    tensorflow()  # the package's __init__ imports it: let that happen quietly
     try:
         return Path(str(importlib.resources.files("mtcnn.assets.weights") / f"{network}.lz4"))
     except ModuleNotFoundError:
@@ -298,9 +301,9 @@ class _Graphs:
     """
 
     def __init__(self, weights: dict[str, dict[str, np.ndarray]]) -> None:
-        import tensorflow as tf
+        from faceapp.core.backend import tensorflow
 
-        self.tf = tf
+        tf = self.tf = tensorflow()
         w = {net: {name: tf.constant(array) for name, array in arrays.items()} for net, arrays in weights.items()}
         self.w = w
         image = tf.TensorSpec([None, None, 3], tf.float32)

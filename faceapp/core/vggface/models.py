@@ -13,15 +13,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from faceapp.core.backend import keras
 from faceapp.core.vggface.catalog import INPUT_SIZE, get_spec, keras_name
 
 __all__ = ["build_model"]
 
 
 def _layers() -> Any:
-    import keras
-
-    return keras.layers
+    return keras().layers
 
 
 def _vgg16(inputs: Any, include_top: bool, classes: int) -> list[Any]:
@@ -126,12 +125,10 @@ def build_model(name: str, include_top: bool = True) -> Any:
     Raises ValueError for an unknown name.
     """
     spec = get_spec(name)
-    import keras
-
-    inputs = keras.Input(shape=(INPUT_SIZE, INPUT_SIZE, 3), name="input")
+    inputs = keras().Input(shape=(INPUT_SIZE, INPUT_SIZE, 3), name="input")
     if name == "vgg16":
         outputs = _vgg16(inputs, include_top, spec.classes)
     else:
         outputs = _resnet50(inputs, include_top, spec.classes, squeeze_excite=(name == "senet50"))
     suffix = "" if include_top else "_notop"
-    return keras.Model(inputs, outputs, name=f"vggface_{name}{suffix}")
+    return keras().Model(inputs, outputs, name=f"vggface_{name}{suffix}")

@@ -52,8 +52,9 @@ class VGGFaceModel:
         return cls(name, located.weights, located.labels, located.include_top)
 
     def _compile(self) -> Any:
-        import tensorflow as tf
+        from faceapp.core.backend import tensorflow
 
+        tf = tensorflow()
         model = self._model
 
         # A traced graph avoids Keras' per-call overhead (predict() sets up a

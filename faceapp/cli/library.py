@@ -178,6 +178,8 @@ def _scan_text(summary: Any, path: Path) -> str:
              f"{summary.faces} face{'s' if summary.faces != 1 else ''} found; {summary.no_face} photo"
              f"{'s' if summary.no_face != 1 else ''} without a face; {len(summary.errors)} could not be read"
              f"{' (faceapp-cli library errors)' if summary.errors else ''}."]
+    if summary.unsupported:
+        lines.append(summary.unsupported_text())
     if summary.missing:
         lines.append(f"{summary.missing} photo{'s' if summary.missing != 1 else ''} of the library are gone from "
                      "these folders (kept with their names; 'faceapp-cli library prune' forgets them).")

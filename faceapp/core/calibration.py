@@ -23,7 +23,7 @@ import numpy as np
 
 from faceapp.core.errors import FaceAppError
 from faceapp.core.evaluation import Evaluation, evaluate_distances
-from faceapp.core.formats import is_photo_name
+from faceapp.core.formats import is_photo_name, unreadable_format
 
 __all__ = ["Photo", "Calibration", "collect_folder", "read_pairs_file", "describe", "calibrate", "MAX_IMPOSTORS"]
 
@@ -68,7 +68,9 @@ def collect_folder(folder: str | os.PathLike) -> list[Photo]:
     for person in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
         for dirpath, dirs, files in os.walk(person):
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            photos += [Photo(str(Path(dirpath) / name), person.name) for name in sorted(files) if is_photo_name(name)]
+            # Unreadable formats (HEIC, raw) are kept so the report lists them as left out, with the reason.
+            photos += [Photo(str(Path(dirpath) / name), person.name) for name in sorted(files)
+                       if is_photo_name(name) or unreadable_format(name)]
     people = {p.person for p in photos}
     if not photos:
         raise FaceAppError(f"'{root}' has no photos in sub-folders; put each person's photos in a sub-folder "

@@ -5,7 +5,8 @@ No heavy imports: the window reads this before NumPy or Pillow load.
 
 from __future__ import annotations
 
-__all__ = ["PHOTO_FORMATS", "PHOTO_SUFFIXES", "SUPPORTED_FORMATS", "is_photo_name", "dialog_filter"]
+__all__ = ["PHOTO_FORMATS", "PHOTO_SUFFIXES", "SUPPORTED_FORMATS", "UNREADABLE_FORMATS", "is_photo_name",
+           "unreadable_format", "dialog_filter"]
 
 #: (format name, file name suffixes), in the order they are offered.
 PHOTO_FORMATS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -24,10 +25,30 @@ PHOTO_SUFFIXES: frozenset[str] = frozenset(suffix for _, suffixes in PHOTO_FORMA
 SUPPORTED_FORMATS = ", ".join(name for name, _ in PHOTO_FORMATS[:-1]) + f" or {PHOTO_FORMATS[-1][0]}"
 
 
+#: Photo formats common in photo folders that faceapp cannot read: HEIC (an iPhone's default) needs
+#: libheif, whose wheel (27 MB) does not fit the bundle's budget; camera raw files would give Pillow
+#: at best their small embedded preview.  Scans count them and opening one says so, so that they are
+#: never left out in silence.
+UNREADABLE_FORMATS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("HEIC", (".heic", ".heif")),
+    ("camera raw", (".cr2", ".cr3", ".nef", ".nrw", ".arw", ".dng", ".orf", ".rw2", ".raf", ".pef", ".srw")),
+)
+
+
+def _suffix(name: str) -> str:
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot >= 0 else ""
+
+
+def unreadable_format(name: str) -> str | None:
+    """The format's name ("HEIC", "camera raw") when ``name`` is a photo faceapp cannot read, else None."""
+    suffix = _suffix(name)
+    return next((kind for kind, suffixes in UNREADABLE_FORMATS if suffix in suffixes), None)
+
+
 def is_photo_name(name: str) -> bool:
     """True when a file name ends in one of the photo suffixes (any case)."""
-    dot = name.rfind(".")
-    return dot >= 0 and name[dot:].lower() in PHOTO_SUFFIXES
+    return _suffix(name) in PHOTO_SUFFIXES
 
 
 def dialog_filter() -> str:

@@ -17,7 +17,7 @@ import numpy as np
 
 from faceapp.core.defaults import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from faceapp.core.errors import ImageLoadError
-from faceapp.core.formats import SUPPORTED_FORMATS
+from faceapp.core.formats import SUPPORTED_FORMATS, unreadable_format
 
 __all__ = ["check_file", "load_image", "resize_rgb", "ImageSource", "describe_source"]
 
@@ -106,10 +106,16 @@ def load_image(
     palette, RGBA (composited on white), CMYK and 16-bit images are converted;
     animated images give their first frame.  Raises :class:`ImageLoadError` for
     anything that is not a readable image, is empty or truncated, or has more
-    than ``max_pixels`` pixels (checked from the header, before decoding).
+    than ``max_pixels`` pixels (checked from the header, before decoding), and for the formats
+    faceapp knows it cannot read (HEIC, camera raw: :data:`~faceapp.core.formats.UNREADABLE_FORMATS`).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    if not isinstance(source, (bytes, bytearray)):
+        check_file(source)
+        kind = unreadable_format(str(source))
+        if kind:
+            raise _fail(source, f"faceapp cannot read {kind} photos", "save it as JPEG and try again")
     data = _read_bytes(source, max_bytes)
     with warnings.catch_warnings():
         # We enforce our own pixel cap below, before any decoding.

@@ -375,7 +375,7 @@ class PeopleView(QWidget):
                 f"{result.moved} moved, {result.unchanged} unchanged; {_plural(result.faces, 'face')} found, "
                 f"{result.no_face} without a face, {len(result.errors)} could not be read"
                 + (f"; {len(result.unreadable_folders)} folder(s) could not be read" if result.unreadable_folders
-                   else "") + ".")
+                   else "") + (". " + result.unsupported_text()).rstrip())
             self._scan_errors = list(result.errors) + list(result.unreadable_folders)
         self.summary.show()
         self.details_button.setVisible(bool(self._scan_errors))

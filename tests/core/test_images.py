@@ -116,6 +116,16 @@ def test_missing_file_and_folder(tmp_path):
         load_image(tmp_path)
 
 
+@pytest.mark.parametrize("name, kind", [("IMG_0042.HEIC", "HEIC"), ("DSC_0001.nef", "camera raw")])
+def test_formats_faceapp_cannot_read_are_named(tmp_path, name, kind):
+    path = tmp_path / name
+    path.write_bytes(b"\0\0\0\x18ftypheic" + bytes(64))
+    with pytest.raises(ImageLoadError, match=rf"'{name}': faceapp cannot read {kind} photos; save it as JPEG"):
+        load_image(path)
+    with pytest.raises(ImageLoadError, match="does not exist"):
+        load_image(tmp_path / "missing.heic")
+
+
 def _png_header_only(width: int, height: int) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))

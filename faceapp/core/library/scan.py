@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +36,7 @@ import numpy as np
 from faceapp.core.cancel import CancelToken
 from faceapp.core.defaults import PIPELINE_VERSION
 from faceapp.core.errors import FaceAppError
-from faceapp.core.formats import is_photo_name
+from faceapp.core.formats import is_photo_name, unreadable_format
 from faceapp.core.library.store import Library, NewFace, PhotoRecord
 from faceapp.core.types import DescriptorSpace, Face
 
@@ -64,8 +64,19 @@ class ScanSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
     missing: int = 0
     unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
+    #: Files in formats faceapp cannot read (formats.UNREADABLE_FORMATS), by format: left out, but counted.
+    unsupported: dict[str, int] = field(default_factory=dict)
     cancelled: bool = False
     seconds: float = 0.0
+
+    def unsupported_text(self) -> str:
+        """One sentence on the files left out for their format ("" when there are none)."""
+        if not self.unsupported:
+            return ""
+        counts = [f"{count} {kind} file{'s' if count != 1 else ''}" for kind, count in sorted(self.unsupported.items())]
+        them = "them" if sum(self.unsupported.values()) != 1 else "it"
+        return (f"{' and '.join(counts)} {'were' if them == 'them' else 'was'} left out: faceapp cannot read "
+                f"{'these formats' if len(counts) > 1 else 'this format'}; save {them} as JPEG to include {them}.")
 
     def as_dict(self) -> dict[str, Any]:
         return {"folders": self.folders, "photos": self.photos, "unchanged": self.unchanged, "new": self.new,
@@ -73,6 +84,7 @@ class ScanSummary:
                 "no_face": self.no_face, "errors": [{"path": p, "message": m} for p, m in self.errors],
                 "missing": self.missing,
                 "unreadable_folders": [{"path": p, "message": m} for p, m in self.unreadable_folders],
+                "unsupported": dict(sorted(self.unsupported.items())),
                 "cancelled": self.cancelled, "seconds": round(self.seconds, 2)}
 
 
@@ -167,6 +179,7 @@ class Scanner:
         self._batch: list[_Pending] = []
         self._gone: set[int] = set()
         self._planned = False
+        self._unsupported: dict[str, str] = {}  # path -> format, of files left out (one count per file)
 
     # -- planning (no TensorFlow) ---------------------------------------------------
     def plan(self) -> int:
@@ -192,6 +205,7 @@ class Scanner:
                 self.library.mark_missing(gone)
                 self._gone.update(gone)
         self.summary.missing = len(self._gone)
+        self.summary.unsupported = dict(Counter(self._unsupported.values()))
         self._total = len(self._tasks)
         self._planned = True
         self.summary.seconds += time.perf_counter() - started
@@ -218,8 +232,12 @@ class Scanner:
             visited.add((info.st_dev, info.st_ino))
             dirs[:] = sorted(d for d in dirs if not d.startswith("."))
             for name in sorted(files):
-                if is_photo_name(name) and not name.startswith("."):
+                if name.startswith("."):
+                    continue
+                if is_photo_name(name):
                     found.append(os.path.realpath(os.path.join(root, name)))
+                elif kind := unreadable_format(name):
+                    self._unsupported[os.path.realpath(os.path.join(root, name))] = kind
         return list(dict.fromkeys(found))  # a file reached twice (through a link) counts once
 
     def _decide(self, path: str, undescribed: dict[int, list[int]]) -> None:

@@ -51,6 +51,9 @@ def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
     else:
         path = Path(source)
         check_file(path)
+        kind = unreadable_format(path.name)
+        if kind:  # known by its name: no need to read it
+            raise _fail(source, f"faceapp cannot read {kind} photos", "save it as JPEG and try again")
         try:
             size = path.stat().st_size
             if size > max_bytes:
@@ -111,11 +114,6 @@ def load_image(
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    if not isinstance(source, (bytes, bytearray)):
-        check_file(source)
-        kind = unreadable_format(str(source))
-        if kind:
-            raise _fail(source, f"faceapp cannot read {kind} photos", "save it as JPEG and try again")
     data = _read_bytes(source, max_bytes)
     with warnings.catch_warnings():
         # We enforce our own pixel cap below, before any decoding.

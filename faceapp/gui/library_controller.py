@@ -161,11 +161,16 @@ class LibraryController(QObject):
             self._scan_slice(())
             return
         self.scanning = False
+        # The status bar said "Looking through the folders…": say how it ended (the People tab has the details).
+        self.status.emit("Scan cancelled; what was done is kept." if summary.cancelled else
+                         f"Scan finished: {summary.new} new photo{'s' if summary.new != 1 else ''}, "
+                         f"{summary.faces} face{'s' if summary.faces != 1 else ''} found.")
         self.scanFinished.emit(summary)
         self.refresh()
 
     def _scan_failed(self, exc: BaseException) -> None:
         self.scanning = False
+        self.status.emit(f"The scan stopped: {user_message(exc, 'scanning')}")
         self.scanFinished.emit(exc)
         self.refresh()
 

@@ -58,6 +58,7 @@ def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):
     assert not view.cancel_button.isVisibleTo(view)
     folders = sidebar_entries(window, "folder")
     assert len(folders) == 1 and "6 photos" in folders[0].text(0)
+    assert window.status_label.text() == "Scan finished: 5 new photos, 5 faces found."  # not "Looking through…"
 
 
 def test_cancel_keeps_what_was_scanned(qtbot, library_window, tmp_path):
@@ -71,6 +72,7 @@ def test_cancel_keeps_what_was_scanned(qtbot, library_window, tmp_path):
     window.library.scan([str(tmp_path / "many")])
     qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
     assert finished[0].cancelled and "Scan cancelled" in window.people.summary.text()
+    assert window.status_label.text() == "Scan cancelled; what was done is kept."
     with sqlite3.connect(tmp_path / "people.sqlite") as db:
         assert 2 <= db.execute("SELECT COUNT(*) FROM photos").fetchone()[0] < 14
 

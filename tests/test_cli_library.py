@@ -48,7 +48,8 @@ def test_scan_json(scanned):
     assert summary["photos"] == 6 and summary["new"] == 5 and summary["faces"] == 5 and summary["no_face"] == 1
     assert summary["errors"][0]["path"].endswith("broken.jpg") and "broken.jpg" in summary["errors"][0]["message"]
     assert set(summary) == {"folders", "photos", "unchanged", "new", "updated", "moved", "described", "faces",
-                            "no_face", "errors", "missing", "unreadable_folders", "cancelled", "seconds"}
+                            "no_face", "errors", "missing", "unreadable_folders", "unsupported", "cancelled", "seconds"}
+    assert summary["unsupported"] == {}
 
 
 def test_people_who_find_cluster_json(scanned, capsys, models_dir):

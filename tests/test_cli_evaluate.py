@@ -76,6 +76,14 @@ def test_descriptors_come_from_the_library(tmp_path, capsys, models_dir, people_
     assert status == 0 and data["from_library"] == data["photos_used"] == 9
 
 
+def test_the_text_names_each_photo_left_out_and_why(capsys, models_dir, people_folder):
+    (people_folder / "obama" / "IMG_0042.HEIC").write_bytes(bytes(64))
+    status, out, _ = run(capsys, "evaluate", people_folder, "--models-dir", models_dir)
+    assert status == 0 and "2 photos left out (no face, or unreadable)." in out
+    assert "    Cannot open 'broken.jpg': " in out
+    assert "    Cannot open 'IMG_0042.HEIC': faceapp cannot read HEIC photos; save it as JPEG and try again." in out
+
+
 @pytest.mark.parametrize("make,pattern", [
     ("empty", "no photos in sub-folders"),
     ("one person", "only one person"),

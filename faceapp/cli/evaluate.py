@@ -115,10 +115,13 @@ def _library(args: argparse.Namespace) -> Any:
 
 
 def _text(data: dict, saved: dict | None, report: dict | None) -> str:
+    from faceapp.core.calibration_report import left_out_lines
+
     lines = [f"{data['people']} people, {data['photos_used']} of {data['photos']} photos "
              f"({data['from_library']} from the library); {data['pairs']['genuine']:,} same-person and "
              f"{data['pairs']['impostor']:,} different-person pairs."]
     lines += [f"  {note}" for note in data["notes"]]
+    lines += [f"    {line}" for line in left_out_lines(data)]
     interval = f" (95 %: {data['eer_95'][0] * 100:.2f}–{data['eer_95'][1] * 100:.2f} %)" if data["eer_95"] else ""
     lines.append(f"Equal error rate {data['eer'] * 100:.2f} %{interval} at threshold {data['eer_threshold']:.3f}; "
                  f"best accuracy {data['best_accuracy'] * 100:.2f} % at {data['best_accuracy_threshold']:.3f}.")

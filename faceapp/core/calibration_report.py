@@ -17,7 +17,7 @@ import numpy as np
 from faceapp.core.calibration import Calibration
 from faceapp.core.evaluation import FAR_TARGETS, curve_at, enough_impostors, probit
 
-__all__ = ["calibration_dict", "compact_curve", "write_csv", "svg_plots", "write_html"]
+__all__ = ["calibration_dict", "compact_curve", "left_out_lines", "write_csv", "svg_plots", "write_html"]
 
 
 def compact_curve(curve: np.ndarray, step: float = 0.01) -> list[list[float]]:
@@ -55,6 +55,17 @@ def calibration_dict(calibration: Calibration) -> dict[str, Any]:
         "best_accuracy": round(e.best_accuracy, 6), "best_accuracy_threshold": round(e.best_accuracy_threshold, 6),
         "at_far": at_far, "bootstrap": e.bootstrap, "notes": calibration.notes,
     }
+
+
+def left_out_lines(data: dict[str, Any], shown: int = 5) -> list[str]:
+    """One line per photo left out (the first ``shown``) with its reason, from :func:`calibration_dict`'s dict."""
+    lines = []
+    for item in data["left_out"][:shown]:
+        name = Path(item["path"]).name
+        lines.append(item["reason"] if name in item["reason"] else f"{name}: {item['reason']}")
+    if len(data["left_out"]) > shown:
+        lines.append(f"… and {len(data['left_out']) - shown} more (the JSON report lists them all).")
+    return lines
 
 
 def write_csv(calibration: Calibration, path: str | Path) -> Path:

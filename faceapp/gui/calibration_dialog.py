@@ -6,6 +6,7 @@ library's descriptors are reused); the plots are the report's own SVG.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -156,11 +157,12 @@ class CalibrationDialog(QDialog):
             for label in self.plots:
                 label.clear()
             return
-        from faceapp.core.calibration_report import calibration_dict, svg_plots
+        from faceapp.core.calibration_report import calibration_dict, left_out_lines, svg_plots
 
         data, e = calibration_dict(calibration), calibration.evaluation
         interval = f" (95 %: {data['eer_95'][0] * 100:.1f}–{data['eer_95'][1] * 100:.1f} %)" if data["eer_95"] else ""
-        notes = "".join(f"<br>{note}" for note in data["notes"])
+        notes = "".join(f"<br>{html.escape(note)}" for note in data["notes"])
+        notes += "".join(f"<br>&nbsp;&nbsp;{html.escape(line)}" for line in left_out_lines(data, shown=3))
         self.summary.setText(
             f"{data['people']} people, {data['photos_used']} of {data['photos']} photos, "
             f"{data['pairs']['genuine']:,} same-person and {data['pairs']['impostor']:,} different-person pairs."

@@ -19,6 +19,7 @@ def test_calibrate_then_use_the_threshold(qtbot, ready_window, people_folder, tm
     assert dialog.cancel_button.isVisible() and not dialog.folder_button.isEnabled()
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=120_000)
     assert "3 people, 9 of 10 photos" in dialog.summary.text() and not dialog.plots[0].pixmap().isNull()
+    assert "Cannot open &#x27;broken.jpg&#x27;" in dialog.summary.text()  # the photo left out, and why
     assert dialog.far_note.isVisibleTo(dialog) and not dialog.far_button.isVisibleTo(dialog)  # 23 pairs: no FAR
     eer = dialog.result.evaluation.eer_threshold
     dialog.eer_button.click()

@@ -84,6 +84,7 @@ class FaceGrid(QListView):
         self.setViewMode(QListView.ViewMode.IconMode)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
+        self.setAcceptDrops(False)  # icon mode turns drops on; a folder dropped here is for the People tab (a scan)
         self.setUniformItemSizes(True)  # lays out thousands of faces without asking each for its size
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(200)

@@ -41,6 +41,7 @@ class PeopleView(QWidget):
         self.loader = ThumbnailLoader(self)
         self.loader.ready.connect(self._cover_ready)
         self._covers: dict[int, QTreeWidgetItem] = {}
+        self.setAcceptDrops(True)  # a folder dropped here is scanned
 
         self.scan_button = QPushButton("&Scan folder…")
         self.scan_button.clicked.connect(self.choose_folder)
@@ -301,6 +302,28 @@ class PeopleView(QWidget):
         selection = self._selection()
         if selection:
             self.openPhoto.emit(selection[0].path)
+
+    # -- a folder dragged onto the tab is scanned, as with Scan folder… --------------------
+    @staticmethod
+    def _dropped_folders(event: Any) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [url.toLocalFile() for url in mime.urls() if url.isLocalFile() and Path(url.toLocalFile()).is_dir()]
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        if self._dropped_folders(event):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        if self._dropped_folders(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+        folders = self._dropped_folders(event)
+        if folders:
+            event.acceptProposedAction()
+            self.library.scan(folders)
 
     def choose_folder(self) -> None:
         start = str(self.settings.value("library/last_folder", str(Path.home())))

@@ -61,6 +61,35 @@ def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):
     assert window.status_label.text() == "Scan finished: 5 new photos, 5 faces found."  # not "Looking through…"
 
 
+def test_a_folder_dropped_on_the_people_tab_is_scanned(qtbot, library_window, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QWidget
+
+    window, view = library_window, library_window.people
+    assert [c for c in view.findChildren(QWidget) if c.acceptDrops()] == []  # a drop anywhere reaches the tab
+    photos = make_folder(tmp_path / "photos")
+
+    def events(path):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        args = (QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                Qt.KeyboardModifier.NoModifier)
+        return mime, QDragEnterEvent(*args), QDropEvent(*args)
+
+    photo_mime, enter, _drop = events(photos / "work" / "obama.jpg")  # a photo is for Compare, not a scan
+    view.dragEnterEvent(enter)
+    assert not enter.isAccepted()
+    finished = []
+    window.library.scanFinished.connect(finished.append)
+    folder_mime, enter, dropped = events(photos)  # the events point at their mime data: keep it alive
+    view.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    view.dropEvent(dropped)
+    qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
+    assert finished[0].new == 5 and finished[0].folders == [str(photos)]
+
+
 def test_cancel_keeps_what_was_scanned(qtbot, library_window, tmp_path):
     from tests.test_cli_library import _many_photos
 

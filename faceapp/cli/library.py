@@ -466,7 +466,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 def cmd_faces(args: argparse.Namespace) -> int:
     with _open(args) as library:
         a, b = _existing_faces(library, args.face_ids)
-        library.set_apart(a, b)
+        library.set_apart([(a, b)])
         emit(args, {"command": "faces apart", "faces": [a, b]},
              f"Faces {a} and {b} are different people: they will never share a group.")
     return EXIT_OK

@@ -151,7 +151,7 @@ def test_names_survive_a_new_analysis_of_the_photo(library):
     anna = library.add_person("Anna")
     library.confirm(anna, [right])
     library.reject(anna, [left])
-    library.set_apart(left, right)
+    library.set_apart([(left, right)])
     # The photo is analysed again (edited, or a new detector): boxes move a little, a face is added.
     new = add_photo(library, "/p/two.jpg", [face(14), face(150), face(304)], vectors[[0, 1, 1]])
     assert len(new) == 3 and not set(new) & {left, right}

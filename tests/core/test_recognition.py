@@ -168,7 +168,7 @@ def test_siblings_stay_apart_once_a_pair_is_rejected(tmp_path):
         merged = recognition.group(library, SPACE, 2, THRESHOLD)
         truth = {int(i): int(l) for i, l in zip(ids, labels)}
         assert any(len({truth[f] for f in faces}) == 2 for faces in merged.groups.values())
-        library.set_apart(int(ids[labels == 0][0]), int(ids[labels == 1][0]))
+        library.set_apart([(int(ids[labels == 0][0]), int(ids[labels == 1][0]))])
         split = recognition.group(library, SPACE, 2, THRESHOLD)
     assert not split.incremental  # a new apart pair means grouping everything again
     precision, recall = pair_scores(split.groups, truth)

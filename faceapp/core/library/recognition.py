@@ -245,6 +245,5 @@ def keep_apart_from_group(library: Library, space: DescriptorSpace, group_id: in
     members = _current_groups(library, space).get(group_id, [])
     leaving = set(face_ids)
     pairs = [(a, b) for a in leaving for b in members if b not in leaving]
-    if pairs:
-        library.set_apart(*pairs[0], *pairs[1:])
+    library.set_apart(pairs)
     return len(pairs)

@@ -435,10 +435,10 @@ class Library:
 
     # -- apart ------------------------------------------------------------------
     @_guarded
-    def set_apart(self, face_a: int, face_b: int, *more: tuple[int, int]) -> None:
-        """Say two faces (and each pair in ``more``) are different people: they never end in one group.
+    def set_apart(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Say the two faces of each pair are different people: they never end in one group.
         All pairs are recorded in one transaction."""
-        pairs = [(face_a, face_b), *more]
+        pairs = list(pairs)
         if any(a == b for a, b in pairs):
             raise FaceAppError("A face cannot be apart from itself; give two different face ids.")
         with self._transaction() as db:

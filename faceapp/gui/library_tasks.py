@@ -137,10 +137,16 @@ def _group(job: GroupJob, context: TaskContext, _token: CancelToken | None) -> A
 def _who(job: WhoJob, context: TaskContext, _token: CancelToken | None) -> PaneWho:
     from faceapp.core.library import recognition
 
-    library = _library(context)
+    library, space = _library(context), _space(job.space)
     names = {p.id: p.name for p in library.people()}
-    answers = recognition.suggest(library, _space(job.space), list(job.descriptors), job.threshold, job.margin) \
-        if job.descriptors else []
+    answers = []
+    if job.descriptors:
+        # Every photo shown asks "who"; the named faces' matrix is read again only when the library changed.
+        key = (space, library.path, library.version())
+        if context.people is None or context.people[0] != key:
+            context.people = (key, recognition.people_index(library, space))
+        answers = recognition.suggest(library, space, list(job.descriptors), job.threshold, job.margin,
+                                      index=context.people[1])
     lines = []
     for answer in answers:
         nearest = names.get(answer.person, "")

@@ -28,6 +28,8 @@ class TaskContext:
         self.engine: Any = None  # faceapp.core.engine.Engine, built by a LoadModelJob
         self.library: Any = None  # faceapp.core.library.Library, opened by an OpenLibraryJob
         self.scanner: Any = None  # faceapp.core.library.scan.Scanner between the slices of a scan
+        #: ((space, library path, library version), PeopleIndex): "who" reuses it until the library changes.
+        self.people: tuple[Any, Any] | None = None
 
     def report(self, payload: object) -> None:
         """Send ``payload`` to whoever submitted the running job."""

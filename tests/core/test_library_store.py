@@ -145,6 +145,20 @@ def test_people_confirm_reject_rename_merge_remove(library):
         library.require_person("Zoe")
 
 
+def test_the_version_changes_with_every_write_from_this_or_another_process(library):
+    vectors, _ = identities(1, 2, seed=5)
+    a, _ = add_photo(library, "/p/1.jpg", [face(0), face(100)], vectors)
+    before = library.version()
+    library.people(), library.descriptors(SPACE), library.info()  # reading changes nothing
+    assert library.version() == before
+    library.confirm(library.add_person("Anna"), [a])
+    mine = library.version()
+    assert mine != before
+    with Library.open(library.path) as other:  # another program (faceapp-cli) names a face
+        other.add_person("Bob")
+    assert library.version() != mine
+
+
 def test_names_survive_a_new_analysis_of_the_photo(library):
     vectors, _ = identities(2, 2, seed=5)
     left, right = add_photo(library, "/p/two.jpg", [face(10), face(300)], vectors[:2])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
+import numpy as np
 import pytest
 
 from tests.conftest import face_photo
@@ -88,6 +89,34 @@ def test_a_folder_dropped_on_the_people_tab_is_scanned(qtbot, library_window, tm
     view.dropEvent(dropped)
     qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
     assert finished[0].new == 5 and finished[0].folders == [str(photos)]
+
+
+def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path, models_dir, monkeypatch):
+    from faceapp.core.engine import descriptor_space
+    from faceapp.core.library import Library, recognition
+    from faceapp.gui.jobs import SpaceRef, WhoJob
+    from faceapp.gui.library_tasks import _who
+    from faceapp.gui.tasks import TaskContext
+
+    built = []
+    index = recognition.people_index
+    monkeypatch.setattr(recognition, "people_index", lambda *args: built.append(1) or index(*args))
+    ref = SpaceRef("resnet50", "vggface2", str(models_dir))
+    space = descriptor_space(ref.model, ref.crop, ref.models_dir)
+    context = TaskContext(status=lambda text: None, progress=lambda *args: None)
+    context.library = Library.open(tmp_path / "people.sqlite")
+    vector = np.zeros(space.dim, np.float32)
+    vector[0] = 1.0
+    job = WhoJob(pane="a", descriptors=(vector,), space=ref, threshold=0.5, margin=0.05)
+    try:
+        assert _who(job, context, None).lines == (("nobody", "unknown (no one named yet)"),)
+        _who(job, context, None)
+        assert len(built) == 1  # the second photo reuses the index
+        context.library.add_person("Anna")
+        _who(job, context, None)
+        assert len(built) == 2  # the library changed: read again
+    finally:
+        context.library.close()
 
 
 def test_cancel_keeps_what_was_scanned(qtbot, library_window, tmp_path):

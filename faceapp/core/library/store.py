@@ -112,6 +112,13 @@ class Library:
     def close(self) -> None:
         self._db.close()
 
+    @_guarded
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the file may have changed — by this connection (its change count) or by another
+        process (SQLite's ``data_version``) — so a cache built from the library knows when to rebuild.
+        Cheap: no table is read."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0], self._db.total_changes
+
     def __enter__(self) -> Library:
         return self
 

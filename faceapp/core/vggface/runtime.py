@@ -11,7 +11,7 @@ import numpy as np
 from faceapp.core.defaults import DEFAULT_TOP
 from faceapp.core.types import Identity
 from faceapp.core.verification import l2_normalize
-from faceapp.core.vggface.catalog import INPUT_SIZE, ModelSpec, get_spec
+from faceapp.core.vggface.catalog import ModelSpec, get_spec
 from faceapp.core.vggface.preprocess import preprocess_input
 
 __all__ = ["VGGFaceModel"]
@@ -52,20 +52,13 @@ class VGGFaceModel:
         return cls(name, located.weights, located.labels, located.include_top)
 
     def _compile(self) -> Any:
-        from faceapp.core.backend import tensorflow
+        from faceapp.core.vggface.folded import folded_forward
 
-        tf = tensorflow()
-        model = self._model
-
-        # A traced graph avoids Keras' per-call overhead (predict() sets up a
-        # dataset pipeline for every call, which dominates for one face).
+        # A traced graph avoids Keras' per-call overhead (predict() sets up a dataset
+        # pipeline for every call, which dominates for one face), and folding each batch
+        # normalisation into its convolution saves about 15 % of the pass (see folded.py).
         # One fixed signature: any batch size reuses the same trace.
-        # autograph=False: plain layer calls need no conversion (and a frozen app has no source for it).
-        @tf.function(input_signature=[tf.TensorSpec([None, INPUT_SIZE, INPUT_SIZE, 3], tf.float32)], autograph=False)
-        def forward(batch: Any) -> Any:
-            return model(batch, training=False)
-
-        return forward
+        return folded_forward(self._model)
 
     @property
     def has_identities(self) -> bool:

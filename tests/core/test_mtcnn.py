@@ -122,3 +122,21 @@ def test_matrix_nms():
     assert list(M._nms(inner, 0.7, "min")) == [1]  # a box inside another is the same face
     assert list(M._nms(inner, 0.7, "union")) == [1, 0]
     assert M._nms(np.zeros((0, 5)), 0.5, "union").size == 0
+
+
+@pytest.mark.parametrize("size,antialiased", [((170, 255), False), ((100, 150), False), ((99, 148), True),
+                                              ((60, 90), True)])
+def test_working_image_plain_down_to_half_then_antialiased(ours, size, antialiased):
+    """The downscale inside the graph: plain bilinear while the working size is at least half the photo's,
+    antialiased below that (BENCHMARKS.md, "The downscale itself")."""
+    from faceapp.core.backend import tensorflow
+
+    tf = tensorflow()
+    rows, cols = np.indices((200, 300))
+    image = np.stack([(rows + cols) % 2 * 255, (rows * 7 % 13) * 19, (cols % 5) * 60], axis=2).astype(np.uint8)
+    working = ours._graphs.prepare(image, size, True)[0].numpy()
+    expected = {flag: (tf.image.resize(tf.constant(image, tf.float32), size, method="bilinear",
+                                       antialias=flag).numpy() - 127.5) / 128.0 for flag in (False, True)}
+    assert working.shape == (*size, 3)
+    assert np.allclose(working, expected[antialiased], atol=1e-5)
+    assert not np.allclose(working, expected[not antialiased], atol=1e-3)  # the two really differ here

@@ -66,7 +66,6 @@ def folded_forward(model: Any, constants: bool = False) -> Callable[[Any], list[
         for tensor_id in _tensor_ids(layer.input):
             consumers.setdefault(tensor_id, []).append(layer)
 
-    store = tf.constant if constants else tf.Variable
     convolutions: dict[str, tuple[Any, Any, Any]] = {}  # conv name → (kernel, bias or None, BN folded or None)
     for layer in layers:
         if layer.__class__.__name__ != "Conv2D":
@@ -86,12 +85,14 @@ def folded_forward(model: Any, constants: bool = False) -> Callable[[Any], list[
                         for name, (kernel, bias, bn) in convolutions.items()}
     output_ids = _tensor_ids(model.outputs)
 
+    def tensor(value: Any) -> Any:  # (inside the trace) a constant is embedded in the graph, a variable read
+        return tf.constant(value) if constants else value
+
     def convolve(layer: Any, x: Any) -> Any:
         kernel, bias, bn = convolutions[layer.name]
-        y = tf.nn.conv2d(x, store(kernel) if constants else kernel, strides=tuple(layer.strides),
-                         padding=layer.padding.upper())
+        y = tf.nn.conv2d(x, tensor(kernel), strides=tuple(layer.strides), padding=layer.padding.upper())
         if bias is not None:
-            y = tf.nn.bias_add(y, store(bias) if constants else bias)
+            y = tf.nn.bias_add(y, tensor(bias))
         return y if bn is not None else layer.activation(y)  # a folded one has none (linear)
 
     @tf.function(input_signature=[tf.TensorSpec([None, INPUT_SIZE, INPUT_SIZE, 3], tf.float32)], autograph=False)

@@ -352,7 +352,7 @@ class _Graphs:
         # Downscaling a large photo to the working size: antialiased bilinear, as Pillow's resize does
         # (BENCHMARKS.md: same result within 0.3/255 on average, half the time on large photos).
         # Down to half size, plain bilinear already reads every source pixel, so the antialiasing
-        # kernel (5x slower) is kept for larger reductions (measured in BENCHMARKS.md).
+        # kernel (2-3x the time) is kept for larger reductions (measured in BENCHMARKS.md).
         shape = tf.shape(image)[:2]
         mild = tf.reduce_all(2 * size >= shape)
         pixels = tf.cond(tf.reduce_all(shape == size), lambda: pixels,

@@ -3,21 +3,21 @@
 Why: each ``BatchNormalization`` after a convolution is two more passes over the
 activations (Keras 3 states it as a multiply and an add), and it stops TensorFlow from
 fusing the convolution with its bias and ReLU.  Folded into the convolution's filter and
-bias, the same network runs ResNet-50 in about 0.85× the time of the Keras form, for
-any batch size (BENCHMARKS.md, "The model's forward pass").
+bias, the same network runs ResNet-50 in 0.83–0.93× the time of the Keras form at
+batch sizes 1–4 (BENCHMARKS.md, "The model's forward pass").
 
 How: the model's own layers are walked in their order (a functional model lists each
 layer after the layers it reads), each layer's input looked up by the tensor it was
-built on, so the architecture stays stated once, in :mod:`models`.  A ``Conv2D`` whose only
-consumer is a ``BatchNormalization`` becomes ``conv2d`` + ``bias_add`` with the
+built on, so the architecture stays stated once, in :mod:`models`.  A ``Conv2D`` with no activation
+of its own whose only reader is a ``BatchNormalization`` becomes ``conv2d`` + ``bias_add`` with the
 normalisation folded in (computed in float64, kept in float32); every other layer is
 called as it is.  The result agrees with the Keras form to float32 round-off
 (tests/core/test_folded.py), so descriptors are interchangeable with the Keras form's.
 
 ``constants=True`` embeds the folded filters as graph constants instead of variables
 (oneDNN then keeps its re-laid-out copy between calls).  It is only used by
-``benchmarks/explore_constant_filters.py``: it costs several hundred MB and seconds of
-start-up for a few per cent more (BENCHMARKS.md).
+``benchmarks/explore_constant_filters.py``: it costs ~650 MB and ~2.6 s of model
+load for about 10 % more (BENCHMARKS.md).
 """
 
 from __future__ import annotations

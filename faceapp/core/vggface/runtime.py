@@ -56,7 +56,7 @@ class VGGFaceModel:
 
         # A traced graph avoids Keras' per-call overhead (predict() sets up a dataset
         # pipeline for every call, which dominates for one face), and folding each batch
-        # normalisation into its convolution saves about 15 % of the pass (see folded.py).
+        # normalisation into its convolution saves 7–17 % of the pass (see folded.py).
         # One fixed signature: any batch size reuses the same trace.
         return folded_forward(self._model)
 

@@ -349,10 +349,10 @@ class _Graphs:
     def _prepare_graph(self, image: Any, size: Any, antialias: Any) -> list[Any]:
         tf = self.tf
         pixels = tf.cast(image, tf.float32)
-        # Downscaling a large photo to the working size: antialiased bilinear, as Pillow's resize does
-        # (BENCHMARKS.md: same result within 0.3/255 on average, half the time on large photos).
-        # Down to half size, plain bilinear already reads every source pixel, so the antialiasing
-        # kernel (2-3x the time) is kept for larger reductions (measured in BENCHMARKS.md).
+        # Downscaling to the working size (BENCHMARKS.md, "The downscale itself"): down to half size
+        # plain bilinear, which already reads every source pixel; below that antialiased bilinear, as
+        # Pillow's resize does (within 0.3/255 of it on average, half its time on large photos) —
+        # 2-3x the plain one's time, so kept for the reductions that need it.
         shape = tf.shape(image)[:2]
         mild = tf.reduce_all(2 * size >= shape)
         pixels = tf.cond(tf.reduce_all(shape == size), lambda: pixels,

@@ -33,7 +33,7 @@ def main() -> int:
     from mtcnn import MTCNN
 
     from faceapp.core.defaults import MIN_FACE_SIZE
-    from faceapp.core.detection import FaceDetector
+    from faceapp.core.detection.detector import FaceDetector
     from faceapp.core.images import load_image, resize_rgb
     from tests.variations import portrait
 

@@ -5,7 +5,7 @@
 For each reduction (working size over photo size) on a natural photo scaled to the sizes the
 shared photos have: the time of TensorFlow's antialiased bilinear resize and of the plain one
 (medians of alternating runs), and how far the plain result is from the antialiased one (mean
-and 99th percentile of |difference| in 0–255 levels).  core/mtcnn.py uses the plain resize for
+and 99th percentile of |difference| in 0–255 levels).  core/detection/mtcnn.py uses the plain resize for
 reductions down to one half; BENCHMARKS.md ("How far detection may downscale") has the figures.
 """
 

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from faceapp.core.library.recognition import FaceItem
 from faceapp.core.types import Box, Face
-from faceapp.gui.face_grid import FaceGrid
-from faceapp.gui.thumbnails import ThumbnailLoader
+from faceapp.gui.people.face_grid import FaceGrid
+from faceapp.gui.people.thumbnails import ThumbnailLoader
 count, photo = int(sys.argv[1]), sys.argv[2]
 items = [FaceItem(n, photo, n, Face(Box(40 + n % 10, 30, 120, 150), 0.99), 0.5, "confirmed") for n in range(count)]
 loader = ThumbnailLoader()

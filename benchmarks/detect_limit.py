@@ -23,7 +23,7 @@ sys.path.insert(0, str(REPO))
 
 def main() -> int:
     from benchmarks.detect_policy import iou
-    from faceapp.core.detection import FaceDetector
+    from faceapp.core.detection.detector import FaceDetector
     from tests.variations import all_cases
 
     cases = all_cases()

@@ -87,7 +87,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "out" / "detect_policy.json"))
     args = parser.parse_args()
 
-    from faceapp.core.detection import FaceDetector
+    from faceapp.core.detection.detector import FaceDetector
     from tests.variations import all_cases
 
     cases = all_cases()
@@ -111,7 +111,7 @@ def main() -> int:
 def shipped_policy(cases) -> None:  # noqa: ANN001
     """faceapp's detector as it ships (size-aware floors, orientation check, quarter turns) on every case
     and on every case with a face turned a quarter, a half and three quarters."""
-    from faceapp.core.detection import FaceDetector
+    from faceapp.core.detection.detector import FaceDetector
     from tests.variations import quarter_turned
 
     detector = FaceDetector()

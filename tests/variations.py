@@ -137,7 +137,7 @@ def tilted(base: Case, degrees: float) -> Case:
 
 def quarter_turned(base: Case, quarter: int) -> Case:
     """``base`` turned ``quarter`` quarter turns clockwise; the boxes stay those of the photo *as displayed*."""
-    from faceapp.core.turns import box_from_turned, box_to_turned, turn
+    from faceapp.core.detection.turns import box_from_turned, box_to_turned, turn
 
     height, width = base.image.shape[:2]
     image = np.ascontiguousarray(turn(base.image, quarter))

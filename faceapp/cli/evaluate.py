@@ -52,10 +52,10 @@ def parse_use(how: str, evaluation: Any) -> tuple[float, str]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from faceapp.core import calibration as C
-    from faceapp.core import thresholds
+    from faceapp.core.evaluation import calibration as C
+    from faceapp.core.evaluation import thresholds
     from faceapp.core.engine import Engine, descriptor_space
-    from faceapp.core.calibration_report import calibration_dict, compact_curve, write_csv, write_html
+    from faceapp.core.evaluation.calibration_report import calibration_dict, compact_curve, write_csv, write_html
 
     if bool(args.folder) == bool(args.pairs):
         raise UsageError("Give a FOLDER (one sub-folder per person) or --pairs FILE, not both and not neither.")
@@ -115,7 +115,7 @@ def _library(args: argparse.Namespace) -> Any:
 
 
 def _text(data: dict, saved: dict | None, report: dict | None) -> str:
-    from faceapp.core.calibration_report import left_out_lines
+    from faceapp.core.evaluation.calibration_report import left_out_lines
 
     lines = [f"{data['people']} people, {data['photos_used']} of {data['photos']} photos "
              f"({data['from_library']} from the library); {data['pairs']['genuine']:,} same-person and "

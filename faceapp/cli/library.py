@@ -118,7 +118,7 @@ def _space(args: argparse.Namespace) -> Any:
 
 
 def _threshold(args: argparse.Namespace) -> float:
-    from faceapp.core.thresholds import threshold_for
+    from faceapp.core.evaluation.thresholds import threshold_for
     from faceapp.core.verification import validate_threshold
 
     value = args.threshold if getattr(args, "threshold", None) is not None else threshold_for(args.model, args.crop)

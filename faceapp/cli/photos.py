@@ -87,7 +87,7 @@ def _for_each_photo(args: argparse.Namespace, work: Callable[[Any], tuple[dict[s
 def cmd_detect(args: argparse.Namespace) -> int:
     import time
 
-    from faceapp.core.detection import FaceDetector
+    from faceapp.core.detection.detector import FaceDetector
     from faceapp.core.report import detection_dict, detection_text
 
     detector = FaceDetector()
@@ -148,7 +148,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from faceapp.core.report import face_dict, verdict_text
     from faceapp.core.verification import cosine_distance, judge, validate_threshold
 
-    from faceapp.core.thresholds import threshold_for
+    from faceapp.core.evaluation.thresholds import threshold_for
 
     try:
         threshold = validate_threshold(args.threshold if args.threshold is not None
@@ -181,7 +181,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from faceapp.core.vggface import store
+    from faceapp.core.vggface import model_files as store
     from faceapp.paths import models_search_dirs
 
     if args.action == "list":

@@ -35,7 +35,7 @@ def __getattr__(name: str):  # noqa: ANN202 - lazy re-exports keep import cheap
 
         return Engine
     if name == "FaceDetector":
-        from faceapp.core.detection import FaceDetector
+        from faceapp.core.detection.detector import FaceDetector
 
         return FaceDetector
     raise AttributeError(f"module 'faceapp.core' has no attribute {name!r}")

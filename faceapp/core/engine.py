@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from faceapp.core.align import CROP_SIZE, crop_face, resize_whole
+from faceapp.core.detection.align import CROP_SIZE, crop_face, resize_whole
 from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL, DEFAULT_TOP, PIPELINE_VERSION
-from faceapp.core.detection import FaceDetector
+from faceapp.core.detection.detector import FaceDetector
 from faceapp.core.types import AnalysisResult, Box, DescriptorSpace, Face, FaceResult
 from faceapp.core.vggface.catalog import get_spec
 
@@ -43,7 +43,7 @@ def descriptor_space(model: str, crop: str, models_dir: str | os.PathLike | None
     or WeightsError like :meth:`Engine.load`.  A library uses it to tell which faces
     still need describing before deciding whether to build a model at all.
     """
-    from faceapp.core.vggface.store import locate
+    from faceapp.core.vggface.model_files import locate
 
     get_spec(model)
     if crop not in CROP_RECIPES:

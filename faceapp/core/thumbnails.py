@@ -49,7 +49,7 @@ def face_thumbnails(path: str | os.PathLike, faces: list[Face], size: int = 128,
     """
     from PIL import Image
 
-    from faceapp.core.align import crop_face
+    from faceapp.core.detection.align import crop_face
     from faceapp.core.images import load_image, resize_rgb
 
     path = str(path)

@@ -19,13 +19,13 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 from faceapp import APP_NAME, __version__
 from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL
 from faceapp.core.vggface.catalog import MODELS
-from faceapp.gui.compare_view import CompareView
-from faceapp.gui.engine_client import EngineClient
-from faceapp.gui.jobs import ModelInfo
-from faceapp.gui.library_controller import LibraryController
-from faceapp.gui.model_files import ModelFilesController
-from faceapp.gui.name_dialog import ask_person_name
-from faceapp.gui.people_view import PeopleView
+from faceapp.gui.compare.compare_view import CompareView
+from faceapp.gui.engine.engine_client import EngineClient
+from faceapp.gui.engine.jobs import ModelInfo
+from faceapp.gui.people.library_controller import LibraryController
+from faceapp.gui.dialogs.model_files import ModelFilesController
+from faceapp.gui.people.name_dialog import ask_person_name
+from faceapp.gui.people.people_view import PeopleView
 from faceapp.paths import resource_path
 
 __all__ = ["MainWindow"]
@@ -175,7 +175,7 @@ class MainWindow(QMainWindow):
     def calibrate(self) -> None:
         """Tools → Calibrate threshold… (one dialog; it stays open while the work runs)."""
         if self.calibration_dialog is None:
-            from faceapp.gui.calibration_dialog import CalibrationDialog
+            from faceapp.gui.dialogs.calibration_dialog import CalibrationDialog
 
             self.calibration_dialog = CalibrationDialog(self.engine, self.settings, self)
             self.calibration_dialog.thresholdChosen.connect(self.compare.use_calibration)

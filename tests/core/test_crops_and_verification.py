@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceapp.core.align import crop_face, grow_box
+from faceapp.core.detection.align import crop_face, grow_box
 from faceapp.core.types import Box
 from faceapp.core.verification import cosine_distance, judge, validate_threshold
 from faceapp.core.vggface.preprocess import preprocess_input

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faceapp.core.detection import FaceDetector
+from faceapp.core.detection.detector import FaceDetector
 from faceapp.core.images import load_image
 from tests.conftest import face_photo
 from tests.testdata import KNOWN_FACES
@@ -105,7 +105,7 @@ def test_engine_analyze(engine):
 
 
 def test_batched_equals_single(engine):
-    from faceapp.core.align import crop_face
+    from faceapp.core.detection.align import crop_face
 
     image = load_image(face_photo("two_people.jpg"))
     result = engine.analyze(image)

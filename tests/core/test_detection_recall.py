@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from faceapp.core.detection import FaceDetector
+from faceapp.core.detection.detector import FaceDetector
 from tests import variations as V
 
 WHOLE_PHOTOS = ["obama.jpg", "obama2.jpg", "biden.jpg", "two_people.jpg", "obama-480p.jpg"]
@@ -82,7 +82,7 @@ def test_each_quarter_turn(detector, quarter):
 
 
 def test_turned_face_is_cut_upright(detector):
-    from faceapp.core.align import crop_face
+    from faceapp.core.detection.align import crop_face
 
     base = V.scaled("obama.jpg", 200)
     upright = crop_face(base.image, detector.detect(base.image)[0].box, "vggface2").astype(np.float32)

@@ -7,9 +7,9 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from faceapp.core import calibration as C
+from faceapp.core.evaluation import calibration as C
 from faceapp.core.errors import FaceAppError
-from faceapp.core.evaluation import FAR_TARGETS, curve_at, enough_impostors, evaluate_distances
+from faceapp.core.evaluation.rates import FAR_TARGETS, curve_at, enough_impostors, evaluate_distances
 from tests.descriptor_sets import identities
 
 NORMAL = NormalDist()

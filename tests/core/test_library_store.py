@@ -10,7 +10,7 @@ import pytest
 from faceapp.core.errors import FaceAppError, StorageError
 from faceapp.core.library import Library
 from faceapp.core.library import schema
-from faceapp.core.library.store import NewFace
+from faceapp.core.library.sqlite_store import NewFace
 from faceapp.core.types import Box, DescriptorSpace, Face
 from tests.descriptor_sets import identities
 

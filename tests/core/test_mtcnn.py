@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from faceapp.core import mtcnn as M
+from faceapp.core.detection import mtcnn as M
 from faceapp.core.errors import WeightsError
 from faceapp.core.images import load_image, resize_rgb
 from tests.conftest import face_photo

@@ -20,7 +20,7 @@ REAL_DIR = os.environ.get("FACEAPP_REAL_MODELS_DIR") or str(Path.home() / ".kera
 def _engine(name: str):
     from faceapp.core.engine import Engine
     from faceapp.core.errors import ModelFilesMissing
-    from faceapp.core.vggface.store import locate
+    from faceapp.core.vggface.model_files import locate
 
     try:
         located = locate(name, REAL_DIR)

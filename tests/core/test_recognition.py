@@ -10,7 +10,7 @@ import pytest
 from faceapp.core.library import Library, recognition
 from faceapp.core.library.cluster import group_faces
 from faceapp.core.library.search import ExactIndex, PeopleIndex
-from faceapp.core.library.store import NewFace
+from faceapp.core.library.sqlite_store import NewFace
 from faceapp.core.types import Box, DescriptorSpace, Face
 from tests.descriptor_sets import identities, pairwise_distances
 

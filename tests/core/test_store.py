@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from faceapp.core.errors import DownloadCancelled, DownloadError, ModelFilesMissing, WeightsError
-from faceapp.core.vggface import store
+from faceapp.core.vggface import model_files as store
 from faceapp.core.vggface.synthetic import write_synthetic_labels
 from tests.conftest import FileServer
 

@@ -78,7 +78,7 @@ sys.path.insert(0, {str(REPO)!r})
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from faceapp.gui.model_dialog import ModelDialog
+from faceapp.gui.dialogs.model_dialog import ModelDialog
 from tests.gui.test_model_files import _assert_every_line_readable
 folder = Path('/home/someone').joinpath(*(['a-rather-long-folder-name-as-people-make-them'] * 6), 'models')
 dialog = ModelDialog('resnet50', ('rcmalli_vggface_tf_resnet50.h5',), folder)
@@ -116,17 +116,17 @@ def test_closing_the_dialog_cancels_its_download(qtbot, tmp_path, window_factory
 
 
 def test_missing_model_is_logged_in_one_line(qtbot, tmp_path, window_factory, caplog):
-    caplog.set_level(logging.WARNING, logger="faceapp.gui.worker")
+    caplog.set_level(logging.WARNING, logger="faceapp.gui.engine.worker")
     _open_dialog(qtbot, window_factory, tmp_path / "empty")
-    records = [r for r in caplog.records if r.name == "faceapp.gui.worker"]
+    records = [r for r in caplog.records if r.name == "faceapp.gui.engine.worker"]
     assert len(records) == 1 and records[0].exc_info is None
     assert "\n" not in records[0].getMessage() and "not on this machine" in records[0].getMessage()
 
 
 def test_unexpected_errors_keep_their_traceback(qtbot, ready_window, caplog):
-    from faceapp.gui.jobs import AnalyzeJob
+    from faceapp.gui.engine.jobs import AnalyzeJob
 
-    caplog.set_level(logging.WARNING, logger="faceapp.gui.worker")
+    caplog.set_level(logging.WARNING, logger="faceapp.gui.engine.worker")
     errors = []
     ready_window.engine.submit(AnalyzeJob("A", "not an image", ready_window.engine.model, ready_window.engine.crop),
                                errored=errors.append)

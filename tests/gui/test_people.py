@@ -20,7 +20,7 @@ def library_window(window_factory, models_dir, tmp_path, qtbot, monkeypatch):
     from PySide6.QtCore import QSettings
 
     answers: list[str] = []
-    monkeypatch.setattr("faceapp.gui.people_view.ask_person_name", lambda *a, **k: answers.pop(0))
+    monkeypatch.setattr("faceapp.gui.people.people_view.ask_person_name", lambda *a, **k: answers.pop(0))
     monkeypatch.setattr("faceapp.gui.main_window.ask_person_name", lambda *a, **k: answers.pop(0))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue("library/path", str(tmp_path / "people.sqlite"))
@@ -94,9 +94,9 @@ def test_a_folder_dropped_on_the_people_tab_is_scanned(qtbot, library_window, tm
 def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path, models_dir, monkeypatch):
     from faceapp.core.engine import descriptor_space
     from faceapp.core.library import Library, recognition
-    from faceapp.gui.jobs import SpaceRef, WhoJob
-    from faceapp.gui.library_tasks import _who
-    from faceapp.gui.tasks import TaskContext
+    from faceapp.gui.engine.jobs import SpaceRef, WhoJob
+    from faceapp.gui.engine.library_tasks import _who
+    from faceapp.gui.engine.tasks import TaskContext
 
     built = []
     index = recognition.people_index

@@ -93,7 +93,7 @@ def test_no_face_message(qtbot, ready_window, tmp_path):
 def test_stale_requests_are_skipped_not_painted(qtbot, ready_window):
     """Two photos for one pane in quick succession: only the newer one reaches the view."""
     from faceapp.core.images import load_image
-    from faceapp.gui.jobs import AnalyzeJob
+    from faceapp.gui.engine.jobs import AnalyzeJob
 
     engine = ready_window.engine
     delivered, skipped = [], recorder()
@@ -275,7 +275,7 @@ def test_dropped_link_is_downloaded_off_the_gui_thread(qtbot, ready_window, serv
 
 def test_link_size_cap_and_bad_links(server, monkeypatch):
     from faceapp.core.errors import ImageLoadError
-    from faceapp.gui import loader
+    from faceapp.gui.compare import loader
     from tests.conftest import FileServer
 
     FileServer.files["big.jpg"] = b"\xff" * 5000

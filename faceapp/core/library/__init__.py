@@ -8,6 +8,6 @@ folders; :mod:`.search` and :mod:`.cluster` hold the matching and grouping rules
 
 from __future__ import annotations
 
-from faceapp.core.library.store import Library
+from faceapp.core.library.sqlite_store import Library
 
 __all__ = ["Library"]

@@ -19,7 +19,7 @@ from faceapp.core.defaults import PIPELINE_VERSION
 from faceapp.core.errors import FaceAppError
 from faceapp.core.library.cluster import Grouping, group_faces
 from faceapp.core.library.search import ExactIndex, PeopleIndex, Suggestion
-from faceapp.core.library.store import FaceRecord, Library, NewFace, Person, PhotoRecord
+from faceapp.core.library.sqlite_store import FaceRecord, Library, NewFace, Person, PhotoRecord
 from faceapp.core.types import DescriptorSpace
 
 __all__ = ["Hit", "people_index", "suggest", "photos_of", "similar_faces", "group", "enrol", "UNNAMED",
@@ -105,7 +105,7 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
     descriptors in the engine's space), so "which photos show Anna?" finds it too.
     """
     from faceapp.core.images import check_file, load_image
-    from faceapp.core.quality import face_quality
+    from faceapp.core.detection.quality import face_quality
 
     path = os.path.realpath(os.path.expanduser(str(photo)))
     label = Path(path).name

@@ -37,7 +37,7 @@ from faceapp.core.cancel import CancelToken
 from faceapp.core.defaults import PIPELINE_VERSION
 from faceapp.core.errors import FaceAppError
 from faceapp.core.formats import is_photo_name, unreadable_format
-from faceapp.core.library.store import Library, NewFace, PhotoRecord
+from faceapp.core.library.sqlite_store import Library, NewFace, PhotoRecord
 from faceapp.core.types import DescriptorSpace, Face
 
 __all__ = ["Scanner", "ScanSummary", "ScanProgress"]
@@ -385,7 +385,7 @@ class Scanner:
         self._analyse(loaded)
 
     def _analyse(self, loaded: _Loaded) -> None:
-        from faceapp.core.quality import face_quality
+        from faceapp.core.detection.quality import face_quality
 
         engine, image = self.engine, loaded.image
         faces = engine.detector.detect(image)

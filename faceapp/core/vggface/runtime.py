@@ -46,7 +46,7 @@ class VGGFaceModel:
     @classmethod
     def from_store(cls, name: str, models_dir: str | os.PathLike | None = None) -> "VGGFaceModel":
         """Find the files of ``name`` (see :mod:`store`) and load them."""
-        from faceapp.core.vggface.store import locate
+        from faceapp.core.vggface.model_files import locate
 
         located = locate(name, models_dir)
         return cls(name, located.weights, located.labels, located.include_top)

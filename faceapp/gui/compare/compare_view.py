@@ -13,13 +13,13 @@ from faceapp.core.defaults import DEFAULT_THRESHOLD
 from faceapp.core.formats import dialog_filter
 from faceapp.core.report import analysis_text
 from faceapp.core.verification import cosine_distance
-from faceapp.gui.engine_client import EngineClient
-from faceapp.gui.image_pane import ImagePane, drop_items
-from faceapp.gui.jobs import AnalyzeJob, WhoJob
-from faceapp.gui.loader import PhotoLoader, PhotoSource
+from faceapp.gui.engine.engine_client import EngineClient
+from faceapp.gui.compare.image_pane import ImagePane, drop_items
+from faceapp.gui.engine.jobs import AnalyzeJob, WhoJob
+from faceapp.gui.compare.loader import PhotoLoader, PhotoSource
 from faceapp.gui.messages import details, user_message
-from faceapp.gui.overlay import annotated_image
-from faceapp.gui.verdict_panel import VerdictPanel
+from faceapp.gui.compare.overlay import annotated_image
+from faceapp.gui.compare.verdict_panel import VerdictPanel
 
 if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
     import numpy as np
@@ -76,8 +76,7 @@ class CompareView(QWidget):
     def apply_threshold(self) -> None:
         """The current model and crop's threshold: the one last set for them, else their calibrated one,
         else the default."""
-        from faceapp.core import thresholds
-
+        from faceapp.core.evaluation import thresholds
         self.calibration = thresholds.saved(self.engine.model, self.engine.crop)
         try:
             value = float(self.settings.value(self._threshold_key(), thresholds.threshold_for(self.engine.model,
@@ -89,8 +88,8 @@ class CompareView(QWidget):
 
     def use_calibration(self, threshold: float, how: str, calibration: object) -> None:
         """Make ``threshold`` (chosen from ``calibration``) this model and crop's own."""
-        from faceapp.core import thresholds
-        from faceapp.core.calibration_report import compact_curve
+        from faceapp.core.evaluation import thresholds
+        from faceapp.core.evaluation.calibration_report import compact_curve
 
         e = calibration.evaluation  # type: ignore[attr-defined]
         thresholds.save(self.engine.model, self.engine.crop, threshold, how=how, eer=e.eer,
@@ -104,7 +103,7 @@ class CompareView(QWidget):
         self._show_meaning(value)
 
     def _show_meaning(self, value: float) -> None:
-        from faceapp.core.thresholds import meaning
+        from faceapp.core.evaluation.thresholds import meaning
 
         self.verdict.set_meaning(meaning(self.calibration, value))
 

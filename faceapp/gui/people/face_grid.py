@@ -6,7 +6,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QKeyEvent, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
-from faceapp.gui.thumbnails import ThumbnailLoader
+from faceapp.gui.people.thumbnails import ThumbnailLoader
 
 __all__ = ["FaceGridModel", "FaceGrid", "THUMBNAIL_SIZES"]
 

@@ -13,11 +13,11 @@ from typing import Any, Callable
 
 from faceapp.core.cancel import CancelToken
 from faceapp.core.errors import FaceAppError
-from faceapp.gui.jobs import (
+from faceapp.gui.engine.jobs import (
     CalibrateJob, EditJob, EnrolJob, FacesJob, FacesPage, GroupJob, OpenLibraryJob, OverviewJob, PaneWho, ScanJob,
     SpaceRef, WhoJob,
 )
-from faceapp.gui.tasks import TaskContext
+from faceapp.gui.engine.tasks import TaskContext
 
 __all__ = ["LIBRARY_TASKS", "SCAN_SLICE_S"]
 
@@ -186,8 +186,7 @@ def _enrol(job: EnrolJob, context: TaskContext, _token: CancelToken | None) -> A
 
 
 def _calibrate(job: CalibrateJob, context: TaskContext, token: CancelToken | None) -> Any:
-    from faceapp.core import calibration
-
+    from faceapp.core.evaluation import calibration
     engine = context.engine
     if engine is None or engine.model_name != job.space.model:
         raise FaceAppError("The model is not loaded yet; wait until it is ready, then calibrate.")

@@ -13,8 +13,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from faceapp.core.defaults import DEFAULT_THRESHOLD, GROUP_MIN_FACES, MATCH_MARGIN
-from faceapp.gui.engine_client import EngineClient
-from faceapp.gui.jobs import (
+from faceapp.gui.engine.engine_client import EngineClient
+from faceapp.gui.engine.jobs import (
     EditJob, EnrolJob, FacesJob, GroupJob, OpenLibraryJob, OverviewJob, ScanJob, SpaceRef, WhoJob,
 )
 from faceapp.gui.messages import user_message

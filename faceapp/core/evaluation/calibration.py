@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.errors import FaceAppError
-from faceapp.core.evaluation import Evaluation, evaluate_distances
+from faceapp.core.evaluation.rates import Evaluation, evaluate_distances
 from faceapp.core.formats import is_photo_name, unreadable_format
 
 __all__ = ["Photo", "Calibration", "collect_folder", "read_pairs_file", "describe", "calibrate", "MAX_IMPOSTORS"]

@@ -28,7 +28,7 @@ class _Make(QRunnable):
 
     def run(self) -> None:
         from faceapp.core.thumbnails import face_thumbnails
-        from faceapp.gui.overlay import qimage_from_rgb
+        from faceapp.gui.compare.overlay import qimage_from_rgb
 
         try:
             images = face_thumbnails(self.path, [item.face for item in self.items], self.size)

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from faceapp.core.errors import ImageLoadError
-from faceapp.gui.jobs import LatestRequests, next_id
+from faceapp.gui.engine.jobs import LatestRequests, next_id
 
 __all__ = ["PhotoSource", "PhotoLoader", "MAX_URL_BYTES", "URL_TIMEOUT_S"]
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from faceapp.core.defaults import CROP_RECIPES
 from faceapp.core.images import resize_rgb as _resize
-from faceapp.core.turns import box_to_turned, turn
+from faceapp.core.detection.turns import box_to_turned, turn
 from faceapp.core.types import Box
 from faceapp.core.vggface.catalog import INPUT_SIZE
 

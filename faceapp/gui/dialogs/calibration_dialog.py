@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
 )
 
-from faceapp.gui.engine_client import EngineClient
-from faceapp.gui.jobs import CalibrateJob, SpaceRef
+from faceapp.gui.engine.engine_client import EngineClient
+from faceapp.gui.engine.jobs import CalibrateJob, SpaceRef
 from faceapp.gui.messages import user_message
 
 __all__ = ["CalibrationDialog"]
@@ -157,7 +157,7 @@ class CalibrationDialog(QDialog):
             for label in self.plots:
                 label.clear()
             return
-        from faceapp.core.calibration_report import calibration_dict, left_out_lines, svg_plots
+        from faceapp.core.evaluation.calibration_report import calibration_dict, left_out_lines, svg_plots
 
         data, e = calibration_dict(calibration), calibration.evaluation
         interval = f" (95 %: {data['eer_95'][0] * 100:.1f}–{data['eer_95'][1] * 100:.1f} %)" if data["eer_95"] else ""

@@ -3,7 +3,7 @@ and delivering each job's result to whoever asked for it.
 
 Views submit a job with two callbacks; the client calls one of them on the GUI
 thread, and only while the job is still the newest of its channel (the worker's
-:class:`~faceapp.gui.jobs.LatestRequests` decides, at both ends).
+:class:`~faceapp.gui.engine.jobs.LatestRequests` decides, at both ends).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from faceapp.gui.jobs import Job, LoadModelJob, ModelInfo, next_id
-from faceapp.gui.worker import WorkerThread
+from faceapp.gui.engine.jobs import Job, LoadModelJob, ModelInfo, next_id
+from faceapp.gui.engine.worker import WorkerThread
 
 __all__ = ["EngineClient"]
 

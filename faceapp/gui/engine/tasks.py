@@ -10,7 +10,7 @@ import sys
 from typing import Any, Callable
 
 from faceapp.core.cancel import CancelToken
-from faceapp.gui.jobs import AnalyzeJob, DownloadJob, ImportJob, Job, LoadModelJob, ModelInfo
+from faceapp.gui.engine.jobs import AnalyzeJob, DownloadJob, ImportJob, Job, LoadModelJob, ModelInfo
 
 __all__ = ["TaskContext", "run_task"]
 
@@ -70,7 +70,7 @@ def _analyze(job: AnalyzeJob, context: TaskContext, _token: CancelToken | None) 
 
 
 def _download(job: DownloadJob, context: TaskContext, token: CancelToken | None) -> list[str]:
-    from faceapp.core.vggface import store
+    from faceapp.core.vggface import model_files as store
     from faceapp.core.vggface.catalog import RELEASE_URL
 
     context.status("Downloading model files…")
@@ -80,8 +80,7 @@ def _download(job: DownloadJob, context: TaskContext, token: CancelToken | None)
 
 
 def _import(job: ImportJob, context: TaskContext, _token: CancelToken | None) -> str:
-    from faceapp.core.vggface import store
-
+    from faceapp.core.vggface import model_files as store
     context.status(f"Checking {job.path.name}…")
     return str(store.import_file(job.path, job.models_dir))
 
@@ -96,7 +95,7 @@ _TASKS: dict[type, Callable[[Any, TaskContext, CancelToken | None], Any]] = {
 
 def run_task(job: Job, context: TaskContext, token: CancelToken | None) -> Any:
     """Run ``job``; its exceptions propagate to the worker, which emits them."""
-    from faceapp.gui.library_tasks import LIBRARY_TASKS
+    from faceapp.gui.engine.library_tasks import LIBRARY_TASKS
 
     task = _TASKS.get(type(job)) or LIBRARY_TASKS.get(type(job))
     if task is None:

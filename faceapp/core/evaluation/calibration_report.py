@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from faceapp.core.calibration import Calibration
-from faceapp.core.evaluation import FAR_TARGETS, curve_at, enough_impostors, probit
+from faceapp.core.evaluation.calibration import Calibration
+from faceapp.core.evaluation.rates import FAR_TARGETS, curve_at, enough_impostors, probit
 
 __all__ = ["calibration_dict", "compact_curve", "left_out_lines", "write_csv", "svg_plots", "write_html"]
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from faceapp.core.formats import is_photo_name
 from faceapp.core.types import AnalysisResult
-from faceapp.gui.overlay import paint_faces, qimage_from_rgb
+from faceapp.gui.compare.overlay import paint_faces, qimage_from_rgb
 
 __all__ = ["ImagePane", "FaceCanvas", "drop_items"]
 

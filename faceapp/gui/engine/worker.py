@@ -5,7 +5,7 @@ Signal vocabulary (after superqt): ``started(job)``, ``returned(job, result)``,
 ``progress(done, total)`` for long jobs.  Every exception is caught and emitted
 as an object; the GUI turns it into one sentence.  A stale job (a newer one of
 its channel was submitted) never runs and never emits ``returned``.  TensorFlow
-is imported here, on the worker thread, by the tasks in :mod:`faceapp.gui.tasks`.
+is imported here, on the worker thread, by the tasks in :mod:`faceapp.gui.engine.tasks`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from faceapp.core.cancel import CancelToken
 from faceapp.core.errors import FaceAppError
-from faceapp.gui.jobs import Job, LatestRequests
+from faceapp.gui.engine.jobs import Job, LatestRequests
 
 __all__ = ["EngineWorker", "WorkerThread"]
 
@@ -39,7 +39,7 @@ class EngineWorker(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        from faceapp.gui.tasks import TaskContext
+        from faceapp.gui.engine.tasks import TaskContext
 
         self.latest = LatestRequests()
         self._token_lock = threading.Lock()
@@ -76,7 +76,7 @@ class EngineWorker(QObject):
     # -- worker thread ----------------------------------------------------
     @Slot(object)
     def _run(self, job: Job) -> None:
-        from faceapp.gui.tasks import run_task
+        from faceapp.gui.engine.tasks import run_task
 
         with self._token_lock:
             token = self._tokens.get(job.id)

@@ -12,9 +12,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
 from faceapp.core.errors import DownloadCancelled, DownloadError, FaceAppError, ModelFilesMissing
-from faceapp.gui.engine_client import EngineClient
-from faceapp.gui.jobs import DownloadJob, ImportJob
-from faceapp.gui.model_dialog import ModelDialog
+from faceapp.gui.engine.engine_client import EngineClient
+from faceapp.gui.engine.jobs import DownloadJob, ImportJob
+from faceapp.gui.dialogs.model_dialog import ModelDialog
 from faceapp.gui.messages import finding, user_message
 
 __all__ = ["ModelFilesController"]
@@ -48,7 +48,7 @@ class ModelFilesController(QObject):
     def show_dialog(self, missing: tuple[str, ...] = (), error: str | None = None) -> None:
         """Open (or update) the dialog for the engine's wanted model."""
         from faceapp.core.vggface.catalog import get_spec
-        from faceapp.core.vggface.store import default_target_dir
+        from faceapp.core.vggface.model_files import default_target_dir
 
         spec = get_spec(self.engine.model)
         if not missing:

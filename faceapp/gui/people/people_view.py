@@ -16,10 +16,10 @@ from PySide6.QtWidgets import (
     QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from faceapp.gui.face_grid import THUMBNAIL_SIZES, FaceGrid
-from faceapp.gui.library_controller import LibraryController
-from faceapp.gui.name_dialog import ask_person_name
-from faceapp.gui.thumbnails import ThumbnailLoader
+from faceapp.gui.people.face_grid import THUMBNAIL_SIZES, FaceGrid
+from faceapp.gui.people.library_controller import LibraryController
+from faceapp.gui.people.name_dialog import ask_person_name
+from faceapp.gui.people.thumbnails import ThumbnailLoader
 
 __all__ = ["PeopleView"]
 

@@ -10,7 +10,7 @@ rate may be off by more than ±30 %).  95 % intervals come from a bootstrap:
 over people when the pairs have identities (each resampled person brings their
 genuine pairs and the impostor pairs they take part in), over pairs otherwise.
 
-Everything here is NumPy on distances; :mod:`faceapp.core.calibration` gets the
+Everything here is NumPy on distances; :mod:`faceapp.core.evaluation.calibration` gets the
 distances from a folder or a pairs file.
 """
 

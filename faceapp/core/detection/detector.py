@@ -1,4 +1,4 @@
-"""Finding faces: faceapp's MTCNN (:mod:`faceapp.core.mtcnn`) plus the policy around it.
+"""Finding faces: faceapp's MTCNN (:mod:`faceapp.core.detection.mtcnn`) plus the policy around it.
 
 The policy: detect on a copy whose longer side is at most ``DETECTION_MAX_SIDE``
 (boxes mapped back), look for faces down to ``MIN_FACE_SIZE`` pixels, cut the
@@ -27,7 +27,7 @@ import numpy as np
 from faceapp.core.defaults import (
     DETECTION_MAX_SIDE, LARGE_FACE_FRACTION, MIN_CONFIDENCE, MIN_CONFIDENCE_LARGE, MIN_FACE_SIZE, UPRIGHT_MARGIN,
 )
-from faceapp.core.turns import QUARTERS, box_from_turned, points_from_turned, turn
+from faceapp.core.detection.turns import QUARTERS, box_from_turned, points_from_turned, turn
 from faceapp.core.types import Box, Face, Landmarks
 
 __all__ = ["FaceDetector"]
@@ -67,7 +67,7 @@ class FaceDetector:
 
     def _networks(self) -> Any:
         if self._mtcnn is None:
-            from faceapp.core.mtcnn import MTCNN
+            from faceapp.core.detection.mtcnn import MTCNN
 
             self._mtcnn = MTCNN()
         return self._mtcnn

@@ -1,0 +1,1 @@
+"""Finding faces: faceapp's MTCNN, the detection policy (floors, turns), crops and quality."""

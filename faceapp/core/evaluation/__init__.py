@@ -1,0 +1,1 @@
+"""How good is a threshold on your photos: error rates, calibration, its report, saved thresholds."""

@@ -1,0 +1,1 @@
+"""Dialogs that stand alone: model files (download, import) and calibration."""

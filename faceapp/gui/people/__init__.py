@@ -1,0 +1,1 @@
+"""The People view: people, groups and folders, the face grid, thumbnails, naming."""

@@ -194,7 +194,7 @@ def _read(task: _Task) -> _Loaded:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):,.0f} MB"
+    return f"{size / (1024 * 1024):,.0f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
 
 
 class Scanner:

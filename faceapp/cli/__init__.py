@@ -22,6 +22,7 @@ from faceapp.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_MODELS,
     error_object,
+    printable,
 )
 from faceapp.core.errors import FaceAppError, ModelFilesMissing
 
@@ -44,11 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 def _fail(args: argparse.Namespace, exc: BaseException, status: int) -> int:
-    print(f"faceapp-cli: {exc}", file=sys.stderr)
+    from faceapp.core.library.pathtext import without_surrogates
+
+    print(without_surrogates(f"faceapp-cli: {exc}"), file=sys.stderr)
     if getattr(args, "debug", False):
         traceback.print_exception(exc)
     if getattr(args, "json", False):
-        print(json.dumps({"error": error_object(exc)}, indent=2, ensure_ascii=False))
+        print(json.dumps(printable({"error": error_object(exc)}), indent=2, ensure_ascii=False))
     return status
 
 

@@ -16,7 +16,7 @@ from faceapp.core.errors import FaceAppError, ModelFilesMissing
 from faceapp.core.vggface.catalog import MODELS
 
 __all__ = ["UsageError", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INPUT", "EXIT_MODELS", "EXIT_INTERRUPTED",
-           "common_options", "emit", "error_object", "load_engine"]
+           "common_options", "emit", "printable", "error_object", "load_engine"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_MODELS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -41,11 +41,29 @@ def common_options(parser: argparse.ArgumentParser, model_options: bool = True, 
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
-    """Print ``payload`` as JSON with --json, else ``text``."""
+    """Print ``payload`` as JSON with --json, else ``text``.
+
+    A file name that is not valid UTF-8 shows its odd bytes as ``\\xab`` in both (pathtext.py), so the
+    JSON stays valid UTF-8 and printing never fails on such a name."""
+    from faceapp.core.library.pathtext import without_surrogates
+
     if args.json:
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(json.dumps(printable(payload), indent=2, ensure_ascii=False))
     elif text:
-        print(text)
+        print(without_surrogates(text))
+
+
+def printable(value: Any) -> Any:
+    """``value`` (JSON-ready) with every string safe to print (see :func:`emit`)."""
+    from faceapp.core.library.pathtext import without_surrogates
+
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable(v) for v in value]
+    return value
 
 
 def error_object(exc: BaseException) -> dict[str, Any]:

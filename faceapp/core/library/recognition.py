@@ -28,7 +28,7 @@ from faceapp.core.library.sqlite_store import (
 from faceapp.core.types import DescriptorSpace, Kind, choose_face
 
 __all__ = ["FaceState", "Hit", "people_index", "suggest", "face_hits", "photos_of", "similar_faces", "group", "enrol",
-           "UNNAMED", "current_groups", "faces_of_group", "keep_apart_from_group", "copies_dir", "keep_copy", "stored_faces"]
+           "UNNAMED", "current_groups", "faces_of_group", "keep_apart_from_group", "stored_faces"]
 
 #: SQL condition (on faces ``f``) for faces no person was confirmed for.
 UNNAMED = "NOT EXISTS (SELECT 1 FROM face_people fp WHERE fp.face_id = f.id AND fp.state = 'confirmed')"
@@ -125,23 +125,6 @@ def stored_faces(library: Library, path: str, space: DescriptorSpace) -> tuple[P
     return record, faces, matrix
 
 
-def copies_dir(library: Library) -> Path:
-    """Where the library keeps copies of photos that have no file of their own (pasted, downloaded)."""
-    return Path(library.path).parent / f"{Path(library.path).stem}-imported"
-
-
-def keep_copy(library: Library, image: np.ndarray) -> Path:
-    """Save a pasted or downloaded photo (RGB) beside the library, so its faces have a photo; named by content."""
-    from PIL import Image
-
-    folder = copies_dir(library)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"pasted-{hashlib.sha256(image.tobytes()).hexdigest()[:20]}.png"
-    if not path.exists():
-        Image.fromarray(image).save(path)
-    return path
-
-
 def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, face_number: int | None = None
           ) -> tuple[Person, FaceRecord, PhotoRecord]:
     """Confirm a face of ``photo`` as ``name`` (the largest face unless ``face_number``, from 1).
@@ -171,8 +154,14 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
         result = engine.analyze(image)
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         items = [NewFace(r.face, face_quality(image, r.face), r.descriptor) for r in result.faces]
+        from faceapp.core.evaluation.thresholds import threshold_for
+        from faceapp.core.library.carry import carry_over
+
+        # The photo changed since it was scanned: names move only to the same faces (carry.py).
+        carry = carry_over(library, path, space, items, threshold_for(space.model, space.crop),
+                           same_content=record is not None and record.hash == digest)
         library.save_photo(path, info.st_size, info.st_mtime_ns, digest, result.image_size, PIPELINE_VERSION,
-                           items, space)
+                           items, space, carry=carry.mapping)
         record = library.photo_by_path(path)
     faces = library.faces_of(record.id)
     chosen = faces[choose_face([f.face.box for f in faces], face_number, f"'{label}'")]

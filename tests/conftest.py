@@ -57,6 +57,32 @@ def engine(models_dir: Path):
     return engine
 
 
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL + pgvector server for the whole session (see tests/postgres.py)."""
+    from tests.postgres import start_server, stop_server
+
+    server = start_server(tmp_path_factory.mktemp("postgres") / "data")
+    yield server
+    stop_server(server)
+
+
+@pytest.fixture()
+def pg_url(pg_server) -> str:
+    """A new, empty database on the test server."""
+    from tests.postgres import new_database
+
+    return new_database(pg_server)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def library_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a library lives: a new SQLite file, or a new PostgreSQL database (the library tests run on both)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "library.sqlite")
+    return request.getfixturevalue("pg_url")
+
+
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Tests never see the user's model folders, library, thresholds or caches — nor each other's."""

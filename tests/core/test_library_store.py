@@ -29,8 +29,8 @@ def add_photo(library: Library, path: str, faces: list[Face], vectors: np.ndarra
 
 
 @pytest.fixture()
-def library(tmp_path):
-    with Library.open(tmp_path / "people.sqlite") as opened:
+def library(library_location):
+    with Library.open(library_location) as opened:
         yield opened
 
 

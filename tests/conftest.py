@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -62,9 +63,12 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory):
     """A real PostgreSQL + pgvector server for the whole session (see tests/postgres.py)."""
     from tests.postgres import start_server, stop_server
 
-    server = start_server(tmp_path_factory.mktemp("postgres") / "data")
+    # Outside pytest's temporary tree: as root, the server runs as another user, who must reach its folder.
+    folder = Path(tempfile.mkdtemp(prefix="faceapp-pg-"))
+    server = start_server(folder / "data")
     yield server
     stop_server(server)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture()

@@ -65,8 +65,12 @@ class Library(PeopleQueries):
 
         chosen = location if location is not None else os.environ.get(LIBRARY_ENV) or None
         if is_server_location(chosen):
-            from faceapp.core.library.postgres_store import PostgresLibrary
+            try:
+                from faceapp.core.library.postgres_store import PostgresLibrary
+            except ImportError:
+                from faceapp.core.library.postgres_schema import SERVER_EXTRA
 
+                raise StorageError(SERVER_EXTRA[0].upper() + SERVER_EXTRA[1:] + ".") from None
             return PostgresLibrary.connect(str(chosen).strip(), create=create)
         from faceapp.core.library.sqlite_store import SqliteLibrary
 

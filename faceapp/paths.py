@@ -21,6 +21,8 @@ __all__ = [
     "MODELS_DIR_ENV",
     "LIBRARY_ENV",
     "library_path",
+    "is_server_location",
+    "default_library_exists",
 ]
 
 #: Environment variable naming a folder that holds (or receives) model files.
@@ -98,3 +100,14 @@ def library_path(explicit: str | os.PathLike | None = None) -> Path:
         return Path(explicit).expanduser()
     env = os.environ.get(LIBRARY_ENV)
     return Path(env).expanduser() if env else user_data_dir() / "library.sqlite"
+
+
+def is_server_location(location: str | os.PathLike | None) -> bool:
+    """Whether ``location`` names a library on a PostgreSQL server (a ``postgresql://`` or ``postgres://`` URL)."""
+    return location is not None and str(location).strip().lower().startswith(("postgresql://", "postgres://"))
+
+
+def default_library_exists() -> bool:
+    """Whether the default library ($FACEAPP_LIBRARY, else the user data folder's) is there to open
+    (a server library is assumed to be: opening it says otherwise)."""
+    return is_server_location(os.environ.get(LIBRARY_ENV)) or library_path().exists()

@@ -19,8 +19,8 @@ __all__ = ["add_commands"]
 
 
 def _library_options(parser: argparse.ArgumentParser, model: bool = True) -> None:
-    parser.add_argument("--library", metavar="DB", help="the library file (default: $FACEAPP_LIBRARY, "
-                                                         "else library.sqlite in faceapp's user data folder)")
+    parser.add_argument("--library", metavar="DB", help="the library: a file, or postgresql://USER@HOST/DATABASE "
+                        "(default: $FACEAPP_LIBRARY, else library.sqlite in faceapp's user data folder)")
     common_options(parser, model_options=model, aligned=False)
 
 
@@ -171,7 +171,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return EXIT_INPUT if summary.unreadable_folders and not summary.photos else EXIT_OK
 
 
-def _scan_text(summary: Any, path: Path) -> str:
+def _scan_text(summary: Any, path: Path | str) -> str:
     lines = [f"{summary.photos} photo{'s' if summary.photos != 1 else ''} in {', '.join(summary.folders)}: "
              f"{summary.new} new, {summary.updated} changed, {summary.moved} moved, {summary.unchanged} unchanged"
              f"{f', {summary.described} described again' if summary.described else ''}.",

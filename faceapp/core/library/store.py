@@ -33,16 +33,9 @@ from faceapp.core.library.people_queries import PeopleQueries
 from faceapp.core.library.records import FaceRecord, NewFace, Person, PhotoRecord, face_from_row, photo_from_row
 from faceapp.core.library.search import ExactIndex, PeopleIndex
 from faceapp.core.types import Box, DescriptorSpace
+from faceapp.paths import is_server_location
 
 __all__ = ["Library", "PhotoRecord", "FaceRecord", "Person", "NewFace", "is_server_location"]
-
-_SERVER_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_server_location(location: str | os.PathLike | None) -> bool:
-    """Whether ``location`` names a PostgreSQL library (a ``postgresql://`` or ``postgres://`` URL)."""
-    return location is not None and str(location).strip().lower().startswith(_SERVER_SCHEMES)
-
 
 class Library(PeopleQueries):
     """A library: ``Library.open(location)`` opens (creating when missing; ``create=False`` refuses instead)

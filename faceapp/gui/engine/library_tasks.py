@@ -18,6 +18,7 @@ from faceapp.gui.engine.jobs import (
     SpaceRef, WhoJob,
 )
 from faceapp.gui.engine.tasks import TaskContext
+from faceapp.paths import is_server_location, user_data_dir
 
 __all__ = ["LIBRARY_TASKS", "SCAN_SLICE_S"]
 
@@ -174,7 +175,9 @@ def _enrol(job: EnrolJob, context: TaskContext, _token: CancelToken | None) -> A
         from PIL import Image
 
         data = Image.fromarray(job.image)
-        folder = Path(library.path).parent / f"{Path(library.path).stem}-imported"
+        # A server library has no folder of its own: its imported photos live in this user's data folder.
+        folder = (user_data_dir() / "imported" if is_server_location(library.path)
+                  else Path(library.path).parent / f"{Path(library.path).stem}-imported")
         folder.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256(job.image.tobytes()).hexdigest()[:20]
         path = str(folder / f"pasted-{digest}.png")

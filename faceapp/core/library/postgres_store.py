@@ -95,8 +95,9 @@ class PostgresLibrary(Library):
         return str(self._db.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0])
 
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
-        # Shared SQL uses "?"; psycopg wants "%s" (and a literal "%" doubled).
-        return self._db.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(args))
+        # Shared SQL uses "?"; psycopg wants "%s" (and a literal "%" doubled).  Binary results: a
+        # descriptor parsed from text costs ~100x more than its 8 KB copied.
+        return self._db.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(args), binary=True)
 
     def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         rows = [tuple(r) for r in rows]
@@ -171,7 +172,7 @@ class PostgresLibrary(Library):
             # Filtered queries (named faces, present photos) keep scanning the graph until k rows pass.
             self._db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             for query in queries:
-                rows = self._db.execute(sql, {"q": query, "k": int(k)}).fetchall()
+                rows = self._db.execute(sql, {"q": query, "k": int(k)}, binary=True).fetchall()
                 if not rows:
                     out.append(empty)
                     continue
@@ -190,7 +191,7 @@ class PostgresLibrary(Library):
             "SELECT d.face_id, d.vector <=> %(q)s AS distance FROM descriptors d JOIN faces f ON f.id = d.face_id "
             "JOIN photos p ON p.id = f.photo_id WHERE d.space_id = %(s)s AND p.missing = 0 "
             "AND d.vector <=> %(q)s <= %(r)s ORDER BY distance, d.face_id",
-            {"q": np.asarray(query, np.float32).ravel(), "s": space_id, "r": float(radius)}).fetchall()
+            {"q": np.asarray(query, np.float32).ravel(), "s": space_id, "r": float(radius)}, binary=True).fetchall()
         return np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float32)
 
     def people_index(self, space: DescriptorSpace) -> Any:

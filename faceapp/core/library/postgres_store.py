@@ -149,11 +149,11 @@ class PostgresLibrary(Library):
     # -- search in the database -------------------------------------------------------------------
     @guarded
     def nearest(self, space: DescriptorSpace, queries: np.ndarray, k: int, named_only: bool = False
-                ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """For each query: (face ids, exact cosine distances, descriptors) of ``k`` nearest faces of ``space``,
-        nearest first: candidates from the HNSW index (halfvec), re-ranked in float32."""
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each query: (face ids, exact cosine distances) of ``k`` nearest faces of ``space``, nearest first:
+        candidates from the HNSW index (halfvec), distances re-measured on the float32 descriptors."""
         queries = np.atleast_2d(np.asarray(queries, np.float32))
-        empty = (np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros((0, space.dim), np.float32))
+        empty = (np.zeros(0, np.int64), np.zeros(0, np.float32))
         space_id = self.space_id(space, create=False)
         if space_id is None:
             return [empty for _ in queries]
@@ -164,8 +164,7 @@ class PostgresLibrary(Library):
         sql = (f"WITH candidates AS (SELECT d.face_id, d.vector FROM descriptors d WHERE d.space_id = {int(space_id)}"
                f"{named} AND NOT EXISTS (SELECT 1 FROM faces f JOIN photos p ON p.id = f.photo_id "
                f"WHERE f.id = d.face_id AND p.missing = 1) ORDER BY {order} LIMIT %(k)s) "
-               "SELECT face_id, vector, vector <=> %(q)s AS distance FROM candidates ORDER BY distance, face_id "
-               "LIMIT %(k)s")
+               "SELECT face_id, vector <=> %(q)s AS distance FROM candidates ORDER BY distance, face_id")
         out = []
         with self._transaction():
             self._db.execute(f"SET LOCAL hnsw.ef_search = {max(int(k), CANDIDATES)}")
@@ -173,11 +172,8 @@ class PostgresLibrary(Library):
             self._db.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             for query in queries:
                 rows = self._db.execute(sql, {"q": query, "k": int(k)}, binary=True).fetchall()
-                if not rows:
-                    out.append(empty)
-                    continue
-                out.append((np.array([r[0] for r in rows], np.int64), np.array([r[2] for r in rows], np.float32),
-                            np.stack([self._decode(r[1]) for r in rows])))
+                out.append((np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float32))
+                           if rows else empty)
         return out
 
     @guarded

@@ -167,16 +167,25 @@ class PeopleIndex:
         return results
 
 
+class _Measured(ExactIndex):
+    """Candidates whose distances to the one query were measured elsewhere (by the database): ``matrix``
+    holds each row's distance, and ``distances`` hands them back — so :class:`PeopleIndex` applies its
+    rule to them unchanged."""
+
+    def distances(self, queries: np.ndarray) -> np.ndarray:
+        return self.matrix[:, 0][None, :]
+
+
 class IndexedPeople:
     """"Who is this?" from each query's ``k`` nearest named faces only (``nearest(queries, k)`` → per query
-    (face ids, distances, descriptors), as :meth:`~.store.Library.nearest` answers).
+    (face ids, exact distances), as :meth:`~.store.Library.nearest` answers).
 
     The answer equals :class:`PeopleIndex`'s over every named face whenever the
     candidates hold the nearest face of the chosen person, of the runner-up and
     of their rejected faces — what ``benchmarks/bench_pg_who.py`` measures.
     """
 
-    def __init__(self, nearest: Callable[[np.ndarray, int], list[tuple[np.ndarray, np.ndarray, np.ndarray]]],
+    def __init__(self, nearest: Callable[[np.ndarray, int], list[tuple[np.ndarray, np.ndarray]]],
                  confirmed: Sequence[tuple[int, int]], rejected: Sequence[tuple[int, int]], k: int) -> None:
         self._nearest = nearest
         self._k = k
@@ -193,13 +202,14 @@ class IndexedPeople:
         if len(self.people) == 0:
             return [Suggestion("nobody") for _ in range(len(queries))]
         results = []
-        for row, (ids, _, vectors) in enumerate(self._nearest(queries, self._k)):
+        for row, (ids, distances) in enumerate(self._nearest(queries, self._k)):
             face_id = face_ids[row] if face_ids is not None else None
             candidates = [int(i) for i in ids]
             confirmed = [(f, self._confirmed[f]) for f in candidates if f in self._confirmed]
             rejected = [(f, p) for f in candidates + ([int(face_id)] if face_id is not None else [])
                         for p in self._rejected.get(f, ())]
-            index = PeopleIndex(ExactIndex(ids, vectors), confirmed, rejected)
+            measured = _Measured(ids, np.asarray(distances, np.float32).reshape(-1, 1))
+            index = PeopleIndex(measured, confirmed, rejected)
             results += index.suggest(queries[row:row + 1], threshold, margin, [face_id])
         return results
 
@@ -211,5 +221,5 @@ def _grouped(vectors: ExactIndex, row_of: dict[int, int],
     pairs = sorted((int(p), int(f)) for f, p in links if int(f) in row_of)
     rows = [row_of[f] for _, f in pairs]
     matrix = vectors.matrix[rows] if rows else np.zeros((0, vectors.matrix.shape[1]), np.float32)
-    return (ExactIndex(np.array([f for _, f in pairs], np.int64), matrix),
+    return (type(vectors)(np.array([f for _, f in pairs], np.int64), matrix),
             np.array([p for p, _ in pairs], np.int64))

@@ -326,17 +326,16 @@ class Library(PeopleQueries):
         return ids[:filled], matrix[:filled]
 
     def nearest(self, space: DescriptorSpace, queries: np.ndarray, k: int, named_only: bool = False
-                ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """For each query: (face ids, cosine distances, descriptors) of its ``k`` nearest faces in ``space``,
-        nearest first (``named_only``: among faces confirmed or rejected for someone).
+                ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each query: (face ids, cosine distances) of its ``k`` nearest faces in ``space``, nearest first
+        (``named_only``: among faces confirmed or rejected for someone).
 
         Here exact, in NumPy; PostgreSQL answers from its index (and re-ranks exactly)."""
         ids, matrix = self.descriptors(space, where=_NAMED if named_only else "")
-        distances = ExactIndex(ids, matrix).distances(queries)
         out = []
-        for row in np.atleast_2d(distances):
+        for row in np.atleast_2d(ExactIndex(ids, matrix).distances(queries)):
             order = np.argsort(row, kind="stable")[:k]
-            out.append((ids[order], row[order], matrix[order]))
+            out.append((ids[order], row[order]))
         return out
 
     def within(self, space: DescriptorSpace, query: np.ndarray, radius: float) -> tuple[np.ndarray, np.ndarray]:

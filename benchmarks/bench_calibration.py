@@ -44,7 +44,7 @@ def build(work: Path, people: int, per_person: int) -> tuple[Path, Path, Path]:
 
     from faceapp.core.engine import descriptor_space
     from faceapp.core.library import Library
-    from faceapp.core.library.sqlite_store import NewFace
+    from faceapp.core.library.records import NewFace
     from faceapp.core.types import Box, Face
     from faceapp.core.vggface.synthetic import write_synthetic_model_files
     from tests.descriptor_sets import identities

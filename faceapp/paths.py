@@ -30,6 +30,8 @@ __all__ = [
     "thumbnails_dir",
     "make_private_dir",
     "create_private_file",
+    "is_server_location",
+    "default_library_exists",
 ]
 
 #: Environment variable naming a folder that holds (or receives) model files.
@@ -112,6 +114,8 @@ def library_path(explicit: str | os.PathLike | None = None) -> Path:
 def imported_dir(library: str | os.PathLike) -> Path:
     """Where copies of pasted or downloaded photos named into ``library`` are kept: a folder beside it,
     ``<library name>-imported`` (so a copy of the library folder takes them along)."""
+    if is_server_location(library):  # a server library has no folder of its own: this user's data folder
+        return user_data_dir() / "imported"
     library = Path(library)
     return library.parent / f"{library.stem}-imported"
 
@@ -163,3 +167,12 @@ def create_private_file(path: str | os.PathLike) -> bool:
     finally:
         os.close(handle)
     return True
+def is_server_location(location: str | os.PathLike | None) -> bool:
+    """Whether ``location`` names a library on a PostgreSQL server (a ``postgresql://`` or ``postgres://`` URL)."""
+    return location is not None and str(location).strip().lower().startswith(("postgresql://", "postgres://"))
+
+
+def default_library_exists() -> bool:
+    """Whether the default library ($FACEAPP_LIBRARY, else the user data folder's) is there to open
+    (a server library is assumed to be: opening it says otherwise)."""
+    return is_server_location(os.environ.get(LIBRARY_ENV)) or library_path().exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -49,6 +50,35 @@ def engine(models_dir: Path):
     engine = Engine(models_dir=models_dir)
     engine.load()
     return engine
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real PostgreSQL + pgvector server for the whole session (see tests/postgres.py)."""
+    from tests.postgres import start_server, stop_server
+
+    # Outside pytest's temporary tree: as root, the server runs as another user, who must reach its folder.
+    folder = Path(tempfile.mkdtemp(prefix="faceapp-pg-"))
+    server = start_server(folder / "data")
+    yield server
+    stop_server(server)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture()
+def pg_url(pg_server) -> str:
+    """A new, empty database on the test server."""
+    from tests.postgres import new_database
+
+    return new_database(pg_server)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def library_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a library lives: a new SQLite file, or a new PostgreSQL database (the library tests run on both)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "library.sqlite")
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture(autouse=True)

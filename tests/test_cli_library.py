@@ -40,6 +40,18 @@ def scanned(tmp_path, models_dir, capsys):
     return folder, library, data
 
 
+@pytest.fixture()
+def scanned_anywhere(tmp_path, models_dir, capsys, library_location):
+    """``scanned``, on each engine: an SQLite file, then a PostgreSQL database (same commands, same JSON)."""
+    folder = make_folder(tmp_path / "photos")
+    data = cli_json(capsys, "scan", folder, "--library", library_location, "--models-dir", models_dir)
+    if "://" in library_location:  # the connection string, without a password
+        assert data["library"].startswith("postgresql://") and ":@" not in data["library"]
+    else:
+        assert data["library"] == library_location
+    return folder, library_location, data
+
+
 def test_scan_json(scanned):
     folder, library, data = scanned
     assert data["command"] == "scan" and data["library"] == str(library) and data["space"].startswith("resnet50@")
@@ -53,8 +65,8 @@ def test_scan_json(scanned):
     assert summary["unsupported"] == {}
 
 
-def test_people_who_find_cluster_json(scanned, capsys, models_dir):
-    folder, library, _ = scanned
+def test_people_who_find_cluster_json(scanned_anywhere, capsys, models_dir):
+    folder, library, _ = scanned_anywhere
     common = ["--library", library, "--models-dir", models_dir]
     added = cli_json(capsys, "people", "add", "Barack", folder / "work" / "obama.jpg", *common)
     assert added["person"] == {"name": "Barack", "confirmed": 1, "rejected": 0, "photos": 1}
@@ -226,7 +238,7 @@ def gone_photos(tmp_path):
     import numpy as np
 
     from faceapp.core.library import Library
-    from faceapp.core.library.sqlite_store import NewFace
+    from faceapp.core.library.records import NewFace
     from faceapp.core.types import Box, DescriptorSpace, Face
     from tests.descriptor_sets import identities
 

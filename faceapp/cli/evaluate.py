@@ -107,9 +107,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def _library(args: argparse.Namespace) -> Any:
     from faceapp.core.errors import StorageError
     from faceapp.core.library import Library
-    from faceapp.paths import library_path
+    from faceapp.paths import default_library_exists
 
-    if args.library is None and not library_path().exists():
+    if args.library is None and not default_library_exists():
         return None
     try:
         return Library.open(args.library, create=False)

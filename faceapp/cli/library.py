@@ -28,8 +28,8 @@ __all__ = ["add_commands"]
 
 
 def _library_options(parser: argparse.ArgumentParser, model: bool = True) -> None:
-    parser.add_argument("--library", metavar="DB", help="the library file (default: $FACEAPP_LIBRARY, "
-                                                         "else library.sqlite in faceapp's user data folder)")
+    parser.add_argument("--library", metavar="DB", help="the library: a file, or postgresql://USER@HOST/DATABASE "
+                        "(default: $FACEAPP_LIBRARY, else library.sqlite in faceapp's user data folder)")
     common_options(parser, model_options=model, aligned=False)
 
 
@@ -189,7 +189,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return EXIT_INPUT if (summary.unreadable_folders or summary.unmounted) and not summary.photos else EXIT_OK
 
 
-def _scan_text(summary: Any, path: Path) -> str:
+def _scan_text(summary: Any, path: Path | str) -> str:
     lines = summary.sentences("'faceapp-cli library prune'")
     if summary.errors:
         lines[1] = lines[1][:-1] + " (faceapp-cli library errors)."

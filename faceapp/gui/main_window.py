@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from faceapp import APP_NAME, __version__
 from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL
@@ -26,7 +26,7 @@ from faceapp.gui.engine.jobs import ModelInfo
 from faceapp.gui.people.library_controller import LibraryController
 from faceapp.gui.people.name_dialog import ask_person_name
 from faceapp.gui.people.people_view import PeopleView
-from faceapp.paths import resource_path
+from faceapp.paths import is_server_location, resource_path
 
 __all__ = ["MainWindow"]
 
@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "Scan &folder into the library…", self.people.choose_folder, "Ctrl+Shift+F")
         self._action(file_menu, "Open &library…", self.open_library)
+        self._action(file_menu, "Open &server library…", self.open_server_library)
         self._action(file_menu, "&New library…", self.new_library)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -184,13 +185,28 @@ class MainWindow(QMainWindow):
 
     def _library_folder(self) -> str:
         current = self.library.overview.path if self.library.overview else self.library.path
-        return str(Path(current).parent) if current else str(Path.home())
+        return str(Path(current).parent) if current and not is_server_location(current) else str(Path.home())
 
     def open_library(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a faceapp library", self._library_folder(),
                                               "faceapp library (*.sqlite *.db);;All files (*)")
         if path:
             self.library.open(path, create=False)
+            self.tabs.setCurrentWidget(self.people)
+
+    def open_server_library(self) -> None:
+        """A library on a PostgreSQL + pgvector server, shared with other people and machines (its tables are
+        made in an empty database)."""
+        current = self.library.path if is_server_location(self.library.path) else "postgresql://"
+        url, accepted = QInputDialog.getText(self, "Open a server library",
+                                             "PostgreSQL connection string "
+                                             "(postgresql://USER:PASSWORD@HOST:PORT/DATABASE):", text=current)
+        if accepted and url.strip():
+            if not is_server_location(url):
+                QMessageBox.warning(self, "Library not opened", "A server library's address starts with "
+                                    "postgresql://; give one like postgresql://anna@photos.local/family.")
+                return
+            self.library.open(url.strip(), create=True)
             self.tabs.setCurrentWidget(self.people)
 
     def new_library(self) -> None:

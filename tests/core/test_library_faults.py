@@ -19,7 +19,7 @@ from PIL import Image
 
 from faceapp.core.errors import StorageError
 from faceapp.core.library import Library
-from faceapp.core.library.sqlite_store import NewFace
+from faceapp.core.library.records import NewFace
 from faceapp.core.types import Box, DescriptorSpace, Face
 from tests.conftest import face_photo
 from tests.descriptor_sets import identities

@@ -10,7 +10,7 @@ import pytest
 from faceapp.core.errors import FaceAppError, StorageError
 from faceapp.core.library import Library
 from faceapp.core.library import schema
-from faceapp.core.library.sqlite_store import NewFace
+from faceapp.core.library.records import NewFace
 from faceapp.core.types import Box, DescriptorSpace, Face
 from tests.descriptor_sets import identities
 
@@ -29,8 +29,8 @@ def add_photo(library: Library, path: str, faces: list[Face], vectors: np.ndarra
 
 
 @pytest.fixture()
-def library(tmp_path):
-    with Library.open(tmp_path / "people.sqlite") as opened:
+def library(library_location):
+    with Library.open(library_location) as opened:
         yield opened
 
 

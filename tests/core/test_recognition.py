@@ -10,7 +10,7 @@ import pytest
 from faceapp.core.library import Library, recognition
 from faceapp.core.library.cluster import group_faces
 from faceapp.core.library.search import ExactIndex, PeopleIndex
-from faceapp.core.library.sqlite_store import NewFace
+from faceapp.core.library.records import NewFace
 from faceapp.core.types import Box, DescriptorSpace, Face
 from tests.descriptor_sets import identities, pairwise_distances
 
@@ -49,9 +49,9 @@ def test_exact_index_distances_and_radius():
         index.distances(np.ones((1, 10), np.float32))
 
 
-def test_who_names_known_people_and_not_strangers(tmp_path):
+def test_who_names_known_people_and_not_strangers(library_location):
     matrix, labels = identities(40, 6, seed=2)
-    with Library.open(tmp_path / "l.sqlite") as library:
+    with Library.open(library_location) as library:
         ids = fill(library, matrix)
         people = {label: library.add_person(f"Person {label}") for label in range(30)}  # 10 people stay strangers
         enrolled = set()
@@ -127,9 +127,9 @@ def test_index_agrees_with_the_rule_written_by_hand_in_any_block_size(monkeypatc
     assert expected != unrejected  # ... and the rejections change some answers
 
 
-def test_rejections_are_never_suggested_again_and_count_against(tmp_path):
+def test_rejections_are_never_suggested_again_and_count_against(library_location):
     matrix, labels = identities(3, 6, seed=4, siblings=1, sibling_closeness=0.9)
-    with Library.open(tmp_path / "l.sqlite") as library:
+    with Library.open(library_location) as library:
         ids = fill(library, matrix)
         anna = library.add_person("Anna")
         library.confirm(anna, [ids[i] for i in np.flatnonzero(labels == 0)[:3]])
@@ -159,11 +159,11 @@ def test_groups_match_identities():
     assert result == group_faces(ids[::-1], matrix[::-1], 2, THRESHOLD)  # deterministic, whatever the order
 
 
-def test_siblings_stay_apart_once_a_pair_is_rejected(tmp_path):
+def test_siblings_stay_apart_once_a_pair_is_rejected(library_location):
     matrix, labels = identities(6, 10, seed=6, siblings=1, sibling_closeness=0.93)
     d = pairwise_distances(matrix)
     assert d[np.ix_(labels == 0, labels == 1)].min() < THRESHOLD  # close enough to chain into one group
-    with Library.open(tmp_path / "l.sqlite") as library:
+    with Library.open(library_location) as library:
         ids = np.array(fill(library, matrix))
         merged = recognition.group(library, SPACE, 2, THRESHOLD)
         truth = {int(i): int(l) for i, l in zip(ids, labels)}
@@ -175,9 +175,9 @@ def test_siblings_stay_apart_once_a_pair_is_rejected(tmp_path):
     assert precision == 1.0 and recall == 1.0  # the siblings split cleanly, each whole
 
 
-def test_not_this_person_on_group_faces_takes_them_out_of_the_group(tmp_path):
+def test_not_this_person_on_group_faces_takes_them_out_of_the_group(library_location):
     matrix, labels = identities(3, 8, seed=9)
-    with Library.open(tmp_path / "l.sqlite") as library:
+    with Library.open(library_location) as library:
         fill(library, matrix)
         before = recognition.group(library, SPACE, 2, THRESHOLD)
         group_id, members = next((g, f) for g, f in before.groups.items() if len(f) == 8)
@@ -190,11 +190,11 @@ def test_not_this_person_on_group_faces_takes_them_out_of_the_group(tmp_path):
                    for faces in after.groups.values())
 
 
-def test_new_faces_are_grouped_incrementally_and_ids_stay(tmp_path):
+def test_new_faces_are_grouped_incrementally_and_ids_stay(library_location):
     matrix, labels = identities(8, 12, seed=7)
     order = np.random.default_rng(0).permutation(len(labels))
     first, later = order[:60], order[60:]
-    with Library.open(tmp_path / "l.sqlite") as library:
+    with Library.open(library_location) as library:
         ids = np.array(fill(library, matrix[first]))
         before = recognition.group(library, SPACE, 2, THRESHOLD)
         ids = np.concatenate([ids, fill(library, matrix[later])])
@@ -210,9 +210,9 @@ def test_new_faces_are_grouped_incrementally_and_ids_stay(tmp_path):
     assert pair_scores(after.groups, truth) == (1.0, 1.0)
 
 
-def test_named_faces_leave_the_groups(tmp_path):
+def test_named_faces_leave_the_groups(library_location):
     matrix, labels = identities(3, 8, seed=8)
-    with Library.open(tmp_path / "l.sqlite") as library:
+    with Library.open(library_location) as library:
         fill(library, matrix)
         groups = recognition.group(library, SPACE, 2, THRESHOLD).groups
         named = next(iter(groups.values()))

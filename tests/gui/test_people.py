@@ -265,3 +265,17 @@ def test_a_bad_library_leaves_the_comparison_working(qtbot, window_factory, mode
     window.compare.open_paths([str(face_photo("obama_small.jpg"))])
     qtbot.waitUntil(lambda: window.compare.panes["A"].result is not None, timeout=60_000)
     assert len(window.compare.panes["A"].result.faces) == 1
+
+
+def test_a_server_library_opens_from_the_file_menu(qtbot, window_factory, models_dir, tmp_path, pg_url, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QInputDialog
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = window_factory(models_dir, settings=settings)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (pg_url, True)))
+    with qtbot.waitSignal(window.library.overviewChanged, timeout=60_000,
+                          check_params_cb=lambda overview: overview is not None):
+        window.open_server_library()
+    assert window.library.overview.path.startswith("postgresql://") and window.library.overview.counts["photos"] == 0
+    assert settings.value("library/path") == pg_url

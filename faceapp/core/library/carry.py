@@ -18,7 +18,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from faceapp.core.library.sqlite_store import Library, NewFace
+from faceapp.core.library.records import NewFace
+from faceapp.core.library.store import Library
 from faceapp.core.types import DescriptorSpace
 from faceapp.core.verification import cosine_distance
 

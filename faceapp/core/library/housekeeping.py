@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceapp.core.library.sqlite_store import Library, PhotoRecord
+from faceapp.core.library.records import PhotoRecord
+from faceapp.core.library.store import Library
 
 __all__ = ["PrunePlan", "prune_plan", "prune", "Erasure", "erase_person", "keep_imported_copy"]
 

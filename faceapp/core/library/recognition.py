@@ -17,14 +17,9 @@ import numpy as np
 
 from faceapp.core.defaults import PIPELINE_VERSION
 from faceapp.core.library.cluster import Grouping, group_faces
-from faceapp.core.library.search import ExactIndex, PeopleIndex, Suggestion
-from faceapp.core.library.sqlite_store import (
-    FaceRecord,
-    Library,
-    NewFace,
-    Person,
-    PhotoRecord,
-)
+from faceapp.core.library.records import FaceRecord, NewFace, Person, PhotoRecord
+from faceapp.core.library.search import PeopleIndex, Suggestion
+from faceapp.core.library.store import Library
 from faceapp.core.types import DescriptorSpace, Kind, choose_face
 
 __all__ = ["FaceState", "Hit", "people_index", "suggest", "face_hits", "photos_of", "similar_faces", "group", "enrol",
@@ -54,11 +49,9 @@ class Hit:
 
 
 def people_index(library: Library, space: DescriptorSpace) -> PeopleIndex:
-    """Every person's confirmed and rejected faces in ``space``."""
-    confirmed, rejected = library.links("confirmed"), library.links("rejected")
-    wanted = sorted({f for f, _ in confirmed} | {f for f, _ in rejected})
-    ids, matrix = library.descriptors(space, wanted)
-    return PeopleIndex(ExactIndex(ids, matrix), confirmed, rejected)
+    """Every person's confirmed and rejected faces in ``space``, ready to answer "who is this?"
+    (the storage decides how: exact in NumPy, or PostgreSQL's index for a large library)."""
+    return library.people_index(space)
 
 
 def suggest(library: Library, space: DescriptorSpace, descriptors: np.ndarray, threshold: float, margin: float,
@@ -92,13 +85,19 @@ def photos_of(library: Library, space: DescriptorSpace, person: Person, threshol
 
 def similar_faces(library: Library, space: DescriptorSpace, descriptor: np.ndarray, threshold: float) -> list[Hit]:
     """Every library face within ``threshold`` of ``descriptor``, nearest first."""
-    ids, matrix = library.descriptors(space)
-    found, distances = ExactIndex(ids, matrix).within(descriptor, threshold)
+    found, distances = library.within(space, descriptor, threshold)
     return face_hits(library, [int(i) for i in found], [float(d) for d in distances], FaceState.SIMILAR)
 
 
 def group(library: Library, space: DescriptorSpace, min_faces: int, max_distance: float, full: bool = False) -> Grouping:
-    """Group the unnamed faces of ``space`` (incrementally when only new faces arrived) and store the groups."""
+    """Group the unnamed faces of ``space`` (incrementally when only new faces arrived) and store the groups.
+
+    One run at a time per library (a server library is shared): the second waits for the first."""
+    with library.exclusive("cluster"):
+        return _group(library, space, min_faces, max_distance, full)
+
+
+def _group(library: Library, space: DescriptorSpace, min_faces: int, max_distance: float, full: bool) -> Grouping:
     ids, matrix = library.descriptors(space, where=UNNAMED)
     apart = library.apart_pairs()
     signature = hashlib.sha256(repr(sorted(apart)).encode()).hexdigest()[:16]

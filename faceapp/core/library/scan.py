@@ -39,7 +39,8 @@ from faceapp.core.errors import FaceAppError
 from faceapp.core.formats import is_photo_name, unreadable_format
 from faceapp.core.library.carry import carry_over
 from faceapp.core.library.pathtext import shown
-from faceapp.core.library.sqlite_store import Library, NewFace, PhotoRecord
+from faceapp.core.library.records import NewFace, PhotoRecord
+from faceapp.core.library.store import Library
 from faceapp.core.types import DescriptorSpace, Face
 from faceapp.core.wording import plural
 

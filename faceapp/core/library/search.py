@@ -1,10 +1,10 @@
 """Searching descriptors: exact cosine search in NumPy, and the rules of "who is this?".
 
-:class:`ExactIndex` is the one search implementation today: an in-memory float32
-matrix of L2-normalised descriptors, where one matrix product gives every cosine
-distance.  Anything that answers ``distances``/``within`` the same way (a
-PostgreSQL + pgvector store, later) can take its place; the rules below only use
-those two.
+:class:`ExactIndex` is the exact search: an in-memory float32 matrix of
+L2-normalised descriptors, where one matrix product gives every cosine distance.
+:class:`IndexedPeople` answers "who" for a library too large to load: the
+storage's ``nearest`` (PostgreSQL's HNSW index) hands each query its nearest
+named faces, and the same rule runs on those.
 
 The "who" rule (PhotoPrism's, plus what their users ask for):
 a face is person P when its distance to P's nearest confirmed face is at most the
@@ -16,14 +16,14 @@ for a face that was itself rejected for P.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from faceapp.core.types import Kind
 
-__all__ = ["ExactIndex", "PeopleIndex", "Suggestion", "WhoStatus"]
+__all__ = ["ExactIndex", "PeopleIndex", "IndexedPeople", "Suggestion", "WhoStatus"]
 
 _BLOCK = 4096  # query rows per matrix product: bounds the (block × N) distance matrix in memory
 _CELLS = 1 << 25  # distances per "who" block (128 MB of float32), however many samples there are
@@ -178,6 +178,53 @@ class PeopleIndex:
         return results
 
 
+class _Measured(ExactIndex):
+    """Candidates whose distances to the one query were measured elsewhere (by the database): ``matrix``
+    holds each row's distance, and ``distances`` hands them back — so :class:`PeopleIndex` applies its
+    rule to them unchanged."""
+
+    def distances(self, queries: np.ndarray) -> np.ndarray:
+        return self.matrix[:, 0][None, :]
+
+
+class IndexedPeople:
+    """"Who is this?" from each query's ``k`` nearest named faces only (``nearest(queries, k)`` → per query
+    (face ids, exact distances), as :meth:`~.store.Library.nearest` answers).
+
+    The answer equals :class:`PeopleIndex`'s over every named face whenever the
+    candidates hold the nearest face of the chosen person, of the runner-up and
+    of their rejected faces — what ``benchmarks/bench_pg_who.py`` measures.
+    """
+
+    def __init__(self, nearest: Callable[[np.ndarray, int], list[tuple[np.ndarray, np.ndarray]]],
+                 confirmed: Sequence[tuple[int, int]], rejected: Sequence[tuple[int, int]], k: int) -> None:
+        self._nearest = nearest
+        self._k = k
+        self._confirmed = {int(f): int(p) for f, p in confirmed}
+        self._rejected: dict[int, list[int]] = {}
+        for face, person in rejected:
+            self._rejected.setdefault(int(face), []).append(int(person))
+        self.people = np.unique(np.fromiter(self._confirmed.values(), np.int64, len(self._confirmed)))
+
+    def suggest(self, queries: np.ndarray, threshold: float, margin: float,
+                face_ids: Sequence[int | None] | None = None) -> list[Suggestion]:
+        """One :class:`Suggestion` per query, as :meth:`PeopleIndex.suggest` gives."""
+        queries = np.atleast_2d(np.asarray(queries, np.float32))
+        if len(self.people) == 0:
+            return [Suggestion("nobody") for _ in range(len(queries))]
+        results = []
+        for row, (ids, distances) in enumerate(self._nearest(queries, self._k)):
+            face_id = face_ids[row] if face_ids is not None else None
+            candidates = [int(i) for i in ids]
+            confirmed = [(f, self._confirmed[f]) for f in candidates if f in self._confirmed]
+            rejected = [(f, p) for f in candidates + ([int(face_id)] if face_id is not None else [])
+                        for p in self._rejected.get(f, ())]
+            measured = _Measured(ids, np.asarray(distances, np.float32).reshape(-1, 1))
+            index = PeopleIndex(measured, confirmed, rejected)
+            results += index.suggest(queries[row:row + 1], threshold, margin, [face_id])
+        return results
+
+
 def _grouped(vectors: ExactIndex, row_of: dict[int, int],
              links: Sequence[tuple[int, int]]) -> tuple[ExactIndex, np.ndarray]:
     """The descriptors of ``links`` (face id, person id) that ``vectors`` holds, grouped by person
@@ -185,5 +232,5 @@ def _grouped(vectors: ExactIndex, row_of: dict[int, int],
     pairs = sorted((int(p), int(f)) for f, p in links if int(f) in row_of)
     rows = [row_of[f] for _, f in pairs]
     matrix = vectors.matrix[rows] if rows else np.zeros((0, vectors.matrix.shape[1]), np.float32)
-    return (ExactIndex(np.array([f for _, f in pairs], np.int64), matrix),
+    return (type(vectors)(np.array([f for _, f in pairs], np.int64), matrix),
             np.array([p for p, _ in pairs], np.int64))

@@ -132,4 +132,11 @@ class WorkerThread:
         """Stop after the current job (a download or scan stops at once); True when the thread ended."""
         self.worker.cancel()
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        ended = self.thread.wait(timeout_ms)
+        library = self.worker.context.library
+        if ended and library is not None:
+            # A server library's connection is closed, not left to the garbage collector (the server
+            # would log an abandoned session); the thread that used it has ended.
+            self.worker.context.library = None
+            library.close()
+        return ended

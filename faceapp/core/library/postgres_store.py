@@ -94,6 +94,16 @@ class PostgresLibrary(Library):
         """The server's write-ahead-log position: it moves whenever anyone writes (a cache rebuilds then)."""
         return str(self._db.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0])
 
+    @guarded
+    def compact(self) -> bool:
+        """Reclaim the space of deleted rows (``VACUUM``) so an erased person's data leaves the tables' pages.
+
+        The server's write-ahead log and its backups are the administrator's: they keep old pages until
+        their own retention ends (README, "Your data")."""
+        for table in ("descriptors", "face_people", "faces", "photos", "people", "apart", "face_groups"):
+            self._db.execute(f"VACUUM {table}")
+        return True
+
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         # Shared SQL uses "?"; psycopg wants "%s" (and a literal "%" doubled).  Binary results: a
         # descriptor parsed from text costs ~100x more than its 8 KB copied.

@@ -55,6 +55,7 @@ class FaceRecord:
     number: int
     face: Face
     quality: float
+    source: str = "detected"  # or "tag": a face region read from the photo's tags (faceapp.core.tags)
 
 
 @dataclass(frozen=True)
@@ -267,14 +268,58 @@ class Library:
     @_guarded
     def faces_of(self, photo_id: int) -> list[FaceRecord]:
         rows = self._db.execute("SELECT * FROM faces WHERE photo_id=? ORDER BY number", (photo_id,))
-        return [FaceRecord(r["id"], r["photo_id"], r["number"], _face_from_row(r), r["quality"]) for r in rows]
+        return [FaceRecord(r["id"], r["photo_id"], r["number"], _face_from_row(r), r["quality"], r["source"])
+                for r in rows]
+
+    @_guarded
+    def add_tag_faces(self, photo_id: int, faces: Sequence[NewFace], space: DescriptorSpace) -> list[int]:
+        """Store faces read from the photo's tags (source 'tag'), numbered after its other faces; their ids."""
+        space_id = self.space_id(space)
+        ids: list[int] = []
+        with self._transaction() as db:
+            number = db.execute("SELECT COALESCE(MAX(number), 0) FROM faces WHERE photo_id=?", (photo_id,)).fetchone()[0]
+            for item in faces:
+                number += 1
+                box = item.face.box
+                face_id = db.execute(
+                    "INSERT INTO faces (photo_id, number, x, y, width, height, confidence, rotation, landmarks, quality,"
+                    " source) VALUES (?,?,?,?,?,?,?,?,NULL,?,'tag')",
+                    (photo_id, number, box.x, box.y, box.width, box.height, float(item.face.confidence),
+                     item.face.rotation, float(item.quality))).lastrowid
+                db.execute("INSERT INTO descriptors (face_id, space_id, vector) VALUES (?,?,?)",
+                           (face_id, space_id, _blob(item.descriptor)))
+                ids.append(int(face_id))
+        return ids
+
+    @_guarded
+    def face_links(self, photo_id: int) -> dict[int, list[tuple[str, str]]]:
+        """``{face_id: [(person name, 'confirmed' or 'rejected'), …]}`` for the faces of one photo."""
+        out: dict[int, list[tuple[str, str]]] = {}
+        for row in self._db.execute("SELECT fp.face_id, pe.name, fp.state FROM face_people fp JOIN faces f ON "
+                                    "f.id = fp.face_id JOIN people pe ON pe.id = fp.person_id WHERE f.photo_id=?",
+                                    (photo_id,)):
+            out.setdefault(row[0], []).append((row[1], row[2]))
+        return out
+
+    @_guarded
+    def named_faces(self) -> dict[int, list[tuple[FaceRecord, str]]]:
+        """``{photo_id: [(face, confirmed name), …]}`` of every present photo with a named face."""
+        out: dict[int, list[tuple[FaceRecord, str]]] = {}
+        for r in self._db.execute(
+                "SELECT f.*, pe.name AS person FROM faces f JOIN face_people fp ON fp.face_id = f.id AND "
+                "fp.state = 'confirmed' JOIN people pe ON pe.id = fp.person_id JOIN photos p ON p.id = f.photo_id "
+                "WHERE p.missing = 0 ORDER BY f.photo_id, f.number"):
+            record = FaceRecord(r["id"], r["photo_id"], r["number"], _face_from_row(r), r["quality"], r["source"])
+            out.setdefault(r["photo_id"], []).append((record, r["person"]))
+        return out
 
     @_guarded
     def face(self, face_id: int) -> tuple[FaceRecord, PhotoRecord] | None:
         row = self._db.execute("SELECT * FROM faces WHERE id=?", (face_id,)).fetchone()
         if row is None:
             return None
-        record = FaceRecord(row["id"], row["photo_id"], row["number"], _face_from_row(row), row["quality"])
+        record = FaceRecord(row["id"], row["photo_id"], row["number"], _face_from_row(row), row["quality"],
+                            row["source"])
         return record, self.photo(row["photo_id"])
 
     @_guarded

@@ -61,7 +61,7 @@ def error_object(exc: BaseException) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from faceapp.cli import evaluate, library, photos
+    from faceapp.cli import evaluate, library, photos, tags
 
     parser = argparse.ArgumentParser(prog="faceapp-cli", description="Faces, VGGFace2 identities, same-person "
                                      "verdicts, and your own people in a photo library.")
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     photos.add_commands(commands)
     library.add_commands(commands)
+    tags.add_commands(commands)
     evaluate.add_commands(commands)
     return parser
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from faceapp.cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UsageError, common_options, emit
+from faceapp.cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UsageError, common_options, emit, tags
 from faceapp.core.defaults import GROUP_MIN_FACES, MATCH_MARGIN
 from faceapp.core.errors import FaceAppError
 
@@ -36,6 +36,7 @@ def add_commands(commands: Any) -> None:
     scan = commands.add_parser("scan", help="add folders of photos to the library (incremental; Ctrl+C safe)")
     scan.add_argument("folders", nargs="+", metavar="FOLDER")
     _library_options(scan)
+    tags.add_scan_option(scan)
     scan.set_defaults(handler=cmd_scan)
 
     people = commands.add_parser("people", help="name faces: add, reject, list, rename, remove, merge")
@@ -161,7 +162,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
         summary = scanner.summary
         payload = {"command": "scan", "library": str(library.path), "space": scanner.space.key,
                    "summary": summary.as_dict()}
-        emit(args, payload, _scan_text(summary, library.path))
+        text = _scan_text(summary, library.path)
+        read = None if interrupted else tags.import_after_scan(args, library)
+        if read is not None:
+            payload["tags"] = read.as_dict()
+            text += "\n" + read.text()
+        emit(args, payload, text)
         for folder, message in summary.unreadable_folders:
             print(f"faceapp-cli: {message}", file=sys.stderr)
     if interrupted:

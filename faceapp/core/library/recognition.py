@@ -157,6 +157,7 @@ class FaceItem:
     quality: float
     state: str  # "confirmed", "suggested" or "group"
     distance: float | None = None
+    source: str = "detected"  # or "tag": the face comes from a photo's face tag (faceapp.core.tags)
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class Overview:
 
 def _item(hit: Hit) -> FaceItem:
     return FaceItem(hit.face.id, hit.photo.path, hit.face.number, hit.face.face, hit.face.quality, hit.state,
-                    hit.distance)
+                    hit.distance, hit.face.source)
 
 
 def _items(library: Library, face_ids: list[int], state: str) -> list[FaceItem]:

@@ -47,10 +47,12 @@ class PhotoExport:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     copied: int = 0  # regions copied from the source a new sidecar outranks
     problem: str = ""
+    wrote: bool = False  # the target file was written
 
     def as_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "target": self.target, "written": self.written, "already_tagged": self.already,
-                "conflicts": self.conflicts, "copied": self.copied, "problem": self.problem}
+        return {"path": self.path, "target": self.target, "file_written": self.wrote, "written": self.written,
+                "already_tagged": self.already, "conflicts": self.conflicts, "copied": self.copied,
+                "problem": self.problem}
 
 
 @dataclass
@@ -60,7 +62,7 @@ class ExportSummary:
     seconds: float = 0.0
 
     def totals(self) -> dict[str, int]:
-        changed = [p for p in self.photos if p.written]
+        changed = [p for p in self.photos if p.wrote]
         return {"photos": len(self.photos), "files_written": len(changed),
                 "regions_written": sum(len(p.written) for p in self.photos),
                 "already_tagged": sum(p.already for p in self.photos),
@@ -152,8 +154,9 @@ def _export_photo(path: str, named: list[tuple[FaceRecord, str]], dims: tuple[in
     try:
         if sidecar is None:
             replace_jpeg_xmp(path, wrap_packet(packet.serialise()))
+            result.wrote = True
         else:
-            write_sidecar(sidecar, packet)
+            result.wrote = write_sidecar(sidecar, packet)
     except FaceAppError as exc:
         result.problem, result.written = str(exc), []
     return result

@@ -136,10 +136,18 @@ def match_regions(regions: Sequence[Box], faces: Sequence[Box]) -> dict[int, int
 
 
 class _Describer:
-    """Descriptors for faces from tags: loads the photo and the model only when one is needed."""
+    """Descriptors for faces from tags: loads the photo and the model only when one is needed.
 
-    def __init__(self, crop: str, engine: Any) -> None:
-        self.crop, self.engine = crop, engine
+    ``engine()`` gives the Engine (the scan's, or a new one): built on first use, since building
+    one may import the model runtime, which an import of tags alone never needs.
+    """
+
+    def __init__(self, crop: str, engine: Callable[[], Any]) -> None:
+        self.crop, self._engine = crop, engine
+
+    @property
+    def engine(self) -> Any:
+        return self._engine()
 
     def describe(self, path: str, boxes: list[Box]) -> list[NewFace]:
         from faceapp.core.detection.quality import face_quality
@@ -152,7 +160,21 @@ class _Describer:
         return [NewFace(face, face_quality(image, face), descriptors[i]) for i, face in enumerate(faces)]
 
 
-def _import_photo(library: Library, path: str, describer: _Describer, space: Any) -> PhotoImport:
+class _People:
+    """The library's people by name, read once per import (a look-up per region would read them all each time)."""
+
+    def __init__(self, library: Library) -> None:
+        self.library = library
+        self._by_name = {p.name.casefold(): p for p in library.people()}
+
+    def get(self, name: str) -> Any:
+        key = " ".join(name.split()).casefold()
+        if key not in self._by_name:
+            self._by_name[key] = self.library.add_person(name)
+        return self._by_name[key]
+
+
+def _import_photo(library: Library, path: str, describer: _Describer, space: Any, people: _People) -> PhotoImport:
     result = PhotoImport(path)
     record = library.photo_by_path(path)
     if record is None or record.status == "error" or not record.width:
@@ -194,7 +216,7 @@ def _import_photo(library: Library, path: str, describer: _Describer, space: Any
             result.conflicts.append({**entry, "library": None,
                                      "reason": f"you said this face is not {region.name}"})
         else:
-            library.confirm(library.add_person(region.name), [face.id])
+            library.confirm(people.get(region.name), [face.id])
             links.setdefault(face.id, []).append((region.name, "confirmed"))
             result.named.append(entry)
     return result
@@ -217,22 +239,31 @@ def import_tags(library: Library, paths: Sequence[str | os.PathLike], model: str
     if not files and summary.errors:
         raise FaceAppError(summary.errors[0][1])
     space = descriptor_space(model, crop, models_dir)
-    if engine is None:
-        from faceapp.core.engine import Engine
-
-        engine = Engine(model=model, crop=crop, models_dir=models_dir)  # cheap: the model loads on first use
+    scanner = None
     if scan and files:
         from faceapp.core.library.scan import Scanner
 
-        summary.scan = Scanner(library, files, model, crop, models_dir, engine=engine).run(cancel=cancel)
+        scanner = Scanner(library, files, model, crop, models_dir, engine=engine)
+        summary.scan = scanner.run(cancel=cancel)
         summary.cancelled = summary.scan.cancelled
-    describer = _Describer(crop, engine)
+
+    def get_engine() -> Any:
+        nonlocal engine
+        if scanner is not None:
+            return scanner.engine  # the scan's (built by it only if it needed one)
+        if engine is None:
+            from faceapp.core.engine import Engine
+
+            engine = Engine(model=model, crop=crop, models_dir=models_dir)
+        return engine
+
+    describer, people = _Describer(crop, get_engine), _People(library)
     for done, path in enumerate(files, start=1):
         if summary.cancelled or (cancel is not None and cancel()):
             summary.cancelled = True
             break
         try:
-            summary.photos.append(_import_photo(library, path, describer, space))
+            summary.photos.append(_import_photo(library, path, describer, space, people))
         except (ModelFilesMissing, WeightsError, StorageError):
             raise  # not about this photo: every other one would fail the same way
         except FaceAppError as exc:

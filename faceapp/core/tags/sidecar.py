@@ -25,6 +25,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from faceapp.core.errors import FaceAppError
 from faceapp.core.tags.embedded import StoredImage, stored_image
@@ -89,19 +90,19 @@ def read_photo_tags(photo: str | os.PathLike) -> PhotoTags:
     """The face regions of ``photo`` by the rule in this module's docstring; never raises for a bad packet."""
     stored = stored_image(photo)
     tags = PhotoTags(str(photo), stored)
-    packets: list[tuple[str, Packet]] = []
-    for candidate in sidecar_candidates(photo):
-        try:
-            packets.append((str(candidate), read_sidecar(candidate)))
-        except XmpError as exc:
-            tags.problems.append(str(exc))
+    name = Path(photo).name
+    # Parsed one by one, in the order they win: the photo's own packet is often not needed at all.
+    sources: list[tuple[str, Callable[[], Packet]]] = [(str(c), lambda c=c: read_sidecar(c))
+                                                        for c in sidecar_candidates(photo)]
     if stored.xmp:
+        sources.append(("embedded", lambda: parse(stored.xmp)))
+    for source, read in sources:
         try:
-            packets.append(("embedded", parse(stored.xmp)))
+            packet = read()
         except XmpError as exc:
-            tags.problems.append(str(exc).replace("The XMP metadata", f"The XMP metadata inside "
-                                                                      f"'{Path(photo).name}'", 1))
-    for source, packet in packets:
+            where = "The XMP metadata" if source != "embedded" else f"The XMP metadata inside '{name}'"
+            tags.problems.append(str(exc).replace("The XMP metadata", where, 1))
+            continue
         regions = packet.regions()
         if regions or packet.skipped:
             tags.regions, tags.source, tags.skipped = regions, source, packet.skipped

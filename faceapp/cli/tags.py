@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from faceapp.cli import EXIT_INPUT, EXIT_OK, common_options, emit
+from faceapp.cli.common import EXIT_INPUT, EXIT_OK, common_options, emit
 
 __all__ = ["add_commands", "add_scan_option", "import_after_scan"]
 

@@ -5,13 +5,30 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gui.test_people import library_window, sidebar_entries  # noqa: F401 - the fixture
 from tests.tagphotos import NAMES, displayed_boxes, exiftool, needs_exiftool, read_regions, region_args, tagged_photos
 
 pytestmark = [pytest.mark.gui, needs_exiftool]
 
 
-def test_import_names_from_photo_tags_then_write_them_back(qtbot, library_window, tmp_path):  # noqa: F811
+@pytest.fixture()
+def library_window(window_factory, models_dir, tmp_path, qtbot):
+    """A ready window whose library is a fresh file in tmp_path."""
+    from PySide6.QtCore import QSettings
+
+    from faceapp.gui import settings as keys
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue(keys.LIBRARY_PATH, str(tmp_path / "people.sqlite"))
+    window = window_factory(models_dir, settings=settings)
+    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    return window
+
+
+def people_entries(window):
+    return [item for item in window.people._all_items() if (item.data(0, 0x0100) or ("",))[0] == "person"]
+
+
+def test_import_names_from_photo_tags_then_write_them_back(qtbot, library_window, tmp_path):
     from PySide6.QtCore import Qt
 
     window, view = library_window, library_window.people
@@ -26,9 +43,9 @@ def test_import_names_from_photo_tags_then_write_them_back(qtbot, library_window
     assert summary.totals()["named"] == 3 and summary.totals()["from_tags"] == 1, summary
     assert progress and progress[-1] == (1, 1)
     assert view.summary.text().startswith("3 face tags read in 1 photo: 3 faces named, 0 already named, 1 new")
-    qtbot.waitUntil(lambda: len(sidebar_entries(window, "person")) == 3, timeout=30_000)
+    qtbot.waitUntil(lambda: len(people_entries(window)) == 3, timeout=30_000)
 
-    painted = next(item for item in sidebar_entries(window, "person") if "Painted" in item.text(0))
+    painted = next(item for item in people_entries(window) if "Painted" in item.text(0))
     view.sidebar.setCurrentItem(painted)
     qtbot.waitUntil(lambda: window.library.page is not None and window.library.page.title == "Painted"
                     and len(window.library.page.confirmed) == 1, timeout=30_000)

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from PySide6.QtWidgets import QFileDialog, QMenu, QPushButton, QWidget
 
+from faceapp.gui import settings as keys
 from faceapp.gui.people.library_controller import LibraryController
 
 __all__ = ["TagsButton"]
@@ -33,7 +34,7 @@ class TagsButton(QPushButton):
         library.tagsFinished.connect(self._finished)
 
     def choose_import(self) -> None:
-        start = str(self.library.settings.value("library/last_folder", "") or "")
+        start = str(self.library.settings.value(keys.LIBRARY_LAST_FOLDER, "") or "")
         folder = QFileDialog.getExistingDirectory(self, "Import names from the face tags of a folder", start)
         if folder:
             self.import_from([folder])

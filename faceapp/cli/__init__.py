@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         evaluate,
         library,
         photos,
+        tags,
     )
 
     parser = argparse.ArgumentParser(prog="faceapp-cli", description="Faces, VGGFace2 identities, same-person "
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     photos.add_commands(commands)
     library.add_commands(commands)
+    tags.add_commands(commands)
     evaluate.add_commands(commands)
     return parser
 

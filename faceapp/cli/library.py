@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from faceapp.cli import tags
 from faceapp.cli.common import (
     EXIT_INPUT,
     EXIT_INTERRUPTED,
@@ -45,6 +46,7 @@ def add_commands(commands: Any) -> None:
     scan = commands.add_parser("scan", help="add folders of photos to the library (incremental; Ctrl+C safe)")
     scan.add_argument("folders", nargs="+", metavar="FOLDER")
     _library_options(scan)
+    tags.add_scan_option(scan)
     scan.set_defaults(handler=cmd_scan)
 
     people = commands.add_parser("people", help="name faces: add, reject, list, rename, remove, merge")
@@ -179,7 +181,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
         summary = scanner.summary
         payload = {"command": "scan", "library": str(library.path), "space": scanner.space.key,
                    "summary": summary.as_dict()}
-        emit(args, payload, _scan_text(summary, library.path))
+        text = _scan_text(summary, library.path)
+        read = None if interrupted else tags.import_after_scan(args, library)
+        if read is not None:
+            payload["tags"] = read.as_dict()
+            text += "\n" + read.text()
+        emit(args, payload, text)
         for folder, message in summary.unreadable_folders:
             print(f"faceapp-cli: {message}", file=sys.stderr)
     if interrupted:

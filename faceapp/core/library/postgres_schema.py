@@ -21,7 +21,7 @@ from faceapp.core.errors import StorageError
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "connect", "display_url", "server_error", "SERVER_EXTRA"]
 
 #: The schema this faceapp writes on PostgreSQL (numbered apart from SQLite's; both start at 1).
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # in step with the SQLite schema (schema.py): same versions, same meaning
 _APP = "faceapp"
 _LOCK = 0x66616365  # pg_advisory_xact_lock key of schema changes ("face")
 SERVER_EXTRA = 'a PostgreSQL library needs faceapp\'s server support; install it with pip install "faceapp[server]"'
@@ -107,7 +107,12 @@ CREATE INDEX face_groups_group ON face_groups (space_id, group_id);
 """
 
 #: ``{version: statements}`` that bring a library at ``version - 1`` to ``version``; 1 creates it.
-MIGRATIONS: dict[int, str] = {1: _V1}
+# 2: where a face came from ('detected', or 'tag': a face region read from the photo's XMP).
+_V2 = """
+ALTER TABLE faces ADD COLUMN source TEXT NOT NULL DEFAULT 'detected' CHECK (source IN ('detected', 'tag'))
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 
 def display_url(url: str) -> str:

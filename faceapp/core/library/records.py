@@ -48,6 +48,7 @@ class FaceRecord:
     number: int
     face: Face
     quality: float
+    source: str = "detected"  # or "tag": a face region read from the photo's tags (faceapp.core.tags)
 
 
 @dataclass(frozen=True)
@@ -82,4 +83,5 @@ def face_from_row(row: Mapping[str, Any]) -> FaceRecord:
     landmarks = Landmarks(**{k: tuple(v) for k, v in marks.items()}) if marks else None
     face = Face(Box(row["x"], row["y"], row["width"], row["height"]), float(row["confidence"]), landmarks,
                 row["rotation"])
-    return FaceRecord(int(row["id"]), int(row["photo_id"]), int(row["number"]), face, float(row["quality"]))
+    return FaceRecord(int(row["id"]), int(row["photo_id"]), int(row["number"]), face, float(row["quality"]),
+                      row["source"])

@@ -269,6 +269,9 @@ class Scanner:
         self.space = descriptor_space(self.model, self.crop, self.models_dir)
         undescribed = self.library.faces_without(self.space)
         for folder in self.folders:
+            if os.path.isfile(folder) and is_photo_name(folder):  # a single photo (faceapp-cli tags import)
+                self._decide(os.path.realpath(folder), undescribed)
+                continue
             if not os.path.isdir(folder):
                 why = "does not exist" if not os.path.exists(folder) else "is not a folder"
                 self.summary.unreadable_folders.append((folder, f"The folder '{folder}' {why}; check the path."))

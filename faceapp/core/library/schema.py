@@ -18,7 +18,7 @@ from faceapp.core.errors import StorageError
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "BUSY_TIMEOUT_S", "connect", "storage_error"]
 
 #: The schema this faceapp writes.  A library with a higher version was written by a newer faceapp.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _APP = "faceapp"
 #: How long a write waits for another process's write to finish before "busy" is reported.  A scan
 #: commits one photo at a time (milliseconds), so only a stuck program holds the lock this long.
@@ -108,8 +108,14 @@ CREATE TABLE face_groups (
 CREATE INDEX face_groups_group ON face_groups (space_id, group_id);
 """
 
+# 2: where a face came from — 'detected' by faceapp, or 'tag': a face region read from the photo's XMP
+# where the detector found no face (faceapp.core.tags.importer); the user's tag is never dropped.
+_V2 = """
+ALTER TABLE faces ADD COLUMN source TEXT NOT NULL DEFAULT 'detected' CHECK (source IN ('detected', 'tag'))
+"""
+
 #: ``{version: statements}`` that bring a library at ``version - 1`` to ``version``; 1 creates it.
-MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {1: _V1}
+MIGRATIONS: dict[int, str | Callable[[sqlite3.Connection], None]] = {1: _V1, 2: _V2}
 
 
 def storage_error(path: Path, exc: sqlite3.Error) -> StorageError:

@@ -317,6 +317,48 @@ class Library(PeopleQueries):
                                                          (photo_id,))]
 
     @_guarded
+    def add_tag_faces(self, photo_id: int, faces: Sequence[NewFace], space: DescriptorSpace) -> list[int]:
+        """Store faces read from the photo's tags (source 'tag'), numbered after its other faces; their ids."""
+        space_id = self.space_id(space)
+        ids: list[int] = []
+        with self._transaction():
+            # Two writers numbering one photo's faces: UNIQUE (photo_id, number) makes the later one retry.
+            number = int(self._one("SELECT COALESCE(MAX(number), 0) FROM faces WHERE photo_id=?", photo_id))
+            for item in faces:
+                number += 1
+                box = item.face.box
+                face_id = int(self._one(
+                    "INSERT INTO faces (photo_id, number, x, y, width, height, confidence, rotation, landmarks, quality,"
+                    " source) VALUES (?,?,?,?,?,?,?,?,NULL,?,'tag') RETURNING id",
+                    photo_id, number, box.x, box.y, box.width, box.height, float(item.face.confidence),
+                    item.face.rotation, float(item.quality)))
+                self._execute("INSERT INTO descriptors (face_id, space_id, vector) VALUES (?,?,?)",
+                              (face_id, space_id, self._encode(item.descriptor)))
+                ids.append(face_id)
+        return ids
+
+    @_guarded
+    def face_links(self, photo_id: int) -> dict[int, list[tuple[str, str]]]:
+        """``{face_id: [(person name, 'confirmed' or 'rejected'), …]}`` for the faces of one photo."""
+        out: dict[int, list[tuple[str, str]]] = {}
+        for row in self._execute("SELECT fp.face_id, pe.name, fp.state FROM face_people fp JOIN faces f ON "
+                                 "f.id = fp.face_id JOIN people pe ON pe.id = fp.person_id WHERE f.photo_id=?",
+                                 (photo_id,)):
+            out.setdefault(int(row[0]), []).append((row[1], row[2]))
+        return out
+
+    @_guarded
+    def named_faces(self) -> dict[int, list[tuple[FaceRecord, str]]]:
+        """``{photo_id: [(face, confirmed name), …]}`` of every present photo with a named face."""
+        out: dict[int, list[tuple[FaceRecord, str]]] = {}
+        for row in self._execute(
+                "SELECT f.*, pe.name AS person FROM faces f JOIN face_people fp ON fp.face_id = f.id AND "
+                "fp.state = 'confirmed' JOIN people pe ON pe.id = fp.person_id JOIN photos p ON p.id = f.photo_id "
+                "WHERE p.missing = 0 ORDER BY f.photo_id, f.number"):
+            out.setdefault(int(row["photo_id"]), []).append((face_from_row(row), row["person"]))
+        return out
+
+    @_guarded
     def face(self, face_id: int) -> tuple[FaceRecord, PhotoRecord] | None:
         row = self._execute("SELECT * FROM faces WHERE id=?", (face_id,)).fetchone()
         if row is None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
 __all__ = [
     "Job", "LoadModelJob", "AnalyzeJob", "DownloadJob", "ImportJob", "ModelInfo", "LatestRequests", "next_id",
     "SpaceRef", "OpenLibraryJob", "OverviewJob", "ScanJob", "FacesJob", "FacesPage", "EditJob", "GroupJob",
-    "WhoJob", "PaneWho", "EnrolJob", "CalibrateJob",
+    "WhoJob", "PaneWho", "EnrolJob", "CalibrateJob", "TagsJob",
 ]
 
 _ids = itertools.count(1)
@@ -250,6 +250,22 @@ class CalibrateJob(Job):
     @property
     def channel(self) -> str:
         return "calibrate"
+
+
+@dataclass(frozen=True, eq=False)
+class TagsJob(Job):
+    """Names from photos' face tags (``action`` "import": of ``paths``, scanning new photos first) or into
+    them ("export": sidecars, of ``paths`` or every named photo when empty); reports (done, total) photos,
+    returns the ImportSummary or ExportSummary."""
+
+    action: str
+    space: SpaceRef
+    paths: tuple[str, ...] = ()
+    cancellable = True
+
+    @property
+    def channel(self) -> str:
+        return "tags"
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from faceapp.gui.engine.jobs import (
     PaneWho,
     ScanJob,
     SpaceRef,
+    TagsJob,
     WhoJob,
 )
 
@@ -192,7 +193,24 @@ def _calibrate(job: CalibrateJob, context: TaskContext, token: CancelToken | Non
     return calibration.calibrate(photos, pairs, job.pairs or job.folder or "", engine.space.key)
 
 
+def _tags(job: TagsJob, context: TaskContext, token: CancelToken | None) -> Any:
+    library = _library(context)
+    progress = lambda done, total, _path: context.report((done, total))  # noqa: E731
+    if job.action == "export":
+        from faceapp.core.tags.exporter import export_tags
+
+        context.status("Writing names to photo tags…")
+        return export_tags(library, list(job.paths), progress=progress, cancel=token)
+    from faceapp.core.tags.importer import import_tags
+
+    engine = context.engine
+    shared = engine is not None and engine.model_name == job.space.model and engine.models_dir == job.space.models_dir
+    context.status("Reading photo tags (new photos are scanned first)…")
+    return import_tags(library, list(job.paths), job.space.model, job.space.crop, job.space.models_dir,
+                       engine=engine if shared else None, progress=progress, cancel=token)
+
+
 LIBRARY_TASKS: dict[type, Callable[[Any, TaskContext, CancelToken | None], Any]] = {
     OpenLibraryJob: _open, OverviewJob: _overview_task, ScanJob: _scan, FacesJob: _faces, EditJob: _edit,
-    GroupJob: _group, WhoJob: _who, EnrolJob: _enrol, CalibrateJob: _calibrate,
+    GroupJob: _group, WhoJob: _who, EnrolJob: _enrol, CalibrateJob: _calibrate, TagsJob: _tags,
 }

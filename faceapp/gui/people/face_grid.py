@@ -50,8 +50,12 @@ class FaceGridModel(QAbstractListModel):
             from pathlib import Path
 
             distance = f", distance {item.distance:.2f}" if item.distance is not None else ""
-            return (f"Face {item.number} of {Path(item.path).name} ({item.state}{distance}, "
+            tag = ", from the photo's face tag" if item.source == "tag" else ""
+            return (f"Face {item.number} of {Path(item.path).name} ({item.state}{distance}{tag}, "
                     f"quality {item.quality:.2f})")
+        if role == Qt.ItemDataRole.DisplayRole:
+            # Faces named from tags, where the detector found no face, are marked under their thumbnail.
+            return "from tag" if item.source == "tag" else None
         if role == FaceItemRole:
             return item
         return None

@@ -25,6 +25,7 @@ from faceapp.gui.engine.jobs import (
     OverviewJob,
     ScanJob,
     SpaceRef,
+    TagsJob,
     WhoJob,
 )
 from faceapp.gui.messages import user_message
@@ -36,7 +37,8 @@ __all__ = ["LibraryController"]
 class LibraryController(QObject):
     """Signals: ``overviewChanged(Overview)``, ``pageChanged(FacesPage)``, ``problem(str)`` (the library cannot
     be used; empty when it can again), ``scanProgress(ScanProgress)``, ``scanFinished(summary or exception)``,
-    ``paneWho(PaneWho)``, ``status(str)``."""
+    ``paneWho(PaneWho)``, ``status(str)``, ``tagsProgress((done, total))``, ``tagsFinished(summary or exception)``
+    (an ImportSummary or ExportSummary of :mod:`faceapp.core.tags`)."""
 
     overviewChanged = Signal(object)
     pageChanged = Signal(object)
@@ -45,6 +47,8 @@ class LibraryController(QObject):
     scanFinished = Signal(object)
     paneWho = Signal(object)
     status = Signal(str)
+    tagsProgress = Signal(object)
+    tagsFinished = Signal(object)
 
     def __init__(self, engine: EngineClient, settings: QSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -185,6 +189,35 @@ class LibraryController(QObject):
     def cancel_scan(self) -> None:
         if self.scanning:
             self.engine.cancel()
+
+    # -- photo tags ------------------------------------------------------------------------
+    def tags(self, action: str, paths: list[str] | tuple[str, ...] = ()) -> None:
+        """``action`` "import": names from the face tags of ``paths`` (new photos scanned first); "export":
+        the library's names into sidecars (of ``paths``, or every named photo).  ``tagsFinished`` follows."""
+        if self.scanning:
+            self.status.emit("A scan is running; wait for it or cancel it first.")
+            return
+        if not self.is_open:
+            if action == "import":
+                self.open(create=True, then=lambda: self.tags(action, paths))
+            else:
+                self.status.emit("No library is open; scan a folder and name some faces first.")
+            return
+        self.scanning = True  # one long library job at a time: the scan's Cancel button stops this one too
+
+        def finished(result: Any) -> None:
+            self.scanning = False
+            self.tagsFinished.emit(result)
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.scanning = False
+            self.status.emit(user_message(exc, "reading photo tags" if action == "import" else "writing photo tags"))
+            self.tagsFinished.emit(exc)
+            self.refresh()
+
+        self.engine.submit(TagsJob(action, self.space(), tuple(str(p) for p in paths)), returned=finished,
+                           errored=failed, reported=self.tagsProgress.emit)
 
     # -- the comparison ------------------------------------------------------------------
     def who(self, pane: str, descriptors: list) -> None:

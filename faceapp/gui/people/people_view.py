@@ -61,7 +61,10 @@ class PeopleView(QWidget):
         self.place = QLabel()
         self.place.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         top = QHBoxLayout()
-        for widget in (self.scan_button, self.rescan_button, self.group_button):
+        from faceapp.gui.people.tags_button import TagsButton
+
+        self.tags_button = TagsButton(library, self.show_tags)
+        for widget in (self.scan_button, self.rescan_button, self.group_button, self.tags_button):
             top.addWidget(widget)
         top.addWidget(self.place, 1)
 
@@ -404,6 +407,20 @@ class PeopleView(QWidget):
             self._scan_errors = list(result.errors) + list(result.unreadable_folders)
         self.summary.show()
         self.details_button.setVisible(bool(self._scan_errors))
+
+    def show_tags(self, text: str, details: list[str], busy: tuple[int, int] | None) -> None:
+        """Photo tags: progress while ``busy`` (done, total), else the summary (``details``: photos' problems)."""
+        if busy is not None:
+            self._set_scanning(True)
+            self.progress.setRange(0, max(1, busy[1]) if busy[1] else 0)
+            self.progress.setValue(busy[0])
+            self.progress_text.setText(text)
+            return
+        self._set_scanning(False)
+        self.summary.setText(text.replace("\n", " "))
+        self._scan_errors = [("", d) for d in details]
+        self.summary.show()
+        self.details_button.setVisible(bool(details))
 
     def _show_scan_details(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "Photos that could not be read",

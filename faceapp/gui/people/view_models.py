@@ -30,6 +30,7 @@ class FaceItem:
     quality: float
     state: FaceState  # CONFIRMED, SUGGESTED or GROUP
     distance: float | None = None
+    source: str = "detected"  # or "tag": the face comes from a photo's face tag (faceapp.core.tags)
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Overview:
 
 def _item(hit: Hit) -> FaceItem:
     return FaceItem(hit.face.id, hit.photo.path, hit.face.number, hit.face.face, hit.face.quality, hit.state,
-                    hit.distance)
+                    hit.distance, hit.face.source)
 
 
 def _items(library: Library, face_ids: list[int], state: FaceState) -> list[FaceItem]:

@@ -1,0 +1,117 @@
+"""Importing and exporting names with a real detector (MTCNN) and generated weights: placement in every
+orientation, conflicts, faces from tags, importing twice, and the round trip import → export → import."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from faceapp.core.library import Library
+from faceapp.core.tags.exporter import export_tags
+from faceapp.core.tags.importer import import_tags, match_regions
+from faceapp.core.types import Box
+from tests.tagphotos import NAMES, displayed_boxes, exiftool, needs_exiftool, read_regions, region_args, \
+    stored_box, tagged_photos
+
+MODEL, CROP = "resnet50", "vggface2"
+
+
+def _names_by_place(library: Library) -> dict[tuple[str, str], str]:
+    """{(photo name, "left"/"right"/"elsewhere"): person} for every confirmed face."""
+    truth = [Box(*b) for b in displayed_boxes()]
+    out = {}
+    for photo_id, faces in library.named_faces().items():
+        photo = library.photo(photo_id)
+        for face, name in faces:
+            place = next((side for side, box in zip(("left", "right"), truth) if box.iou(face.face.box) > 0.3),
+                         "elsewhere")
+            out[(photo.path.rsplit("/", 1)[-1], place)] = name
+    return out
+
+
+def test_matching_prefers_overlap_then_the_nearest_centre():
+    faces = [Box(0, 0, 10, 10), Box(100, 0, 10, 10)]
+    assert match_regions([Box(102, 2, 10, 10), Box(5, 5, 10, 10)], faces) == {0: 1, 1: 0}
+    assert match_regions([Box(112, 0, 10, 10)], faces) == {0: 1}  # beside the face: nearest centre
+    assert match_regions([Box(300, 300, 10, 10)], faces) == {}  # far from every face: a face from the tag
+
+
+@needs_exiftool
+def test_every_orientation_names_the_right_face_and_twice_changes_nothing(tmp_path, models_dir):
+    folder = tmp_path / "tagged"
+    specs = [(o, "embedded") for o in range(1, 9)] + [(6, "sidecar"), (7, "both")]
+    tagged_photos(folder, specs)
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        summary = import_tags(library, [folder], MODEL, CROP, models_dir)
+        assert not summary.errors and summary.scan.new == len(specs)
+        totals = summary.totals()
+        assert totals["named"] == 2 * len(specs) and totals["conflicts"] == 0 and totals["from_tags"] == 0
+        placed = _names_by_place(library)
+        for orientation, where in specs:
+            name = f"o{orientation}-{where}.jpg"
+            assert placed[(name, "left")] == NAMES[0] and placed[(name, "right")] == NAMES[1], (name, placed)
+        before = library.info()
+        again = import_tags(library, [folder], MODEL, CROP, models_dir)
+        assert again.totals()["named"] == 0 and again.totals()["already_named"] == 2 * len(specs)
+        assert library.info() == before
+
+
+@needs_exiftool
+def test_conflicts_are_reported_and_a_face_with_no_detection_comes_from_the_tag(tmp_path, models_dir):
+    folder = tmp_path / "photos"
+    path, = tagged_photos(folder, [(6, "none")])
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        import_tags(library, [path], MODEL, CROP, models_dir)  # scanned: two faces, no names
+        faces = library.faces_of(library.photo_by_path(str(path)).id)
+        left = min(faces, key=lambda f: f.face.box.x)
+        library.confirm(library.add_person("Someone Else"), [left.id])
+        # The stored image is 330×563 (orientation 6); a region on the wall, far from both faces.
+        boxes = [stored_box(b, (563, 330), 6) for b in displayed_boxes()] + [(250, 20, 40, 40)]
+        exiftool("-overwrite_original", *region_args(boxes, (330, 563), (*NAMES, "Painted")), path)
+        summary = import_tags(library, [path], MODEL, CROP, models_dir)
+        photo = summary.photos[0]
+        assert [c["name"] for c in photo.conflicts] == [NAMES[0]] and photo.conflicts[0]["library"] == "Someone Else"
+        assert [(n["name"], n["from_tag"]) for n in photo.named] == [(NAMES[1], False), ("Painted", True)]
+        assert [u["name"] for u in photo.unmatched] == ["Painted"]
+        photo_id = library.photo_by_path(str(path)).id
+        tag_face = [f for f in library.faces_of(photo_id) if f.source == "tag"]
+        assert len(tag_face) == 1 and library.person_of(tag_face[0].id).name == "Painted"
+        # exiftool changed the file, so it was analysed again: the name followed the face (same place).
+        left_now = min((f for f in library.faces_of(photo_id) if f.source == "detected"), key=lambda f: f.face.box.x)
+        assert library.person_of(left_now.id).name == "Someone Else"  # never overwritten
+        again = import_tags(library, [path], MODEL, CROP, models_dir).photos[0]
+        assert not again.named and not again.unmatched and len(again.conflicts) == 1
+        assert len(library.faces_of(photo_id)) == 3
+
+
+@needs_exiftool
+def test_round_trip_export_then_import_on_a_copy_gives_the_same_names_on_the_same_faces(tmp_path, models_dir):
+    folder = tmp_path / "mine"
+    specs = [(o, "none") for o in range(1, 9)]
+    paths = tagged_photos(folder, specs)
+    with Library.open(tmp_path / "first.sqlite") as library:
+        import_tags(library, [folder], MODEL, CROP, models_dir)  # no tags yet: scanned only
+        truth = [Box(*b) for b in displayed_boxes()]
+        for path in paths:
+            for face in library.faces_of(library.photo_by_path(str(path)).id):
+                side = next(i for i, box in enumerate(truth) if box.iou(face.face.box) > 0.3)
+                library.confirm(library.add_person(NAMES[side]), [face.id])
+        first = _names_by_place(library)
+        exported = export_tags(library)
+        assert exported.totals()["regions_written"] == 16 and exported.totals()["files_written"] == 8
+        assert export_tags(library).totals()["files_written"] == 0  # exporting twice writes nothing
+    for orientation, path in zip(range(1, 9), paths):
+        sidecar = path.with_name(path.name + ".xmp")
+        regions = {r["name"]: r for r in read_regions(sidecar)}
+        size = (330, 563) if orientation >= 5 else (563, 330)  # the stored image
+        for name, box in zip(NAMES, displayed_boxes()):
+            x, y, w, h = stored_box(box, (563, 330), orientation)
+            cx, cy = regions[name]["x"] * size[0], regions[name]["y"] * size[1]
+            assert x <= cx <= x + w and y <= cy <= y + h, (orientation, name)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    with Library.open(tmp_path / "second.sqlite") as library:
+        summary = import_tags(library, [copy], MODEL, CROP, models_dir)
+        assert summary.totals()["named"] == 16 and summary.totals()["from_tags"] == 0
+        assert _names_by_place(library) == first

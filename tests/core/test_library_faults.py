@@ -310,11 +310,11 @@ def test_library_copies_thumbnails_and_thresholds_are_owner_only(tmp_path, monke
 
     old = os.umask(0o022)  # a common default: everything readable by everyone
     try:
-        with Library.open() as library:  # the default place, in a user data folder that does not exist yet
+        thresholds.save("resnet50", "vggface2", 0.4)  # the first to make the user data folder
+        with Library.open() as library:  # the default place, in the user data folder
             library.add_person("Anna")
             copy = keep_imported_copy(library.path, np.zeros((40, 40, 3), np.uint8))
         face_thumbnails(face_photo("obama_small.jpg"), [face(10)], 64)
-        thresholds.save("resnet50", "vggface2", 0.4)
     finally:
         os.umask(old)
     mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731

@@ -15,7 +15,7 @@ from PIL import Image, ImageEnhance
 from faceapp.core.errors import StorageError
 from faceapp.core.library import Library
 from faceapp.core.library.scan import Scanner
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 
 
 def photo(target: Path, name: str = "obama_small.jpg", side: int = 320, brightness: float = 1.0) -> Path:

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _fail(args: argparse.Namespace, exc: BaseException, status: int) -> int:
     from faceapp.core.library.pathtext import without_surrogates
 
-    print(without_surrogates(f"faceapp-cli: {exc}"), file=sys.stderr)
+    print(without_surrogates(f"faceapp-cli: {exc}"), file=sys.stderr)  # a message may name an odd file
     if getattr(args, "debug", False):
         traceback.print_exception(exc)
     if getattr(args, "json", False):

@@ -54,7 +54,7 @@ def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
 
 
 def printable(value: Any) -> Any:
-    """``value`` (JSON-ready) with every string safe to print (see :func:`emit`)."""
+    """``value`` (JSON-like) with every string passed through ``pathtext.without_surrogates``."""
     from faceapp.core.library.pathtext import without_surrogates
 
     if isinstance(value, str):

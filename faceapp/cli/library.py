@@ -22,8 +22,8 @@ from faceapp.cli.common import (
 )
 from faceapp.core.defaults import DEFAULT_THRESHOLD, GROUP_MIN_FACES, MATCH_MARGIN
 from faceapp.core.errors import FaceAppError
-from faceapp.core.wording import plural
 from faceapp.core.library.pathtext import shown
+from faceapp.core.wording import plural
 
 __all__ = ["add_commands"]
 
@@ -280,9 +280,9 @@ def _people_erase(args: argparse.Namespace, library: Any) -> None:
     person = library.require_person(args.name)
     erased = erase_person(library, person.name)
     marks = plural(erased.rejections, f'"not {erased.person}" mark')
-    lines = [f"Erased {erased.person}: {plural(erased.faces, 'confirmed face')} with their descriptors, "
-             f"{marks}, {plural(erased.thumbnails, 'thumbnail')} "
-             f"and {plural(len(erased.copies), 'imported copy', 'imported copies')}."]
+    lines = [f"Erased {erased.person}: {plural(erased.faces, 'confirmed face')} with their descriptors, {marks}, "
+             f"{plural(erased.thumbnails, 'thumbnail')} and "
+             f"{plural(len(erased.copies), 'imported copy', 'imported copies')}."]
     lines += [f"  deleted {shown(path)}" for path in erased.copies]
     if not erased.compacted:
         lines.append("Another program has the library open: the deleted data leaves the library's log file when that "
@@ -531,8 +531,8 @@ def _prune(args: argparse.Namespace, library: Any) -> int:
         return EXIT_OK
     if not args.yes:
         if sys.stdin is None or not sys.stdin.isatty():
-            raise UsageError(f"'library prune' would forget {plural(len(plan.forget), 'photo')} "
-                             "and asks first; pass --yes to forget them "
+            raise UsageError(f"'library prune' would forget {plural(len(plan.forget), 'photo')} and asks first; "
+                             "pass --yes to forget them "
                              "without asking (--dry-run lists them).")
         print("\n".join([header, *lines, kept] if kept else [header, *lines]), file=sys.stderr)
         print("Forget them? [y/N] ", end="", file=sys.stderr, flush=True)

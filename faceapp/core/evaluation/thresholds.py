@@ -59,7 +59,9 @@ def save(model: str, crop: str, threshold: float, **details: Any) -> Path:
     data[f"{model}/{crop}"] = {"threshold": round(float(threshold), 4), "saved_at": time.time(), **details}
     path = thresholds_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from faceapp.paths import make_private_dir
+
+        make_private_dir(path.parent)  # the user data folder: owner-only, like the library in it
         handle, temporary = tempfile.mkstemp(prefix=".thresholds-", dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2)

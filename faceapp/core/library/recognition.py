@@ -124,6 +124,31 @@ def stored_faces(library: Library, path: str, space: DescriptorSpace) -> tuple[P
     return record, faces, matrix
 
 
+def copies_dir(library: Library) -> Path:
+    """Where the library keeps copies of photos that have no file of their own (pasted, downloaded):
+    :func:`faceapp.paths.imported_dir`."""
+    from faceapp.paths import imported_dir
+
+    return imported_dir(library.path)
+
+
+def keep_copy(library: Library, image: np.ndarray) -> Path:
+    """Save a pasted or downloaded photo (RGB) beside the library, so its faces have a photo; named by content.
+    Owner-only (0600 in a 0700 folder): it shows someone's face."""
+    from PIL import Image
+
+    from faceapp.paths import make_private_dir
+
+    folder = make_private_dir(copies_dir(library))
+    path = folder / f"pasted-{hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()[:20]}.png"
+    if not path.exists():
+        partial = path.with_suffix(".part")
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+            Image.fromarray(image).save(handle, "PNG")
+        os.replace(partial, path)
+    return path
+
+
 def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, face_number: int | None = None
           ) -> tuple[Person, FaceRecord, PhotoRecord]:
     """Confirm a face of ``photo`` as ``name`` (the largest face unless ``face_number``, from 1).

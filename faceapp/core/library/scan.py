@@ -424,7 +424,7 @@ class Scanner:
 
     def _finish(self) -> None:
         if not self.summary.cancelled:
-            unreadable = {path for path, _ in self.summary.unreadable_folders}
+            unreadable = {path for path, _ in self.summary.unreadable_folders + self.summary.unmounted}
             for folder in self.folders:
                 if folder not in unreadable and os.path.isdir(folder):
                     self.library.folder_scanned(os.path.realpath(folder), finished=True)

@@ -168,11 +168,7 @@ def _enrol(job: EnrolJob, context: TaskContext, _token: CancelToken | None) -> A
     library, engine = _library(context), context.engine
     if engine is None or engine.model_name != job.space.model:
         raise FaceAppError("The model is not loaded yet; wait until it is ready, then add the face again.")
-    path = job.path
-    if path is None:  # pasted or downloaded: keep a copy beside the library so the face has a photo
-        from faceapp.core.library.housekeeping import keep_imported_copy
-
-        path = keep_imported_copy(library.path, job.image)
+    path = job.path if job.path is not None else str(recognition.keep_copy(library, job.image))
     engine.set_crop(job.space.crop)
     recognition.enrol(library, engine, job.name, path, job.number)
     return _overview(context, job.space)

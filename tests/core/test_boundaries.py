@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("tensorflow", "keras", "mtcnn", "h5py", "PIL")
+HEAVY = ("tensorflow", "keras", "mtcnn", "h5py", "PIL", "psycopg", "pgvector")  # psycopg: only for a server library
 
 
 def _modules_after(code: str) -> set[str]:

@@ -212,3 +212,41 @@ def test_cluster_runs_one_at_a_time(pg_url):
             order.append("first")
         waiting.join()
     assert order == ["first", "second"]
+
+
+def test_a_write_that_loses_a_race_runs_again(pg_url, monkeypatch):
+    with Library.open(pg_url) as library:
+        lost = []
+        execute = library._execute
+
+        def loses_once(sql, args=()):
+            if sql.startswith("INSERT INTO people") and not lost:
+                lost.append(sql)
+                raise psycopg.errors.SerializationFailure("could not serialize access due to concurrent update")
+            return execute(sql, args)
+
+        monkeypatch.setattr(library, "_execute", loses_once)
+        assert library.add_person("Anna").name == "Anna" and len(lost) == 1
+        assert [p.name for p in library.people()] == ["Anna"]
+
+
+def test_a_busy_server_is_tried_again_then_told_in_one_sentence(pg_server, pg_url):
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("DO $$ BEGIN CREATE ROLE limited LOGIN CONNECTION LIMIT 1; "
+                      "EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    Library.open(pg_url).close()  # tables and pgvector made by the owner
+    with psycopg.connect(pg_url, autocommit=True) as admin:
+        admin.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO limited")
+    url = pg_url.replace("postgresql://postgres:@", "postgresql://limited@")
+    holder = psycopg.connect(url)
+    try:
+        with pytest.raises(StorageError, match="is busy .*try again") as info:
+            Library.open(url)
+        assert "\n" not in str(info.value)
+        releaser = threading.Timer(0.3, holder.close)  # the server frees a connection while faceapp waits
+        releaser.start()
+        with Library.open(url) as library:  # answered by a retry, not an error
+            assert library.info()["photos"] == 0
+        releaser.join()
+    finally:
+        holder.close()

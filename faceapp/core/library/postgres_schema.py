@@ -24,7 +24,7 @@ __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "connect", "display_url", "server_err
 SCHEMA_VERSION = 2  # in step with the SQLite schema (schema.py): same versions, same meaning
 _APP = "faceapp"
 _LOCK = 0x66616365  # pg_advisory_xact_lock key of schema changes ("face")
-SERVER_EXTRA = 'a PostgreSQL library needs faceapp\'s server support; install it with pip install "faceapp[server]"'
+SERVER_EXTRA = 'A PostgreSQL library needs faceapp\'s server support; install it with pip install "faceapp[server]".'
 
 _V1 = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -150,9 +150,10 @@ def connect(url: str, create: bool = True) -> Any:
     """An open, migrated autocommit connection (``psycopg.Connection``) to the library at ``url``."""
     try:
         import psycopg
+        from pgvector.psycopg import register_vector
         from psycopg.conninfo import conninfo_to_dict
     except ImportError:
-        raise StorageError(SERVER_EXTRA[0].upper() + SERVER_EXTRA[1:] + ".") from None
+        raise StorageError(SERVER_EXTRA) from None
     try:
         conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
@@ -163,20 +164,20 @@ def connect(url: str, create: bool = True) -> Any:
         try:
             connection = psycopg.connect(url, autocommit=True, connect_timeout=15)
             break
-        except psycopg.errors.TooManyConnections:
+        except psycopg.OperationalError as exc:
+            # A full server says so in words only (no SQLSTATE reaches a client that is not connected yet).
+            busy = isinstance(exc, psycopg.errors.TooManyConnections) or "too many" in str(exc).lower()
+            if not busy:
+                raise server_error(where, exc) from None
             if attempt == 3:
                 raise StorageError(f"The library server for '{where}' is busy (too many connections); "
                                    "try again in a moment.") from None
             time.sleep(attempt)  # a busy server frees connections within seconds
-        except psycopg.OperationalError as exc:
-            raise server_error(where, exc) from None
     try:
         _ensure_vector(connection, where)
         version = _library_version(connection, where, create)
         if version < SCHEMA_VERSION:
             _migrate(connection)
-        from pgvector.psycopg import register_vector
-
         register_vector(connection)
     except StorageError:
         connection.close()

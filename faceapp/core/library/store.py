@@ -70,7 +70,7 @@ class Library(PeopleQueries):
             except ImportError:
                 from faceapp.core.library.postgres_schema import SERVER_EXTRA
 
-                raise StorageError(SERVER_EXTRA[0].upper() + SERVER_EXTRA[1:] + ".") from None
+                raise StorageError(SERVER_EXTRA) from None
             return PostgresLibrary.connect(str(chosen).strip(), create=create)
         from faceapp.core.library.store import SqliteLibrary
 

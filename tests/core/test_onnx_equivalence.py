@@ -16,7 +16,7 @@ from faceapp.core.vggface.catalog import MODELS, file_name
 from faceapp.core.vggface.graph_cache import build_graph_bytes
 from faceapp.core.vggface.preprocess import preprocess_input
 from faceapp.core.vggface.synthetic import write_synthetic_weights
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 
 CONFIGS = [(name, top) for name in MODELS for top in (True, False)]
 COSINE_MIN = 0.99999

@@ -29,6 +29,9 @@ _CPU = "CPUExecutionProvider"
 
 #: Threads of one model pass: 0 = ONNX Runtime's choice (one per physical core).
 INTRA_OP_THREADS = 0
+#: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
+#: shared, and spinning threads took CPU from everything else, this pass included (BENCHMARKS.md).
+ALLOW_SPINNING = False
 
 
 def execution_providers(requested: str | None = None) -> list[str]:
@@ -58,6 +61,7 @@ def _session_options() -> Any:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = INTRA_OP_THREADS
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
     return options
 
 

@@ -58,9 +58,12 @@ DETECTION_MAX_SIDE = 1024
 MIN_CONFIDENCE = 0.95
 MIN_CONFIDENCE_LARGE = 0.85
 LARGE_FACE_FRACTION = 0.15
-#: A face stands upright when O-Net believes its patch as it stands more than turned by a quarter,
-#: a half or three quarters (log-odds margin above this).  Upright faces scored margins of 2.5 and
-#: more (60 of 60); faces lying on their side that MTCNN still accepted scored below 0 in 30 of 34.
+#: A face is *surely* upright when O-Net believes its patch as it stands more than turned by a quarter,
+#: a half or three quarters by more than this log-odds margin.  Turns are tried only when no face of the
+#: upright pass is surely upright; a turn's faces count only when surely upright there.  Chosen on real
+#: photos (benchmarks/detect_tuning.py, BENCHMARKS.md "Turns on real photos", table "Turn policies"):
+#: at 0.0 no photo loses a face the plain cascade keeps and the turned photos are found as before;
+#: 1.0 and 2.0 lose one and three more turned photos.
 UPRIGHT_MARGIN = 0.0
 #: Smallest face (in pixels of the full photo) the detector looks for.
 MIN_FACE_SIZE = 20

@@ -25,16 +25,21 @@ import os
 import sys
 import time
 from collections import Counter, defaultdict
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from faceapp.core.defaults import LARGE_FACE_FRACTION, MIN_CONFIDENCE, MIN_CONFIDENCE_LARGE  # noqa: E402
-from faceapp.core.detection.turns import points_from_turned  # noqa: E402
+from faceapp.core.defaults import (
+    LARGE_FACE_FRACTION,
+    MIN_CONFIDENCE,
+    MIN_CONFIDENCE_LARGE,
+)
+from faceapp.core.detection.turns import points_from_turned
 
 TUNING = REPO / "benchmarks" / "tuning"
 CACHE = REPO / "benchmarks" / "out" / "tuning_raw.json"
@@ -176,8 +181,8 @@ POLICIES = {
     "plain cascade, working size": lambda r: (faces_of(r, 0), 1),
     "mtcnn package, full size": mtcnn_package,
     "before (issue 18)": before_issue_18,
-    **{f"keep upright, margin {s}, {rule}": (lambda s, rule: lambda r: keep_upright(r, s, rule))(s, rule)
-       for s in (0.0, 1.0, 2.0) for rule in ("at least", "more")},
+    **{f"keep upright, margin {sure}, {rule}": partial(keep_upright, sure=sure, rule=rule)
+       for sure in (0.0, 1.0, 2.0) for rule in ("at least", "more")},
 }
 CHOSEN = "keep upright, margin 0.0, at least"
 
@@ -266,15 +271,59 @@ def tables() -> None:
             cells.append("—" if not c else f"{c['found']}/{c['faces']}, {c['false']}")
         photos = by_kind[(shown[0], group)]["photos"]
         print(f"| {group} | {photos} | " + " | ".join(cells) + " |")
-    print("\n### By face size (longer side of the true box, pixels of the photo): found / faces\n")
+    print("\n### By face size (longer side of the true box, pixels of the photo; turned copies included): "
+          "found / faces\n")
     print("| face size | " + " | ".join(shown) + " |")
     print("|---|" + "---|" * len(shown))
     for _, _, label in SIZE_CLASSES:
         print(f"| {label} | " + " | ".join(f"{by_size[(n, label)]['found']}/{by_size[(n, label)]['faces']}"
                                          for n in shown) + " |")
     for name in POLICIES:
-        if not name.startswith("plain") and (fewer[name] or lost_turned[name]):
+        if name in ("before (issue 18)", CHOSEN):
             print(f"\n{name}: fewer faces than the plain cascade: {fewer[name]}; turned copies lost: {lost_turned[name]}")
+
+
+FLOORS = (0.80, 0.85, 0.90, 0.95, 0.97)
+FRACTIONS = ((0.0, 0.05, "< 5 %"), (0.05, 0.15, "5-15 %"), (0.15, 0.3, "15-30 %"), (0.3, 0.5, "30-50 %"), (0.5, 9, "> 50 %"))
+
+
+def floors_table() -> None:
+    """Confidences of real faces and of false detections on the upright photos, by the box's longer side
+    over the working image's longer side (the classes the floors use), from the upright pass with no floor."""
+    rows, truths = load_set()
+    raw = json.loads(CACHE.read_text())
+    real, false = defaultdict(list), defaultdict(list)
+    for row in rows:
+        truth, record = truths[row["file"]], raw.get(row["file"])
+        if record is None or truth.get("quarter"):
+            continue
+        q = record["quarters"][0]
+        sx, sy = q["scale"]
+        longer = max(q["work"])
+        best: dict[int, float] = {}
+        for box, score in zip(q["boxes"], q["scores"]):
+            shown = [box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy]
+            label = next(lab for lo, hi, lab in FRACTIONS if lo <= max(box[2] - box[0], box[3] - box[1]) / longer < hi)
+            overlaps = [iou(shown, b) for b in truth["true"]]
+            if overlaps and max(overlaps) >= 0.4:
+                i = int(np.argmax(overlaps))
+                best[i] = max(best.get(i, 0.0), score)
+                if best[i] == score:
+                    best[-1 - i] = label  # type: ignore[assignment]
+            elif not any(iou(shown, b) >= 0.4 for b in truth["ignore"]):
+                false[label].append(score)
+        for i in range(len(truth["true"])):
+            if i in best:
+                real[best[-1 - i]].append(best[i])
+    print("\n### Floors on real photos (upright photos, upright pass at the working size, no floor)\n")
+    print("| face size (of longer side) | real faces found | weakest real | strongest false | "
+          + " | ".join(f"kept at {f:.2f}" for f in FLOORS) + " |")
+    print("|---|---|---|---|" + "---|" * len(FLOORS))
+    for _, _, label in FRACTIONS:
+        r, f = sorted(real[label]), sorted(false[label])
+        cells = [f"{sum(c >= fl for c in r)}, {sum(c >= fl for c in f)} false" for fl in FLOORS]
+        print(f"| {label} | {len(r)} | {r[0] if r else float('nan'):.3f} | {f[-1] if f else float('nan'):.3f} | "
+              + " | ".join(cells) + " |")
 
 
 # -------------------------------------------------------------------------------------------- shipped
@@ -290,17 +339,18 @@ def shipped(photos: Path) -> None:
     totals: dict = defaultdict(Counter)
     upright_time = {"faceapp": 0.0, "plain": 0.0}
     fewer = []
+    warm = load_image(photos / rows[0]["file"])
+    faceapp.detect(warm), plain.detect(warm)
     for row in rows:
         truth = truths[row["file"]]
         image = load_image(photos / row["file"])
-        faceapp.detect(image[:64, :64])  # warm
         results = {}
         for name, detector in (("faceapp", faceapp), ("plain", plain)):
             start = time.perf_counter()
             faces = detector.detect(image)
             elapsed = time.perf_counter() - start
             found = [{"box": [f.box.x, f.box.y, f.box.x + f.box.width, f.box.y + f.box.height],
-                      "score": f.confidence, "q": (4 - f.rotation // 90) % 4 if f.rotation else 0} for f in faces]
+                      "score": f.confidence, "q": f.rotation // 90} for f in faces]
             hit, false = score(found, truth)
             results[name] = len(hit)
             group = "turned copies" if truth.get("quarter") else "upright photos"
@@ -331,6 +381,7 @@ def main() -> int:
         cache(args.photos)
     elif args.what == "tables":
         tables()
+        floors_table()
     else:
         shipped(args.photos)
     return 0

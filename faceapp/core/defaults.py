@@ -45,22 +45,28 @@ MAX_IMAGE_PIXELS = 100_000_000
 MAX_IMAGE_BYTES = 256 * 1024 * 1024
 
 #: Detection runs on a copy whose longer side is at most this many pixels;
-#: boxes are mapped back to the full photo.  Chosen on the 306 generated cases
-#: (benchmarks/detect_limit.py, BENCHMARKS.md): the crowds of 40–72-px faces on
-#: 3,200-px photos keep every face at 1,024 px and lose two at 800 px, six at 640.
+#: boxes are mapped back to the full photo.  Chosen on the 306 generated cases (benchmarks/detect_limit.py,
+#: BENCHMARKS.md "How far detection may downscale", its table): the crowds of 40–72-px faces on 3,200-px
+#: photos keep every face at 1,024 px and lose two at 800 px, six at 640.
 DETECTION_MAX_SIDE = 1024
 #: Confidence floors by face size, chosen on 303 generated cases (benchmarks/detect_policy.py,
-#: BENCHMARKS.md "Detection policy").  False detections were all small (at most 6 % of the working
-#: image's longer side) and scored up to 0.98; no false detection of 15 % or more occurred at any
-#: confidence, while real faces that large scored as low as 0.938.  So small boxes keep the strict
+#: BENCHMARKS.md "Detection policy", first table; measured on real photos, not yet re-chosen: table
+#: "Floors on real photos").  False detections were all small (at most 6 % of the working image's
+#: longer side) and scored up to 0.98; no false detection of 15 % or more occurred at any confidence,
+#: while real faces that large scored as low as 0.938.  So small boxes keep the strict
 #: floor, and boxes of at least LARGE_FACE_FRACTION a floor between the cascade's own 0.8 and the
 #: weakest real face seen.
 MIN_CONFIDENCE = 0.95
 MIN_CONFIDENCE_LARGE = 0.85
 LARGE_FACE_FRACTION = 0.15
-#: A face stands upright when O-Net believes its patch as it stands more than turned by a quarter,
-#: a half or three quarters (log-odds margin above this).  Upright faces scored margins of 2.5 and
-#: more (60 of 60); faces lying on their side that MTCNN still accepted scored below 0 in 30 of 34.
+#: A face is *surely* upright when O-Net believes its patch as it stands more than turned by a quarter,
+#: a half or three quarters by more than this log-odds margin.  Turns are tried only when no face of the
+#: upright pass is surely upright; a turn's faces count only when surely upright there.  Chosen on real
+#: photos (benchmarks/detect_tuning.py, BENCHMARKS.md "Turns on real photos", table "Turn policies"):
+#: at 0.0 no photo loses a face the plain cascade keeps and the turned photos are found as before;
+#: 1.0 and 2.0 lose one and three more turned photos.
 UPRIGHT_MARGIN = 0.0
-#: Smallest face (in pixels of the full photo) the detector looks for.
+#: Smallest face (in pixels of the full photo) the detector looks for: the tuning set's counting rule
+#: (a face a person would tag is at least 20 px); recall from there up: BENCHMARKS.md "Turns on real
+#: photos", table "By face size".
 MIN_FACE_SIZE = 20

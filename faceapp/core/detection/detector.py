@@ -7,12 +7,16 @@ depends on the face's size (small boxes are where false detections are).
 
 Turned photos (a scan, a phone photo whose orientation tag was lost): MTCNN
 finds few faces lying on their side — and sometimes accepts one anyway, as if
-upright.  So every face is also judged by O-Net as it stands and turned; a face
-that looks better turned is not kept upright.  When no face is judged upright,
-or some face looks turned, the photo is tried turned a quarter, a half and three
-quarters, and the turn with the most (then surest) upright faces wins.  A photo
-whose faces stand upright pays one small O-Net batch for this.  The constants
-and the measurements that chose them: ``defaults.py`` and BENCHMARKS.md.
+upright.  So every face is also judged by O-Net as it stands and turned.  The
+upright pass is never thrown away lightly: every face it finds above the floor is
+kept, as the plain cascade keeps it.  Only when none of them is *surely* upright
+(O-Net prefers its patch as it stands by more than ``UPRIGHT_MARGIN``) is the
+photo tried turned a quarter, a half and three quarters; a turn replaces the
+upright faces only when it finds more faces that are surely upright there than
+the upright pass found at all.  Judging each face by O-Net alone (the earlier rule)
+dropped real upright portraits whose patch O-Net happened to prefer turned: on
+real photos that is worse than a missed turn (BENCHMARKS.md, "Turns on real
+photos").  A photo with a surely upright face pays one small O-Net batch.
 
 The detector is built on first use, on the thread that calls :meth:`detect`
 (TensorFlow is imported then, not at import time).
@@ -89,25 +93,27 @@ class FaceDetector:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Every face in ``image`` (RGB uint8, H×W×3), left to right; no face → an empty list."""
-        faces, turned_faces = self._detect_pass(image, 0)
-        if not self.turns or (faces and not turned_faces):
-            return faces
+        upright, sure = self._detect_pass(image, 0)
+        if not self.turns or sure:
+            return upright
+        faces, faces_sure = upright, []
         for quarter in QUARTERS[1:]:
-            found, _ = self._detect_pass(image, quarter)
-            if _surer(found, faces):
-                faces = found
+            _, found = self._detect_pass(image, quarter)
+            if found and len(found) >= len(upright) and _surer(found, faces_sure):
+                faces, faces_sure = found, found
         return faces
 
     def detect_upright(self, image: np.ndarray, quarter: int = 0) -> list[Face]:
-        """Faces standing upright in ``image`` turned ``quarter`` quarter turns clockwise, mapped back
-        (with ``turns``, faces O-Net judges to be lying on their side are left out)."""
+        """Faces in ``image`` turned ``quarter`` quarter turns clockwise, mapped back, as the plain cascade
+        finds them (every face above the floor, whatever O-Net thinks of its orientation)."""
         return self._detect_pass(image, quarter)[0]
 
-    def _detect_pass(self, image: np.ndarray, quarter: int) -> tuple[list[Face], int]:
-        """(faces kept, how many faces above the floor looked turned) for one quarter turn of ``image``."""
+    def _detect_pass(self, image: np.ndarray, quarter: int) -> tuple[list[Face], list[Face]]:
+        """(faces above the floor, those of them surely upright) for one quarter turn of ``image``
+        (without ``turns`` nothing is judged and the second list is the first)."""
         height, width = image.shape[:2]
         if min(height, width) < PNET_CELL:  # P-Net's window: nothing smaller can be found
-            return [], 0
+            return [], []
         turned = turn(image, quarter)
         t_height, t_width = turned.shape[:2]
         scale = self.scale_for(t_width, t_height)
@@ -117,19 +123,17 @@ class FaceDetector:
                                       size=(work_width, work_height))
         sx, sy = t_width / work_width, t_height / work_height
         longer = float(max(work_width, work_height))
-        faces, turned_faces = [], 0
+        faces, sure = [], []
         for box, score, points, upright in zip(raw.boxes, raw.scores, raw.landmarks, raw.upright):
             side = max(box[2] - box[0], box[3] - box[1]) / longer
             if float(score) < self.floor(side):
                 continue
-            if self.turns and not upright > UPRIGHT_MARGIN:
-                turned_faces += 1
-                continue
             face = self._to_face(box, float(score), points, sx, sy, quarter, width, height)
             if face.box.width > 1 and face.box.height > 1:
                 faces.append(face)
-        faces.sort(key=lambda face: (face.box.x, face.box.y))
-        return faces, turned_faces
+                if not self.turns or upright > UPRIGHT_MARGIN:
+                    sure.append(face)
+        return sorted(faces, key=_reading_order), sorted(sure, key=_reading_order)
 
     @staticmethod
     def _to_face(box: np.ndarray, score: float, points: np.ndarray, sx: float, sy: float, quarter: int,
@@ -151,6 +155,10 @@ class FaceDetector:
                     landmarks=landmarks, rotation=90 * quarter)
 
 
+def _reading_order(face: Face) -> tuple[int, int]:
+    return face.box.x, face.box.y
+
+
 def _surer(candidate: list[Face], current: list[Face]) -> bool:
-    """Whether one orientation's faces beat another's: more faces, then the higher total confidence."""
+    """Whether one turn's surely upright faces beat another's: more faces, then the higher total confidence."""
     return (len(candidate), sum(f.confidence for f in candidate)) > (len(current), sum(f.confidence for f in current))

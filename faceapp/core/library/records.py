@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,14 @@ class PhotoRecord:
     error: str | None
     pipeline: int
     missing: bool
+
+    def same_file(self, info: os.stat_result) -> bool:
+        """Whether the file is as the library last saw it (same size and modification time).
+
+        The one test of "unchanged" every part of faceapp uses: a file that passes is not
+        opened again (a scan skips it; who/find/calibrate use its stored faces).
+        """
+        return (self.size, self.mtime_ns) == (info.st_size, info.st_mtime_ns)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 from faceapp.core.errors import StorageError
 from faceapp.core.library import Library, recognition
 from faceapp.core.library.scan import Scanner
-from tests.core.test_scan import make_folder
+from tests.helpers import make_folder
 from tests.postgres import new_database
 
 
@@ -183,8 +183,19 @@ def test_the_desktop_never_imports_psycopg(tmp_path):
 
 def test_indexed_who_agrees_with_the_exact_answer(pg_url, monkeypatch):
     from faceapp.core.library import postgres_store
-    from tests.core.test_recognition import MARGIN, SPACE, THRESHOLD, fill
+    from faceapp.core.library.records import NewFace
+    from faceapp.core.types import Box, DescriptorSpace, Face
     from tests.descriptor_sets import identities
+
+    SPACE = DescriptorSpace("resnet50", "0123456789abcdef", "vggface2", 1, 2048)
+    THRESHOLD, MARGIN = 0.4, 0.05  # as tests/core/test_recognition.py: spread 0.6 puts one person 0.23-0.30 apart
+
+    def fill(library, matrix):
+        for row, vector in enumerate(matrix):
+            library.save_photo(f"/photos/{row:05d}.jpg", 1, 1, f"h{row}", (100, 100), 1,
+                               [NewFace(Face(Box(0, 0, 50, 50), 0.99), 0.9, vector)], SPACE)
+        return [library.faces_of(library.photo_by_path(f"/photos/{row:05d}.jpg").id)[0].id
+                for row in range(len(matrix))]
 
     matrix, labels = identities(60, 5, seed=7)
     with Library.open(pg_url) as library:

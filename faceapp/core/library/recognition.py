@@ -23,7 +23,7 @@ from faceapp.core.library.store import Library
 from faceapp.core.types import DescriptorSpace, Kind, choose_face
 
 __all__ = ["FaceState", "Hit", "people_index", "suggest", "face_hits", "photos_of", "similar_faces", "group", "enrol",
-           "UNNAMED", "current_groups", "faces_of_group", "keep_apart_from_group", "stored_faces"]
+           "UNNAMED", "current_groups", "faces_of_group", "keep_apart_from_group", "stored_faces", "copies_dir", "keep_copy"]
 
 #: SQL condition (on faces ``f``) for faces no person was confirmed for.
 UNNAMED = "NOT EXISTS (SELECT 1 FROM face_people fp WHERE fp.face_id = f.id AND fp.state = 'confirmed')"

@@ -211,7 +211,7 @@ class IndexedPeople:
         """One :class:`Suggestion` per query, as :meth:`PeopleIndex.suggest` gives."""
         queries = np.atleast_2d(np.asarray(queries, np.float32))
         if len(self.people) == 0:
-            return [Suggestion("nobody") for _ in range(len(queries))]
+            return [Suggestion(WhoStatus.NOBODY) for _ in range(len(queries))]
         results = []
         for row, (ids, distances) in enumerate(self._nearest(queries, self._k)):
             face_id = face_ids[row] if face_ids is not None else None

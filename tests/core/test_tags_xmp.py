@@ -97,6 +97,11 @@ def test_malformed_packets_are_one_sentence(broken, words):
         parse(broken)
 
 
+def test_absurd_nesting_is_refused():
+    with pytest.raises(XmpError, match="nests elements more than 64 deep"):
+        parse("<a>" * 10_000 + "</a>" * 10_000)
+
+
 def test_a_50_mb_packet_is_refused_before_parsing():
     huge = packet("<xmp:Label>" + "x" * (50 * 1024 * 1024) + "</xmp:Label>")
     with pytest.raises(XmpError, match="50 MB, more than"):

@@ -46,6 +46,8 @@ SAME_REGION_IOU = 0.3
 
 @dataclass
 class PhotoExport:
+    """What exporting one photo's names did (its JSON shape is in README.md)."""
+
     path: str
     target: str = ""
     written: list[dict[str, Any]] = field(default_factory=list)
@@ -63,6 +65,8 @@ class PhotoExport:
 
 @dataclass
 class ExportSummary:
+    """What an export did: one PhotoExport per photo with named faces."""
+
     photos: list[PhotoExport] = field(default_factory=list)
     cancelled: bool = False
     seconds: float = 0.0

@@ -63,6 +63,8 @@ class PhotoImport:
 
 @dataclass
 class ImportSummary:
+    """What an import did: one PhotoImport per photo, photos that could not be used, the scan that ran first."""
+
     photos: list[PhotoImport] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     scan: Any = None  # the ScanSummary of photos scanned first, if any

@@ -34,6 +34,8 @@ __all__ = ["XmpError", "Region", "Packet", "MAX_PACKET_BYTES", "MAX_REGIONS", "N
 MAX_PACKET_BYTES = 4 * 1024 * 1024
 #: Regions read from one packet at most; the rest are left out (and counted).
 MAX_REGIONS = 500
+#: Elements nested deeper are refused (real packets nest about 10 deep).
+MAX_DEPTH = 64
 
 NS = {
     "x": "adobe:ns:meta/",
@@ -109,9 +111,24 @@ def _parse_tree(data: bytes) -> tuple[ET.Element, dict[str, str]]:
     def name(raw: str) -> str:
         return "{" + raw if _NS_SEP in raw else raw
 
+    depth = 0
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:  # real packets nest about 10 deep; serialising is recursive
+            raise XmpError(f"The XMP metadata nests elements more than {MAX_DEPTH} deep (a hostile or broken "
+                           "packet); it was ignored.")
+        builder.start(name(tag), {name(k): v for k, v in attrs.items()})
+
+    def end(tag: str) -> None:
+        nonlocal depth
+        depth -= 1
+        builder.end(name(tag))
+
     parser.StartNamespaceDeclHandler = lambda prefix, uri: prefixes.setdefault(uri, prefix or "")
-    parser.StartElementHandler = lambda tag, attrs: builder.start(name(tag), {name(k): v for k, v in attrs.items()})
-    parser.EndElementHandler = lambda tag: builder.end(name(tag))
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.CharacterDataHandler = builder.data
     parser.ordered_attributes = False
     try:

@@ -180,11 +180,19 @@ class Scanner:
         self._gone: set[int] = set()
         self._planned = False
         self._unsupported: dict[str, str] = {}  # path -> format, of files left out (one count per file)
+        self._cancel: CancelToken | Callable[[], bool] | None = None  # checked while planning
 
     # -- planning (no TensorFlow) ---------------------------------------------------
-    def plan(self) -> int:
-        """Walk the folders and decide what to open; returns how many photos will be opened."""
+    def plan(self, cancel: CancelToken | Callable[[], bool] | None = None) -> int:
+        """Walk the folders and decide what to open; returns how many photos will be opened.
+
+        ``cancel`` is checked between folders and files: walking a large or slow (network) folder stops
+        at once, marks nothing missing (a part-walked folder says nothing about what is gone) and leaves
+        the scan ``cancelled`` with nothing to open.
+        """
         from faceapp.core.engine import descriptor_space
+
+        self._cancel = cancel
 
         started = time.perf_counter()
         self.space = descriptor_space(self.model, self.crop, self.models_dir)
@@ -198,8 +206,14 @@ class Scanner:
             known = self.library.photos_under(os.path.realpath(folder))
             seen: set[str] = set()
             for path in self._walk(folder):
+                if self._cancelled():
+                    break
                 seen.add(path)
                 self._decide(path, undescribed)
+            if self._cancelled():
+                self.summary.cancelled = True
+                self._tasks.clear()
+                break
             gone = [record.id for path, record in known.items() if path not in seen and not record.missing]
             if gone:
                 self.library.mark_missing(gone)
@@ -221,6 +235,8 @@ class Scanner:
                                            "its photos were left out."))
 
         for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=True):
+            if self._cancelled():
+                break
             try:
                 info = os.stat(root)
             except OSError:
@@ -239,6 +255,9 @@ class Scanner:
                 elif kind := unreadable_format(name):
                     self._unsupported[os.path.realpath(os.path.join(root, name))] = kind
         return list(dict.fromkeys(found))  # a file reached twice (through a link) counts once
+
+    def _cancelled(self) -> bool:
+        return self._cancel is not None and bool(self._cancel())
 
     def _decide(self, path: str, undescribed: dict[int, list[int]]) -> None:
         try:
@@ -274,7 +293,7 @@ class Scanner:
             cancel: CancelToken | Callable[[], bool] | None = None) -> ScanSummary:
         """Plan and scan everything; returns the summary (``cancelled`` when stopped early)."""
         if not self._planned:
-            self.plan()
+            self.plan(cancel)
         try:
             while self.step(None, progress, cancel):
                 pass
@@ -286,7 +305,7 @@ class Scanner:
              cancel: CancelToken | Callable[[], bool] | None = None) -> bool:
         """Work for about ``budget_s`` seconds (None: to the end); True while there is more to do."""
         if not self._planned:
-            self.plan()
+            self.plan(cancel)
         started = time.perf_counter()
         if not self._started:
             self._started = started

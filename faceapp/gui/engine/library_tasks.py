@@ -73,7 +73,7 @@ def _scan(job: ScanJob, context: TaskContext, token: CancelToken | None) -> Any:
         context.scanner = Scanner(library, list(job.folders), job.space.model, job.space.crop, job.space.models_dir,
                                   engine=engine if shared else None)
         context.status("Looking through the folders…")
-        context.scanner.plan()
+        context.scanner.plan(cancel=token)  # a cancel while walking a large folder stops the walk
     scanner = context.scanner
     if scanner is None:
         raise FaceAppError("The scan was interrupted; start it again with Scan folder….")

@@ -44,6 +44,8 @@ class LibraryController(QObject):
         self.page: Any = None
         self.selection: tuple[str, int] | None = None
         self.scanning = False
+        self._scan_job: ScanJob | None = None  # the slice queued or running: Cancel scan stops it, and only it
+        self._scan_cancelled = False
         self.threshold = DEFAULT_THRESHOLD
         self.margin = MATCH_MARGIN
         self.error = ""
@@ -145,7 +147,7 @@ class LibraryController(QObject):
         if not self.is_open:
             self.open(create=True, then=lambda: self.scan(folders))
             return
-        self.scanning = True
+        self.scanning, self._scan_cancelled = True, False
         self._scan_slice(tuple(str(Path(f)) for f in folders))
 
     def rescan(self) -> None:
@@ -153,8 +155,11 @@ class LibraryController(QObject):
             self.scan([f["path"] for f in self.overview.folders])
 
     def _scan_slice(self, folders: tuple[str, ...]) -> None:
-        self.engine.submit(ScanJob(folders, self.space()), returned=self._scan_step, errored=self._scan_failed,
+        self._scan_job = ScanJob(folders, self.space())
+        self.engine.submit(self._scan_job, returned=self._scan_step, errored=self._scan_failed,
                            reported=self.scanProgress.emit)
+        if self._scan_cancelled:  # the cancel came as the previous slice ended: this one ends the scan at once
+            self.engine.cancel(self._scan_job)
 
     def _scan_step(self, summary: Any) -> None:
         if summary is None:  # more to do: the next slice goes behind whatever was queued meanwhile
@@ -175,8 +180,10 @@ class LibraryController(QObject):
         self.refresh()
 
     def cancel_scan(self) -> None:
+        """Stop the scan (while it walks the folders too); what was done is kept.  Nothing else is stopped."""
         if self.scanning:
-            self.engine.cancel()
+            self._scan_cancelled = True
+            self.engine.cancel(self._scan_job)
 
     # -- the comparison ------------------------------------------------------------------
     def who(self, pane: str, descriptors: list) -> None:

@@ -39,6 +39,7 @@ class PeopleView(QWidget):
         super().__init__(parent)
         self.library, self.settings = library, settings
         self.loader = ThumbnailLoader(self)
+        self._shown_library: str | None = None  # the library whose faces the view shows
         self.loader.ready.connect(self._cover_ready)
         self._covers: dict[int, QTreeWidgetItem] = {}
         self.setAcceptDrops(True)  # a folder dropped here is scanned
@@ -167,6 +168,12 @@ class PeopleView(QWidget):
         self.problem.setVisible(bool(message))
 
     def show_overview(self, overview: Any) -> None:
+        library = overview.path if overview is not None else None
+        if library != self._shown_library:  # another library: none of the faces shown belong to it
+            self._shown_library = library
+            self.loader.clear()
+            for grid in (self.confirmed, self.suggested):
+                grid.set_items([])
         self.empty.setVisible(overview is None and not self.library.error)
         self.rescan_button.setEnabled(bool(overview and overview.folders))
         self.group_button.setEnabled(overview is not None)

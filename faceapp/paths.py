@@ -1,5 +1,9 @@
-"""Where faceapp finds its resources and model files: the one helper that knows
-about PyInstaller's ``sys._MEIPASS``.
+"""Every folder faceapp uses, and the one helper that knows about PyInstaller's ``sys._MEIPASS``.
+
+What faceapp writes about people (the library, imported photo copies, face
+thumbnails, calibrated thresholds) is created owner-only on POSIX: folders 0700,
+files 0600 (:func:`make_private_dir`, :func:`create_private_file`) — whatever the
+umask says, since the library holds biometric data.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ __all__ = [
     "MODELS_DIR_ENV",
     "LIBRARY_ENV",
     "library_path",
+    "imported_dir",
+    "cache_dir",
+    "thumbnails_dir",
+    "make_private_dir",
+    "create_private_file",
 ]
 
 #: Environment variable naming a folder that holds (or receives) model files.
@@ -98,3 +107,59 @@ def library_path(explicit: str | os.PathLike | None = None) -> Path:
         return Path(explicit).expanduser()
     env = os.environ.get(LIBRARY_ENV)
     return Path(env).expanduser() if env else user_data_dir() / "library.sqlite"
+
+
+def imported_dir(library: str | os.PathLike) -> Path:
+    """Where copies of pasted or downloaded photos named into ``library`` are kept: a folder beside it,
+    ``<library name>-imported`` (so a copy of the library folder takes them along)."""
+    library = Path(library)
+    return library.parent / f"{library.stem}-imported"
+
+
+def cache_dir() -> Path:
+    """faceapp's per-user cache folder (``$XDG_CACHE_HOME/faceapp`` on Linux): only what can be made again."""
+    home = Path.home()
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / APP_NAME / "cache"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / APP_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / APP_NAME
+
+
+def thumbnails_dir() -> Path:
+    """The face thumbnails cache (crops of faces: made again when deleted)."""
+    return cache_dir() / "thumbnails"
+
+
+def make_private_dir(path: str | os.PathLike) -> Path:
+    """Create ``path`` and any missing parent as owner-only folders (0700 on POSIX); folders that already
+    exist are left as they are (they may be the user's own, e.g. ~/Documents)."""
+    path = Path(path)
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another process
+        if os.name == "posix":
+            os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+    return path
+
+
+def create_private_file(path: str | os.PathLike) -> bool:
+    """Create ``path`` empty and owner-only (0600 on POSIX) unless it exists; True when it was created.
+    SQLite gives its -wal and -shm files the permissions of the library file, so this covers them too."""
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    try:
+        if os.name == "posix":
+            os.fchmod(handle, 0o600)
+    finally:
+        os.close(handle)
+    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -48,7 +49,9 @@ def test_scan_json(scanned):
     assert summary["photos"] == 6 and summary["new"] == 5 and summary["faces"] == 5 and summary["no_face"] == 1
     assert summary["errors"][0]["path"].endswith("broken.jpg") and "broken.jpg" in summary["errors"][0]["message"]
     assert set(summary) == {"folders", "photos", "unchanged", "new", "updated", "moved", "described", "faces",
-                            "no_face", "errors", "missing", "unreadable_folders", "unsupported", "cancelled", "seconds"}
+                            "no_face", "errors", "missing", "unreadable_folders", "unsupported", "unmounted", "detached",
+                            "cancelled", "seconds"}
+    assert summary["unmounted"] == [] and summary["detached"] == []
     assert summary["unsupported"] == {}
 
 
@@ -220,3 +223,63 @@ def test_who_answers_while_a_scan_writes(tmp_path, models_dir, capsys):
         _, errors = scan.communicate(timeout=240)
     assert scan.returncode == 0, errors
     assert answers >= 2 and _photo_count(library) == 15
+
+
+# -- prune asks; erase leaves nothing (issue 16) -----------------------------------------------------------
+
+@pytest.fixture()
+def gone_photos(tmp_path):
+    """A library whose three photos are gone from disk; a face of the first is named Anna."""
+    import numpy as np
+
+    from faceapp.core.library import Library
+    from faceapp.core.library.sqlite_store import NewFace
+    from faceapp.core.types import Box, DescriptorSpace, Face
+    from tests.descriptor_sets import identities
+
+    space = DescriptorSpace("resnet50", "0123456789abcdef", "vggface2", 1, 2048)
+    path = tmp_path / "lib.sqlite"
+    vectors, _ = identities(3, 1, seed=9)
+    with Library.open(path) as library:
+        for index, vector in enumerate(vectors):
+            library.save_photo(f"/gone/{index}.jpg", 10, 1, f"h{index}", (100, 100), 1,
+                               [NewFace(Face(Box(0, 0, 50, 50), 0.99), 0.9, np.asarray(vector))], space)
+        first = library.faces_of(library.photo_by_path("/gone/0.jpg").id)[0].id
+        library.confirm(library.add_person("Anna"), [first])
+        library.mark_missing(library.photo_by_path(f"/gone/{i}.jpg").id for i in range(3))
+    return path
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_prune_lists_asks_and_keeps_named_photos(gone_photos, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # a script: no terminal to ask on
+    status, out, err = run(capsys, "library", "prune", "--library", gone_photos)
+    assert status == 2 and out == "" and "pass --yes to forget them without asking" in err
+    assert err.count("\n") == 1  # one sentence
+
+    data = cli_json(capsys, "library", "prune", "--dry-run", "--library", gone_photos)
+    assert data == {"command": "library prune", "forgotten": 0, "dry_run": True, "photos": ["/gone/1.jpg", "/gone/2.jpg"],
+                    "named_faces": 0, "kept_named": ["/gone/0.jpg"]}
+
+    monkeypatch.setattr(sys, "stdin", _Terminal("n\n"))
+    status, out, err = run(capsys, "library", "prune", "--library", gone_photos)
+    assert status == 0 and "/gone/1.jpg" in err and "Forget them? [y/N]" in err and "Nothing was forgotten" in err
+    monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
+    status, out, err = run(capsys, "library", "prune", "--library", gone_photos)
+    assert status == 0 and out.startswith("Forgot 2 photos whose files are gone. 1 gone photo where someone is named")
+
+    data = cli_json(capsys, "library", "prune", "--yes", "--include-named", "--library", gone_photos)
+    assert (data["forgotten"], data["photos"], data["named_faces"]) == (1, ["/gone/0.jpg"], 1)
+
+
+def test_people_remove_erase_reports_what_was_deleted(gone_photos, capsys):
+    data = cli_json(capsys, "people", "remove", "Anna", "--erase", "--library", gone_photos)
+    assert data == {"command": "people remove", "person": {"name": "Anna", "confirmed": 1, "rejected": 0, "photos": 1},
+                    "erased": {"faces": 1, "rejections": 0, "copies": [], "thumbnails": 0, "compacted": True}}
+    assert b"Anna" not in Path(gone_photos).read_bytes()
+    status, out, _ = run(capsys, "people", "list", "--library", gone_photos)
+    assert status == 0 and "No people yet" in out

@@ -46,11 +46,28 @@ def common_options(parser: argparse.ArgumentParser, model_options: bool = True, 
 
 
 def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
-    """Print ``payload`` as JSON with --json, else ``text``."""
+    """Print ``payload`` as JSON with --json, else ``text``.
+
+    A file name that is not valid UTF-8 shows its odd bytes as ``\\xab`` in both (pathtext.py), so the
+    JSON stays valid UTF-8 and printing never fails on such a name."""
+    from faceapp.core.library.pathtext import without_surrogates
+
     if args.json:
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(json.dumps(_printable(payload), indent=2, ensure_ascii=False))
     elif text:
-        print(text)
+        print(without_surrogates(text))
+
+
+def _printable(value: Any) -> Any:
+    from faceapp.core.library.pathtext import without_surrogates
+
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_printable(v) for v in value]
+    return value
 
 
 def error_object(exc: BaseException) -> dict[str, Any]:
@@ -73,11 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 def _fail(args: argparse.Namespace, exc: BaseException, status: int) -> int:
-    print(f"faceapp-cli: {exc}", file=sys.stderr)
+    from faceapp.core.library.pathtext import without_surrogates
+
+    print(without_surrogates(f"faceapp-cli: {exc}"), file=sys.stderr)
     if getattr(args, "debug", False):
         traceback.print_exception(exc)
     if getattr(args, "json", False):
-        print(json.dumps({"error": error_object(exc)}, indent=2, ensure_ascii=False))
+        print(json.dumps(_printable({"error": error_object(exc)}), indent=2, ensure_ascii=False))
     return status
 
 

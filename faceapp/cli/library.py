@@ -14,6 +14,7 @@ from typing import Any
 from faceapp.cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UsageError, common_options, emit
 from faceapp.core.defaults import GROUP_MIN_FACES, MATCH_MARGIN
 from faceapp.core.errors import FaceAppError
+from faceapp.core.library.pathtext import shown
 
 __all__ = ["add_commands"]
 
@@ -56,8 +57,12 @@ def add_commands(commands: Any) -> None:
     rename.add_argument("old")
     rename.add_argument("new")
     _library_options(rename, model=False)
-    remove = actions.add_parser("remove", help="forget a person (their faces stay in the library, unnamed)")
+    remove = actions.add_parser("remove", help="forget a person (their faces stay in the library, unnamed; "
+                                               "--erase deletes them too)")
     remove.add_argument("name")
+    remove.add_argument("--erase", action="store_true",
+                        help="also delete their confirmed faces, descriptors, thumbnails and imported copies that "
+                             "show only them, and rewrite the library so nothing of them stays on disk")
     _library_options(remove, model=False)
     merge = actions.add_parser("merge", help="FROM and INTO are one person: keep INTO")
     merge.add_argument("source", metavar="FROM")
@@ -99,7 +104,12 @@ def add_commands(commands: Any) -> None:
     _library_options(library_actions.add_parser("info", help="counts: photos, faces, people, no-face, errors"),
                      model=False)
     _library_options(library_actions.add_parser("errors", help="photos that could not be read, and why"), model=False)
-    _library_options(library_actions.add_parser("prune", help="forget photos whose files are gone"), model=False)
+    prune = library_actions.add_parser("prune", help="forget photos whose files are gone (lists them and asks)")
+    prune.add_argument("--yes", action="store_true", help="do not ask (for scripts)")
+    prune.add_argument("--include-named", action="store_true",
+                       help="also forget gone photos where a face is confirmed as someone (kept otherwise)")
+    prune.add_argument("--dry-run", action="store_true", help="only list what would be forgotten")
+    _library_options(prune, model=False)
     library.set_defaults(handler=cmd_library)
 
 
@@ -168,11 +178,11 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print("faceapp-cli: interrupted; what was finished is kept — run the same scan again to go on.",
               file=sys.stderr)
         return EXIT_INTERRUPTED
-    return EXIT_INPUT if summary.unreadable_folders and not summary.photos else EXIT_OK
+    return EXIT_INPUT if (summary.unreadable_folders or summary.unmounted) and not summary.photos else EXIT_OK
 
 
 def _scan_text(summary: Any, path: Path) -> str:
-    lines = [f"{summary.photos} photo{'s' if summary.photos != 1 else ''} in {', '.join(summary.folders)}: "
+    lines = [f"{summary.photos} photo{'s' if summary.photos != 1 else ''} in {', '.join(map(shown, summary.folders))}: "
              f"{summary.new} new, {summary.updated} changed, {summary.moved} moved, {summary.unchanged} unchanged"
              f"{f', {summary.described} described again' if summary.described else ''}.",
              f"{summary.faces} face{'s' if summary.faces != 1 else ''} found; {summary.no_face} photo"
@@ -180,10 +190,11 @@ def _scan_text(summary: Any, path: Path) -> str:
              f"{' (faceapp-cli library errors)' if summary.errors else ''}."]
     if summary.unsupported:
         lines.append(summary.unsupported_text())
+    lines += summary.unmounted_text() + summary.detached_text()
     if summary.missing:
         lines.append(f"{summary.missing} photo{'s' if summary.missing != 1 else ''} of the library are gone from "
                      "these folders (kept with their names; 'faceapp-cli library prune' forgets them).")
-    lines.append(f"Library: {path} ({summary.seconds:.1f} s).")
+    lines.append(f"Library: {shown(str(path))} ({summary.seconds:.1f} s).")
     return "\n".join(lines)
 
 
@@ -235,6 +246,8 @@ def cmd_people(args: argparse.Namespace) -> int:
         elif args.action == "rename":
             person = library.rename_person(args.old, args.new)
             emit(args, {"command": "people rename", "person": _person_json(person)}, f"Renamed to {person.name}.")
+        elif args.action == "remove" and args.erase:
+            _people_erase(args, library)
         elif args.action == "remove":
             person = library.remove_person(args.name)
             emit(args, {"command": "people remove", "person": _person_json(person)},
@@ -247,6 +260,24 @@ def cmd_people(args: argparse.Namespace) -> int:
             emit(args, {"command": "people merge", "person": _person_json(person), "conflicts": conflicts},
                  f"{args.source} is now part of {person.name}: {person.confirmed} faces{note}.")
     return EXIT_OK
+
+
+def _people_erase(args: argparse.Namespace, library: Any) -> None:
+    from faceapp.core.library.housekeeping import erase_person
+
+    person = library.require_person(args.name)
+    erased = erase_person(library, person.name)
+    lines = [f"Erased {erased.person}: {erased.faces} confirmed face{'s' if erased.faces != 1 else ''} with their "
+             f"descriptors, {erased.rejections} \"not {erased.person}\" mark{'s' if erased.rejections != 1 else ''}, "
+             f"{erased.thumbnails} thumbnail{'s' if erased.thumbnails != 1 else ''} and {len(erased.copies)} imported "
+             f"cop{'ies' if len(erased.copies) != 1 else 'y'}."]
+    lines += [f"  deleted {shown(path)}" for path in erased.copies]
+    if not erased.compacted:
+        lines.append("Another program has the library open: the deleted data leaves the library's log file when that "
+                     "program closes the library; close it now.")
+    emit(args, {"command": "people remove", "person": _person_json(person),
+                "erased": {"faces": erased.faces, "rejections": erased.rejections, "copies": list(erased.copies),
+                           "thumbnails": erased.thumbnails, "compacted": erased.compacted}}, "\n".join(lines))
 
 
 def _existing_faces(library: Any, face_ids: list[int]) -> list[int]:
@@ -487,7 +518,44 @@ def cmd_library(args: argparse.Namespace) -> int:
             emit(args, {"command": "library errors", "errors": [{"path": p, "message": m} for p, m in errors]},
                  "\n".join(f"{p}: {m}" for p, m in errors) or "Every photo could be read.")
         else:
-            count = library.prune_missing()
-            emit(args, {"command": "library prune", "forgotten": count},
-                 f"Forgot {count} photo{'s' if count != 1 else ''} whose files are gone.")
+            return _prune(args, library)
+    return EXIT_OK
+
+
+def _prune(args: argparse.Namespace, library: Any) -> int:
+    """List what a prune would forget, ask (or --yes), forget exactly that."""
+    from faceapp.core.library.housekeeping import prune, prune_plan
+
+    plan = prune_plan(library, include_named=args.include_named)
+    payload = {"command": "library prune", "forgotten": 0, "dry_run": args.dry_run,
+               "photos": [r.path for r in plan.forget], "named_faces": plan.named_faces,
+               "kept_named": [r.path for r in plan.kept_named]}
+    lines = [f"  {shown(r.path)}" for r in plan.forget]
+    kept = (f"{len(plan.kept_named)} gone photo{'s' if len(plan.kept_named) != 1 else ''} where someone is named "
+            f"{'are' if len(plan.kept_named) != 1 else 'is'} kept (--include-named forgets them too)."
+            if plan.kept_named else "")
+    if not plan.forget:
+        emit(args, payload, " ".join(filter(None, ["No photo to forget.", kept])))
+        return EXIT_OK
+    named = f", {plan.named_faces} of their faces named" if plan.named_faces else ""
+    header = (f"{len(plan.forget)} photo{'s' if len(plan.forget) != 1 else ''} whose files are gone "
+              f"would be forgotten, with their faces{named}:")
+    if args.dry_run:
+        emit(args, payload, "\n".join([header, *lines, kept] if kept else [header, *lines]))
+        return EXIT_OK
+    if not args.yes:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise UsageError(f"'library prune' would forget {len(plan.forget)} photo"
+                             f"{'s' if len(plan.forget) != 1 else ''} and asks first; pass --yes to forget them "
+                             "without asking (--dry-run lists them).")
+        print("\n".join([header, *lines, kept] if kept else [header, *lines]), file=sys.stderr)
+        print("Forget them? [y/N] ", end="", file=sys.stderr, flush=True)
+        answer = sys.stdin.readline().strip().casefold()  # "" at end of input: no
+        if answer not in ("y", "yes"):
+            print("Nothing was forgotten.", file=sys.stderr)
+            return EXIT_OK
+    count = prune(library, plan)
+    payload["forgotten"] = count
+    emit(args, payload, " ".join(filter(None, [f"Forgot {count} photo{'s' if count != 1 else ''} whose files are gone.",
+                                               kept])))
     return EXIT_OK

@@ -16,29 +16,42 @@ import numpy as np
 
 from faceapp.core.types import Face
 
-__all__ = ["face_thumbnail", "face_thumbnails", "thumbnail_cache_dir"]
+__all__ = ["face_thumbnail", "face_thumbnails", "thumbnail_cache_dir", "face_key", "forget_thumbnails"]
+
 
 def thumbnail_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/faceapp/thumbnails`` (or the platform's cache folder)."""
-    import sys
+    """``$XDG_CACHE_HOME/faceapp/thumbnails`` (or the platform's cache folder): :func:`faceapp.paths.thumbnails_dir`."""
+    from faceapp.paths import thumbnails_dir
 
-    from faceapp import APP_NAME
+    return thumbnails_dir()
 
-    home = Path.home()
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / APP_NAME / "cache"
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Caches" / APP_NAME
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / APP_NAME
-    return base / "thumbnails"
+
+def face_key(path: str, file_size: int, mtime_ns: int, face: Face) -> str:
+    """The name every cached thumbnail of ``face`` starts with, whatever its size: the photo's path (as
+    bytes: any file name works) and version, the box and the rotation."""
+    box = face.box
+    details = f"|{file_size}|{mtime_ns}|{box.x},{box.y},{box.width},{box.height}|{face.rotation}"
+    return hashlib.sha1(os.fsencode(path) + details.encode()).hexdigest()
 
 
 def _key(path: str, face: Face, size: int) -> str:
     info = os.stat(path)
-    box = face.box
-    text = f"{path}|{info.st_size}|{info.st_mtime_ns}|{box.x},{box.y},{box.width},{box.height}|{face.rotation}|{size}"
-    return hashlib.sha1(text.encode()).hexdigest()
+    return f"{face_key(path, info.st_size, info.st_mtime_ns, face)}-{size}"
+
+
+def forget_thumbnails(path: str, file_size: int, mtime_ns: int, faces: list[Face], cache: Path | None = None) -> int:
+    """Delete every cached thumbnail (of any size) of ``faces`` of the photo at ``path`` as it was
+    (``file_size``, ``mtime_ns``); returns how many files were deleted."""
+    cache = cache if cache is not None else thumbnail_cache_dir()
+    deleted = 0
+    for face in faces:
+        for file in cache.glob(f"{face_key(path, file_size, mtime_ns, face)}-*"):
+            try:
+                file.unlink()
+                deleted += 1
+            except FileNotFoundError:
+                pass
+    return deleted
 
 
 def face_thumbnails(path: str | os.PathLike, faces: list[Face], size: int = 128,
@@ -73,9 +86,12 @@ def face_thumbnails(path: str | os.PathLike, faces: list[Face], size: int = 128,
                 continue
             out[index] = resize_rgb(crop_face(image, face.box, "vggface2", face.rotation), size, size)
             try:
-                cache.mkdir(parents=True, exist_ok=True)
+                from faceapp.paths import make_private_dir
+
+                make_private_dir(cache)  # a face crop is biometric data: owner-only
                 partial = target.with_suffix(".part")
-                Image.fromarray(out[index]).save(partial, "JPEG", quality=88)
+                with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
+                    Image.fromarray(out[index]).save(handle, "JPEG", quality=88)
                 os.replace(partial, target)
             except (OSError, AttributeError):
                 pass  # no cache (read-only home, full disk): made again next time

@@ -167,7 +167,13 @@ def test_names_survive_a_new_analysis_of_the_photo(library):
     library.reject(anna, [left])
     library.set_apart([(left, right)])
     # The photo is analysed again (edited, or a new detector): boxes move a little, a face is added.
-    new = add_photo(library, "/p/two.jpg", [face(14), face(150), face(304)], vectors[[0, 1, 1]])
+    from faceapp.core.library.carry import carry_over
+
+    faces = [NewFace(f, 0.9, v) for f, v in zip([face(14), face(150), face(304)], vectors[[0, 1, 1]])]
+    carry = carry_over(library, "/p/two.jpg", SPACE, faces, threshold=0.5)
+    assert carry.mapping == {0: left, 2: right} and carry.detached == []
+    library.save_photo("/p/two.jpg", 100, 1, "hash-2", (640, 480), 1, faces, SPACE, carry=carry.mapping)
+    new = [f.id for f in library.faces_of(library.photo_by_path("/p/two.jpg").id)]
     assert len(new) == 3 and not set(new) & {left, right}
     assert library.links("confirmed") == [(new[2], anna.id)]
     assert library.links("rejected") == [(new[0], anna.id)]

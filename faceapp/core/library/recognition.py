@@ -126,8 +126,14 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
         result = engine.analyze(image)
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         items = [NewFace(r.face, face_quality(image, r.face), r.descriptor) for r in result.faces]
+        from faceapp.core.evaluation.thresholds import threshold_for
+        from faceapp.core.library.carry import carry_over
+
+        # The photo changed since it was scanned: names move only to the same faces (carry.py).
+        carry = carry_over(library, path, space, items, threshold_for(space.model, space.crop),
+                           same_content=record is not None and record.hash == digest)
         library.save_photo(path, info.st_size, info.st_mtime_ns, digest, result.image_size, PIPELINE_VERSION,
-                           items, space)
+                           items, space, carry=carry.mapping)
         record = library.photo_by_path(path)
     faces = library.faces_of(record.id)
     if not faces:

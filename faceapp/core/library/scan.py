@@ -34,9 +34,11 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.cancel import CancelToken
-from faceapp.core.defaults import PIPELINE_VERSION
+from faceapp.core.defaults import MAX_IMAGE_BYTES, PIPELINE_VERSION
 from faceapp.core.errors import FaceAppError
 from faceapp.core.formats import is_photo_name, unreadable_format
+from faceapp.core.library.carry import carry_over
+from faceapp.core.library.pathtext import shown
 from faceapp.core.library.sqlite_store import Library, NewFace, PhotoRecord
 from faceapp.core.types import DescriptorSpace, Face
 
@@ -46,6 +48,8 @@ __all__ = ["Scanner", "ScanSummary", "ScanProgress"]
 BATCH_FACES = 16
 #: Photos decoded ahead of the one being analysed.
 PREFETCH = 3
+#: Photos are hashed while read, this many bytes at a time.
+READ_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -66,8 +70,24 @@ class ScanSummary:
     unreadable_folders: list[tuple[str, str]] = field(default_factory=list)
     #: Files in formats faceapp cannot read (formats.UNREADABLE_FORMATS), by format: left out, but counted.
     unsupported: dict[str, int] = field(default_factory=dict)
+    #: Scanned folders that were empty or unreadable while the library knows photos there:
+    #: (folder, known photos), kept as they were — not marked missing.
+    unmounted: list[tuple[str, int]] = field(default_factory=list)
+    #: Names that could not move to the new version of a changed photo: (path, old face number, person).
+    detached: list[tuple[str, int, str]] = field(default_factory=list)
     cancelled: bool = False
     seconds: float = 0.0
+
+    def unmounted_text(self) -> list[str]:
+        """One sentence per folder that looks unmounted."""
+        return [f"{shown(folder)} looks unmounted: {known:,} known photo{'s' if known != 1 else ''} not found, kept "
+                "(connect the disk or share, or give back the permission, and scan again)." for folder, known in self.unmounted]
+
+    def detached_text(self) -> list[str]:
+        """One sentence per name that stayed behind when its photo changed."""
+        return [f"{person}: face {number} of {shown(os.path.basename(path))} changed into someone else's (or too "
+                "much to tell), so the name was not carried over; name the face again if it is them."
+                for path, number, person in self.detached]
 
     def unsupported_text(self) -> str:
         """One sentence on the files left out for their format ("" when there are none)."""
@@ -85,6 +105,8 @@ class ScanSummary:
                 "missing": self.missing,
                 "unreadable_folders": [{"path": p, "message": m} for p, m in self.unreadable_folders],
                 "unsupported": dict(sorted(self.unsupported.items())),
+                "unmounted": [{"path": p, "known_photos": n} for p, n in self.unmounted],
+                "detached": [{"path": p, "number": n, "person": person} for p, n, person in self.detached],
                 "cancelled": self.cancelled, "seconds": round(self.seconds, 2)}
 
 
@@ -128,27 +150,51 @@ class _Pending:
 
 
 def _read(task: _Task) -> _Loaded:
-    """Read, hash and decode one photo (runs on the prefetch thread; Pillow releases the GIL)."""
+    """Read, hash and decode one photo (runs on the prefetch thread; Pillow releases the GIL).
+
+    The size is checked before a byte is read, and the hash is computed chunk by chunk while reading,
+    so a huge file costs neither its size in memory nor a stopped scan."""
     from faceapp.core.images import load_image
 
     loaded = _Loaded(task)
+    name = shown(os.path.basename(task.path))
     try:
         with open(task.path, "rb") as handle:
-            data = handle.read()
+            size = os.fstat(handle.fileno()).st_size
+            if size > MAX_IMAGE_BYTES:
+                loaded.error = (f"'{name}' is too large ({_megabytes(size)}; faceapp reads photos up to "
+                                f"{_megabytes(MAX_IMAGE_BYTES)}): it was left out; save a smaller copy to include it.")
+                return loaded
+            data, digest = bytearray(), hashlib.sha256()
+            while chunk := handle.read(READ_CHUNK):
+                digest.update(chunk)
+                data += chunk
+                if len(data) > MAX_IMAGE_BYTES:  # grew while being read
+                    loaded.error = f"'{name}' is too large (more than {_megabytes(MAX_IMAGE_BYTES)}): it was left out."
+                    return loaded
     except FileNotFoundError:
-        loaded.error = f"Cannot open '{os.path.basename(task.path)}': it disappeared during the scan."
+        loaded.error = f"Cannot open '{name}': it disappeared during the scan."
         return loaded
     except OSError as exc:
-        loaded.error = f"Cannot open '{os.path.basename(task.path)}': it could not be read ({exc.strerror or exc})."
+        loaded.error = f"Cannot open '{name}': it could not be read ({exc.strerror or exc})."
         return loaded
-    loaded.digest = hashlib.sha256(data).hexdigest()
+    except MemoryError:
+        loaded.error = f"Cannot open '{name}': there was not enough memory to read it; close other programs and scan again."
+        return loaded
+    loaded.digest = digest.hexdigest()
     try:
         loaded.image = load_image(data) if data else None
         if loaded.image is None:
-            loaded.error = f"Cannot open '{os.path.basename(task.path)}': the file is empty."
+            loaded.error = f"Cannot open '{name}': the file is empty."
     except FaceAppError as exc:
-        loaded.error = str(exc).replace("the pasted image", f"'{os.path.basename(task.path)}'")
+        loaded.error = str(exc).replace("the pasted image", f"'{name}'")
+    except MemoryError:
+        loaded.error = f"Cannot open '{name}': there was not enough memory to decode it; close other programs and scan again."
     return loaded
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MB" if size >= 1024 * 1024 else f"{max(1, round(size / 1024))} KB"
 
 
 class Scanner:
@@ -162,12 +208,16 @@ class Scanner:
 
     def __init__(self, library: Library, folders: Sequence[str | os.PathLike], model: str, crop: str,
                  models_dir: str | os.PathLike | None = None, engine: Any = None,
-                 batch_faces: int = BATCH_FACES) -> None:
+                 batch_faces: int = BATCH_FACES, threshold: float | None = None) -> None:
+        from faceapp.core.evaluation.thresholds import threshold_for
+
         self.library = library
         self.folders = [os.path.abspath(os.path.expanduser(str(f))) for f in folders]
         self.model, self.crop, self.models_dir = model, crop, models_dir
         self._engine = engine
         self.batch_faces = batch_faces
+        #: Same-person threshold in use: a changed photo's names move only to faces this near the old ones.
+        self.threshold = threshold if threshold is not None else threshold_for(model, crop)
         self.summary = ScanSummary(self.folders)
         self.space: DescriptorSpace | None = None
         self._tasks: deque[_Task] = deque()
@@ -205,16 +255,27 @@ class Scanner:
             self.library.folder_scanned(os.path.realpath(folder), finished=False)
             known = self.library.photos_under(os.path.realpath(folder))
             seen: set[str] = set()
-            for path in self._walk(folder):
+            unlisted: list[str] = []  # folders that could not be listed: what is under them is unknown, not gone
+            found = self._walk(folder, unlisted)
+            for path in found:
                 if self._cancelled():
                     break
                 seen.add(path)
                 self._decide(path, undescribed)
-            if self._cancelled():
+            if self._cancelled():  # a part-walked folder says nothing about what is gone
                 self.summary.cancelled = True
                 self._tasks.clear()
                 break
-            gone = [record.id for path, record in known.items() if path not in seen and not record.missing]
+            present = [r for r in known.values() if not r.missing]
+            if present and not found and not any(p in self._unsupported for p in self._unsupported_under(folder)):
+                # An unmounted disk or share, or a revoked permission, looks like an empty folder: saying
+                # "every photo is gone" would let a prune forget every name.  Keep them as they are.
+                self.summary.unmounted.append((folder, len(present)))
+                self.summary.unreadable_folders = [u for u in self.summary.unreadable_folders if u[0] != folder]
+                continue
+            hidden = tuple(p.rstrip(os.sep) + os.sep for p in unlisted)
+            gone = [record.id for path, record in known.items()
+                    if path not in seen and not record.missing and not path.startswith(hidden)]
             if gone:
                 self.library.mark_missing(gone)
                 self._gone.update(gone)
@@ -225,14 +286,21 @@ class Scanner:
         self.summary.seconds += time.perf_counter() - started
         return self._total
 
-    def _walk(self, folder: str) -> list[str]:
+    def _unsupported_under(self, folder: str) -> list[str]:
+        prefix = os.path.realpath(folder).rstrip(os.sep) + os.sep
+        return [p for p in self._unsupported if p.startswith(prefix)]
+
+    def _walk(self, folder: str, unlisted: list[str]) -> list[str]:
+        """Photo files under ``folder`` (real paths); folders that could not be listed go to ``unlisted``."""
         visited: set[tuple[int, int]] = set()
         found: list[str] = []
 
         def unreadable(error: OSError) -> None:
+            where = error.filename or folder
+            unlisted.append(os.path.realpath(where))
             self.summary.unreadable_folders.append(
-                (error.filename or folder, f"The folder '{error.filename}' could not be read ({error.strerror}); "
-                                           "its photos were left out."))
+                (where, f"The folder '{shown(str(where))}' could not be read ({error.strerror}); "
+                        "its photos were left out and kept as they were."))
 
         for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=True):
             if self._cancelled():
@@ -320,7 +388,13 @@ class Scanner:
                 while self._tasks and len(self._reading) < PREFETCH and self._pool is not None:
                     self._reading.append(self._pool.submit(_read, self._tasks.popleft()))
                 loaded = self._reading.popleft().result()
-                self._process(loaded)
+                try:
+                    self._process(loaded)
+                except MemoryError:  # one photo too large to analyse: recorded, and the scan goes on
+                    loaded.image = None
+                    loaded.error = (f"Cannot analyse '{shown(os.path.basename(loaded.task.path))}': there was not "
+                                    "enough memory; close other programs and scan again.")
+                    self._process(loaded)
                 self._done += 1
                 if progress is not None:
                     progress(self._progress(loaded.task.path))
@@ -452,5 +526,8 @@ class Scanner:
     def _store(self, loaded: _Loaded, faces: list[Face], qualities: list[float], vectors: np.ndarray | None) -> None:
         task, image = loaded.task, loaded.image
         new_faces = [NewFace(face, quality, vectors[i]) for i, (face, quality) in enumerate(zip(faces, qualities))]
+        same_content = task.record is not None and task.record.hash == loaded.digest
+        carry = carry_over(self.library, task.path, self.space, new_faces, self.threshold, same_content)
         self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, (image.shape[1], image.shape[0]),
-                                PIPELINE_VERSION, new_faces, self.space)
+                                PIPELINE_VERSION, new_faces, self.space, carry=carry.mapping)
+        self.summary.detached += [(task.path, number, person) for number, person in carry.detached]

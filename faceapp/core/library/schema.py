@@ -15,11 +15,14 @@ from typing import Callable
 
 from faceapp.core.errors import StorageError
 
-__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "connect", "storage_error"]
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "BUSY_TIMEOUT_S", "connect", "storage_error"]
 
 #: The schema this faceapp writes.  A library with a higher version was written by a newer faceapp.
 SCHEMA_VERSION = 1
 _APP = "faceapp"
+#: How long a write waits for another process's write to finish before "busy" is reported.  A scan
+#: commits one photo at a time (milliseconds), so only a stuck program holds the lock this long.
+BUSY_TIMEOUT_S = 30.0
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _V1 = """
@@ -156,8 +159,11 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
         raise StorageError(f"There is no library at '{path}'; scan a folder to start one, or choose the right "
                            "library file.")
     if not existed:
+        from faceapp.paths import create_private_file, make_private_dir
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(path.parent)
+            create_private_file(path)  # owner-only before SQLite writes a byte (its -wal and -shm follow it)
         except OSError as exc:
             raise StorageError(f"Cannot create the library folder {path.parent} ({exc.strerror or exc}); "
                                "choose another place with --library.") from None
@@ -165,8 +171,11 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
         # Judged read-only first: a file faceapp refuses must not change by a single byte
         # (even switching it to WAL rewrites its header).
         version = _library_version(path) if existed else 0
-        connection = sqlite3.connect(str(path), timeout=15.0, isolation_level=None, check_same_thread=False)
+        connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                                     check_same_thread=False)
         connection.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten with zeros, not left in free pages: a forgotten face is gone.
+        connection.execute("PRAGMA secure_delete = ON")
         connection.execute("PRAGMA journal_mode = WAL")
         # WAL with NORMAL: a process killed at any moment loses at most the transaction in progress.
         connection.execute("PRAGMA synchronous = NORMAL")
@@ -202,6 +211,10 @@ def _migrate(connection: sqlite3.Connection, version: int) -> None:
     """Apply every migration after ``version`` in one transaction."""
     connection.execute("BEGIN IMMEDIATE")
     try:
+        # Another process may have created or migrated the library while this one waited for the lock.
+        if connection.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone():
+            row = connection.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            version = max(version, int(row[0]) if row else 0)
         for target in range(version + 1, SCHEMA_VERSION + 1):
             step = MIGRATIONS[target]
             if callable(step):
@@ -215,5 +228,9 @@ def _migrate(connection: sqlite3.Connection, version: int) -> None:
         connection.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('created_at', ?)", (now,))
         connection.execute("COMMIT")
     except BaseException:
-        connection.execute("ROLLBACK")
+        if connection.in_transaction:
+            try:
+                connection.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass  # the first error is the one to report
         raise

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from faceapp.core.errors import FaceAppError
+from faceapp.core.library.pathtext import from_stored, shown, to_stored
 from faceapp.core.library.schema import connect, storage_error
 from faceapp.core.types import Box, DescriptorSpace, Face, Landmarks
 from faceapp.paths import library_path
@@ -127,13 +128,35 @@ class Library:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole, or rolled back whole — never left open.
+
+        ``BEGIN IMMEDIATE`` takes the write lock up front, so another writer makes
+        this one wait (the connection's busy timeout) instead of failing half-way.
+        COMMIT is inside the ``try``: a commit that fails (disk full) must not leave
+        this connection holding the write lock, and the rollback's own error must
+        not replace the one the user needs to read.
+        """
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                try:
+                    self._db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # the first error is the one to report; SQLite rolls back on close anyway
             raise
-        self._db.execute("COMMIT")
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction: statements inside it see the same library, whatever other processes write."""
+        self._db.execute("BEGIN")
+        try:
+            yield self._db
+        finally:
+            if self._db.in_transaction:
+                self._db.execute("COMMIT")
 
     # -- spaces ---------------------------------------------------------------
     @_guarded
@@ -160,12 +183,12 @@ class Library:
     def _photo(row: sqlite3.Row | None) -> PhotoRecord | None:
         if row is None:
             return None
-        return PhotoRecord(row["id"], row["path"], row["size"], row["mtime_ns"], row["hash"], row["width"],
+        return PhotoRecord(row["id"], from_stored(row["path"]), row["size"], row["mtime_ns"], row["hash"], row["width"],
                            row["height"], row["status"], row["error"], row["pipeline"], bool(row["missing"]))
 
     @_guarded
     def photo_by_path(self, path: str) -> PhotoRecord | None:
-        return self._photo(self._db.execute("SELECT * FROM photos WHERE path = ?", (path,)).fetchone())
+        return self._photo(self._db.execute("SELECT * FROM photos WHERE path = ?", (to_stored(path),)).fetchone())
 
     @_guarded
     def photo(self, photo_id: int) -> PhotoRecord | None:
@@ -178,16 +201,16 @@ class Library:
     @_guarded
     def photos_under(self, folder: str) -> dict[str, PhotoRecord]:
         """Every photo whose path lies in ``folder`` (at any depth), by path."""
-        prefix = folder.rstrip(os.sep) + os.sep
+        prefix = to_stored(folder.rstrip(os.sep) + os.sep)
         rows = self._db.execute("SELECT * FROM photos WHERE substr(path, 1, ?) = ?", (len(prefix), prefix))
-        return {row["path"]: self._photo(row) for row in rows}
+        return {record.path: record for record in map(self._photo, rows)}
 
     @_guarded
     def touch_photo(self, photo_id: int, size: int, mtime_ns: int, path: str | None = None) -> None:
         """Same content, new file details (the file was touched, or moved to ``path``)."""
         with self._transaction() as db:
             db.execute("UPDATE photos SET size=?, mtime_ns=?, path=COALESCE(?, path), missing=0 WHERE id=?",
-                       (size, mtime_ns, path, photo_id))
+                       (size, mtime_ns, None if path is None else to_stored(path), photo_id))
 
     @_guarded
     def mark_missing(self, photo_ids: Iterable[int], missing: bool = True) -> None:
@@ -196,36 +219,75 @@ class Library:
 
     @_guarded
     def prune_missing(self) -> int:
-        """Forget photos marked missing (their faces and names go with them); returns how many."""
+        """Forget every photo marked missing, named faces included (their faces and names go with them); returns
+        how many.  The CLI and the window use :func:`faceapp.core.library.housekeeping.prune_plan` instead."""
         with self._transaction() as db:
             return db.execute("DELETE FROM photos WHERE missing = 1").rowcount
 
     @_guarded
+    def missing_photos(self) -> list[tuple[PhotoRecord, int]]:
+        """Every photo marked missing, by path, with how many of its faces are confirmed as someone."""
+        rows = self._db.execute(
+            "SELECT p.*, (SELECT COUNT(*) FROM faces f JOIN face_people fp ON fp.face_id = f.id "
+            "WHERE f.photo_id = p.id AND fp.state = 'confirmed') AS named FROM photos p WHERE p.missing = 1 "
+            "ORDER BY p.path")
+        return [(self._photo(row), int(row["named"])) for row in rows]
+
+    @_guarded
+    def forget_photos(self, photo_ids: Iterable[int]) -> int:
+        """Forget these photos if they are still marked missing (their faces and names go with them), in one
+        transaction; returns how many were forgotten."""
+        with self._transaction() as db:
+            return sum(db.execute("DELETE FROM photos WHERE id=? AND missing=1", (int(i),)).rowcount
+                       for i in photo_ids)
+
+    @_guarded
+    def erase(self, person: Person, face_ids: Iterable[int], photo_ids: Iterable[int]) -> None:
+        """Delete ``person``, the faces ``face_ids`` (descriptors, names, groups go with them) and the photos
+        ``photo_ids``, in one transaction.  What to delete is decided by :mod:`.housekeeping`."""
+        with self._transaction() as db:
+            db.executemany("DELETE FROM faces WHERE id=?", [(int(i),) for i in face_ids])
+            db.executemany("DELETE FROM photos WHERE id=?", [(int(i),) for i in photo_ids])
+            db.execute("DELETE FROM people WHERE id=?", (person.id,))
+
+    @_guarded
+    def compact(self) -> bool:
+        """Rewrite the file without free pages and empty the write-ahead log, so deleted rows leave nothing
+        behind on disk (deletes already overwrite: ``secure_delete`` is on).  False when another program's
+        open read kept part of the log; running it again once that program has closed the library finishes it."""
+        self._db.execute("VACUUM")
+        busy, _, _ = self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+
+    @_guarded
     def save_photo(self, path: str, size: int, mtime_ns: int, digest: str | None, dims: tuple[int, int] | None,
                    pipeline: int, faces: Sequence[NewFace] = (), space: DescriptorSpace | None = None,
-                   error: str | None = None) -> int:
+                   error: str | None = None, carry: Mapping[int, int] | None = None) -> int:
         """Record a photo's analysis in one transaction: the photo, its faces and their descriptors, or its error.
 
-        When the photo was analysed before (same path), its old faces are
-        replaced; names the user gave them (confirmed, rejected, apart) move to
-        the new face covering the same place (IoU ≥ 0.5), so a re-scan loses no
-        naming work.
+        When the photo was analysed before (same path), its old faces are replaced.
+        ``carry`` (``{index in faces: old face id}``) says which new face takes over
+        what the user said about an old one (confirmed, rejected, apart); the rule
+        that decides it is :func:`faceapp.core.library.carry.carry_over` — this
+        method only executes it.  Old faces not carried go, with their names.
+        An unreadable new version (``error``) keeps the old faces and their names.
         """
         space_id = self.space_id(space) if space is not None and faces else None
         status = "error" if error else ("faces" if faces else "no_face")
         width, height = dims if dims else (None, None)
+        stored, error = to_stored(path), None if error is None else shown(error)
+        carry = dict(carry or {})
         with self._transaction() as db:
-            old = db.execute("SELECT id FROM photos WHERE path = ?", (path,)).fetchone()
+            old = db.execute("SELECT id FROM photos WHERE path = ?", (stored,)).fetchone()
             if old is None:
                 photo_id = db.execute(
                     "INSERT INTO photos (path, size, mtime_ns, hash, width, height, status, error, pipeline, scanned_at)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (path, size, mtime_ns, digest, width, height, status, error, pipeline, time.time())).lastrowid
-                previous: list[tuple[int, Box]] = []
+                    (stored, size, mtime_ns, digest, width, height, status, error, pipeline, time.time())).lastrowid
+                previous: set[int] = set()
             else:
                 photo_id = old["id"]
-                previous = [(r["id"], Box(r["x"], r["y"], r["width"], r["height"]))
-                            for r in db.execute("SELECT id, x, y, width, height FROM faces WHERE photo_id=?", (photo_id,))]
+                previous = {r[0] for r in db.execute("SELECT id FROM faces WHERE photo_id=?", (photo_id,))}
                 db.execute("UPDATE photos SET size=?, mtime_ns=?, hash=?, width=?, height=?, status=?, error=?, "
                            "pipeline=?, missing=0, scanned_at=? WHERE id=?",
                            (size, mtime_ns, digest, width, height, status, error, pipeline, time.time(), photo_id))
@@ -234,24 +296,24 @@ class Library:
                     db.execute("UPDATE faces SET number = -number WHERE photo_id=?", (photo_id,))
             if error is not None and previous:
                 return int(photo_id)  # an unreadable new version keeps the old faces and their names
-            for number, item in enumerate(faces, start=1):
+            for index, item in enumerate(faces):
                 face = item.face
                 marks = json.dumps(face.landmarks.as_dict()) if face.landmarks else None
                 face_id = db.execute(
                     "INSERT INTO faces (photo_id, number, x, y, width, height, confidence, rotation, landmarks, quality)"
                     " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                    (photo_id, number, face.box.x, face.box.y, face.box.width, face.box.height,
+                    (photo_id, index + 1, face.box.x, face.box.y, face.box.width, face.box.height,
                      float(face.confidence), face.rotation, marks, float(item.quality))).lastrowid
                 db.execute("INSERT INTO descriptors (face_id, space_id, vector) VALUES (?,?,?)",
                            (face_id, space_id, _blob(item.descriptor)))
-                match = max(previous, key=lambda p: p[1].iou(face.box), default=None)
-                if match is not None and match[1].iou(face.box) >= 0.5:
-                    previous.remove(match)
-                    db.execute("UPDATE face_people SET face_id=? WHERE face_id=?", (face_id, match[0]))
+                old_id = carry.get(index)
+                if old_id is not None and old_id in previous:
+                    previous.discard(old_id)  # one old face moves to one new face at most
+                    db.execute("UPDATE face_people SET face_id=? WHERE face_id=?", (face_id, old_id))
                     db.execute("UPDATE OR IGNORE apart SET face_a=MIN(?, face_b), face_b=MAX(?, face_b) "
-                               "WHERE face_a=?", (face_id, face_id, match[0]))
+                               "WHERE face_a=?", (face_id, face_id, old_id))
                     db.execute("UPDATE OR IGNORE apart SET face_b=MAX(?, face_a), face_a=MIN(?, face_a) "
-                               "WHERE face_b=?", (face_id, face_id, match[0]))
+                               "WHERE face_b=?", (face_id, face_id, old_id))
             db.execute("DELETE FROM faces WHERE photo_id=? AND number < 0", (photo_id,))
         return int(photo_id)
 
@@ -293,14 +355,16 @@ class Library:
 
     @_guarded
     def descriptors(self, space: DescriptorSpace, face_ids: Sequence[int] | None = None,
-                    where: str = "", params: Sequence[Any] = ()) -> tuple[np.ndarray, np.ndarray]:
+                    where: str = "", params: Sequence[Any] = (), include_missing: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray]:
         """(face ids, float32 matrix) of descriptors in ``space``: all of them, or ``face_ids``, or ``where``
-        (an SQL condition on ``f`` = faces, ``p`` = photos).  Missing photos' faces are left out."""
+        (an SQL condition on ``f`` = faces, ``p`` = photos).  Missing photos' faces are left out unless
+        ``include_missing``."""
         space_id = self.space_id(space, create=False)
         if space_id is None:
             return np.zeros((0,), np.int64), np.zeros((0, space.dim), np.float32)
         sql = ("SELECT d.face_id, d.vector FROM descriptors d JOIN faces f ON f.id = d.face_id "
-               "JOIN photos p ON p.id = f.photo_id WHERE d.space_id = ? AND p.missing = 0")
+               "JOIN photos p ON p.id = f.photo_id WHERE d.space_id = ?" + ("" if include_missing else " AND p.missing = 0"))
         args: list[Any] = [space_id]
         if face_ids is not None:
             sql += " AND d.face_id IN (SELECT value FROM json_each(?))"
@@ -309,14 +373,16 @@ class Library:
             sql += f" AND ({where})"
             args += list(params)
         # Counted first and filled row by row: a 100,000-face library is ~800 MB of vectors, and a
-        # fetchall() or a join would hold it twice.
-        count = self._db.execute(sql.replace("d.face_id, d.vector", "COUNT(*)", 1), args).fetchone()[0]
-        ids = np.empty(count, np.int64)
-        matrix = np.empty((count, space.dim), np.float32)
-        filled = 0
-        for filled, (face_id, vector) in enumerate(self._db.execute(sql + " ORDER BY d.face_id", args), start=1):
-            ids[filled - 1] = face_id
-            matrix[filled - 1] = np.frombuffer(vector, dtype="<f4")
+        # fetchall() or a join would hold it twice.  Both statements read one snapshot, so a face another
+        # process adds in between cannot make the rows outnumber the count.
+        with self._snapshot() as db:
+            count = db.execute(sql.replace("d.face_id, d.vector", "COUNT(*)", 1), args).fetchone()[0]
+            ids = np.empty(count, np.int64)
+            matrix = np.empty((count, space.dim), np.float32)
+            filled = 0
+            for filled, (face_id, vector) in enumerate(db.execute(sql + " ORDER BY d.face_id", args), start=1):
+                ids[filled - 1] = face_id
+                matrix[filled - 1] = np.frombuffer(vector, dtype="<f4")
         return ids[:filled], matrix[:filled]
 
     # -- people ---------------------------------------------------------------
@@ -488,28 +554,29 @@ class Library:
     def folder_scanned(self, path: str, finished: bool) -> None:
         """Remember ``path`` as a scanned folder (``finished``: the scan went through it to the end)."""
         with self._transaction() as db:
-            db.execute("INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)", (path, time.time()))
+            db.execute("INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)", (to_stored(path), time.time()))
             if finished:
-                db.execute("UPDATE folders SET scanned_at=? WHERE path=?", (time.time(), path))
+                db.execute("UPDATE folders SET scanned_at=? WHERE path=?", (time.time(), to_stored(path)))
 
     @_guarded
     def folders(self) -> list[dict[str, Any]]:
         """Every scanned folder: path, photos and faces under it, when it was last scanned to the end."""
         out = []
-        for row in self._db.execute("SELECT path, scanned_at FROM folders ORDER BY path"):
+        for row in self._db.execute("SELECT path, scanned_at FROM folders ORDER BY path").fetchall():
             prefix = row["path"].rstrip(os.sep) + os.sep
             photos, faces = self._db.execute(
                 "SELECT COUNT(DISTINCT p.id), COUNT(f.id) FROM photos p LEFT JOIN faces f ON f.photo_id = p.id "
                 "WHERE substr(p.path, 1, ?) = ? AND p.missing = 0", (len(prefix), prefix)).fetchone()
-            out.append({"path": row["path"], "photos": photos, "faces": faces, "scanned_at": row["scanned_at"],
-                        "present": os.path.isdir(row["path"])})
+            path = from_stored(row["path"])
+            out.append({"path": path, "photos": photos, "faces": faces, "scanned_at": row["scanned_at"],
+                        "present": os.path.isdir(path)})
         return out
 
     @_guarded
     def forget_folder(self, path: str) -> None:
         """Stop listing a folder (its photos stay until pruned)."""
         with self._transaction() as db:
-            db.execute("DELETE FROM folders WHERE path=?", (path,))
+            db.execute("DELETE FROM folders WHERE path=?", (to_stored(path),))
 
     # -- counts ---------------------------------------------------------------
     @_guarded
@@ -535,7 +602,7 @@ class Library:
     @_guarded
     def errors(self) -> list[tuple[str, str]]:
         """(path, message) of every photo that could not be read."""
-        return [(r[0], r[1]) for r in self._db.execute(
+        return [(from_stored(r[0]), r[1]) for r in self._db.execute(
             "SELECT path, error FROM photos WHERE status='error' AND missing = 0 ORDER BY path")]
 
 

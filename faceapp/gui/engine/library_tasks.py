@@ -7,8 +7,6 @@ meanwhile go between them.
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any, Callable
 
 from faceapp.core.cancel import CancelToken
@@ -171,15 +169,9 @@ def _enrol(job: EnrolJob, context: TaskContext, _token: CancelToken | None) -> A
         raise FaceAppError("The model is not loaded yet; wait until it is ready, then add the face again.")
     path = job.path
     if path is None:  # pasted or downloaded: keep a copy beside the library so the face has a photo
-        from PIL import Image
+        from faceapp.core.library.housekeeping import keep_imported_copy
 
-        data = Image.fromarray(job.image)
-        folder = Path(library.path).parent / f"{Path(library.path).stem}-imported"
-        folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256(job.image.tobytes()).hexdigest()[:20]
-        path = str(folder / f"pasted-{digest}.png")
-        if not Path(path).exists():
-            data.save(path)
+        path = keep_imported_copy(library.path, job.image)
     engine.set_crop(job.space.crop)
     recognition.enrol(library, engine, job.name, path, job.number)
     return _overview(context, job.space)

@@ -117,17 +117,13 @@ def test_each_job_has_its_own_cancel(qtbot, window, people_folder, tmp_path):
     controller.scanFinished.connect(scans.append)
     dialog.calibrated.connect(calibrations.append)
 
-    # A calibration started and cancelled while a scan runs (its first photo is in): the calibration
-    # stops, the scan does not.
-    def calibrate_and_cancel(_progress) -> None:  # noqa: ANN001
-        if not dialog.running and not calibrations:
-            dialog.start(folder=str(people_folder))
-            dialog.cancel_button.click()
-
-    controller.scanProgress.connect(calibrate_and_cancel)
+    # The calibration's Cancel while a scan is queued (its job, and its cancel, exist from the moment
+    # it is submitted): the calibration stops, the scan does not.
     with qtbot.waitSignals([controller.scanFinished, dialog.calibrated], timeout=180_000):
         controller.scan([str(make_folder(tmp_path / "photos"))])
-    controller.scanProgress.disconnect(calibrate_and_cancel)
+        assert controller.scanning  # submitted now: the library is open
+        dialog.start(folder=str(people_folder))
+        dialog.cancel_button.click()
     assert isinstance(calibrations[-1], Exception) and "cancelled" in dialog.summary.text()
     assert not scans[-1].cancelled and scans[-1].new == 5
 
@@ -232,3 +228,43 @@ def test_a_window_killed_mid_scan_then_a_rescan_keeps_everything(tmp_path, model
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT path) FROM photos").fetchone() == (17, 17)  # none twice
         assert db.execute("SELECT COUNT(*) FROM faces").fetchone()[0] == 17  # one face each, none twice
+
+
+def test_forget_missing_photos_and_erase_a_person_from_the_window(qtbot, window, models_dir, tmp_path, monkeypatch):
+    from faceapp.core.library import Library
+    from faceapp.core.library.scan import Scanner
+
+    folder, library = tmp_path / "photos", tmp_path / "people.sqlite"
+    folder.mkdir()
+    for name in ("obama.jpg", "obama_small.jpg", "biden.jpg"):
+        shutil.copy(face_photo(name), folder / name)
+    with Library.open(library) as store:
+        Scanner(store, [folder], "resnet50", "vggface2", models_dir=models_dir).run()
+        with sqlite3.connect(library) as db:
+            anna = [row[0] for row in db.execute(
+                "SELECT f.id FROM faces f JOIN photos p ON p.id = f.photo_id WHERE p.path LIKE '%obama%'")]
+        store.confirm(store.add_person("Anna"), anna)
+        (folder / "obama.jpg").unlink()  # Anna's: missing, named
+        (folder / "biden.jpg").unlink()  # nobody's: missing
+        assert Scanner(store, [folder], "resnet50", "vggface2", models_dir=models_dir).run().missing == 2
+    shown, erased = [], []
+    monkeypatch.setattr("faceapp.gui.people.people_view.ask_prune",  # the user leaves "also named ones" unticked
+                        lambda parent, plan: shown.append(plan) or (tuple(r.id for r in plan.forget), False))
+    monkeypatch.setattr("faceapp.gui.people.people_view.confirm_erase", lambda parent, name, faces: faces == 2)
+    monkeypatch.setattr("faceapp.gui.people.people_view.show_erased", lambda parent, erasure: erased.append(erasure))
+    controller = window.library
+    with qtbot.waitSignal(controller.overviewChanged, timeout=60_000, check_params_cb=_is_library(library)):
+        controller.open(str(library))
+
+    with qtbot.waitSignal(controller.pruned, timeout=60_000) as pruned:
+        window.people.forget_missing()  # the folder's menu: Forget missing photos…
+    assert [Path(r.path).name for r in shown[0].forget] == ["biden.jpg"]
+    assert [Path(r.path).name for r in shown[0].kept_named] == ["obama.jpg"]  # listed, kept: never forgotten unasked
+    assert pruned.args == [1] and window.status_label.text() == "Forgot 1 missing photo."
+    with sqlite3.connect(library) as db:
+        assert sorted(Path(p).name for (p,) in db.execute("SELECT path FROM photos")) == ["obama.jpg", "obama_small.jpg"]
+
+    with qtbot.waitSignal(controller.erased, timeout=60_000):
+        window.people.erase_person("Anna")  # Anna's menu: Remove and forget their faces…
+    assert erased[0].person == "Anna" and erased[0].faces == 2
+    assert not controller.overview.people and b"Anna" not in library.read_bytes()

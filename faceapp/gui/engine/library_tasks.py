@@ -7,13 +7,14 @@ meanwhile go between them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 from faceapp.core.cancel import CancelToken
 from faceapp.core.errors import FaceAppError
 from faceapp.gui.engine.jobs import (
-    CalibrateJob, EditJob, EnrolJob, FacesJob, FacesPage, GroupJob, OpenLibraryJob, OverviewJob, PaneWho, ScanJob,
-    SpaceRef, WhoJob,
+    CalibrateJob, EditJob, EnrolJob, EraseJob, FacesJob, FacesPage, GroupJob, OpenLibraryJob, OverviewJob, PaneWho,
+    PruneJob, PrunePlanJob, ScanJob, SpaceRef, WhoJob,
 )
 from faceapp.gui.engine.tasks import TaskContext
 
@@ -192,7 +193,34 @@ def _calibrate(job: CalibrateJob, context: TaskContext, token: CancelToken | Non
     return calibration.calibrate(photos, pairs, job.pairs or job.folder or "", engine.space.key)
 
 
+def _prune_plan(job: PrunePlanJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library.housekeeping import prune_plan
+
+    return prune_plan(_library(context), include_named=job.include_named)
+
+
+def _prune(job: PruneJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library.housekeeping import prune, prune_plan
+
+    library = _library(context)
+    # Planned again now: only what the user was shown AND is still to forget goes (a photo back meanwhile stays).
+    plan = prune_plan(library, include_named=job.include_named)
+    shown = set(job.photo_ids)
+    agreed = replace(plan, forget=tuple(record for record in plan.forget if record.id in shown))
+    return prune(library, agreed), _overview(context, job.space)
+
+
+def _erase(job: EraseJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library.housekeeping import erase_person
+
+    context.status(f"Erasing {job.name}…")
+    erased = erase_person(_library(context), job.name)
+    context.people = None  # the named faces changed
+    return erased, _overview(context, job.space)
+
+
 LIBRARY_TASKS: dict[type, Callable[[Any, TaskContext, CancelToken | None], Any]] = {
     OpenLibraryJob: _open, OverviewJob: _overview_task, ScanJob: _scan, FacesJob: _faces, EditJob: _edit,
-    GroupJob: _group, WhoJob: _who, EnrolJob: _enrol, CalibrateJob: _calibrate,
+    GroupJob: _group, WhoJob: _who, EnrolJob: _enrol, CalibrateJob: _calibrate, PrunePlanJob: _prune_plan,
+    PruneJob: _prune, EraseJob: _erase,
 }

@@ -15,7 +15,8 @@ from PySide6.QtCore import QObject, QSettings, Signal
 from faceapp.core.defaults import DEFAULT_THRESHOLD, GROUP_MIN_FACES, MATCH_MARGIN
 from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.engine.jobs import (
-    EditJob, EnrolJob, FacesJob, GroupJob, OpenLibraryJob, OverviewJob, ScanJob, SpaceRef, WhoJob,
+    EditJob, EnrolJob, EraseJob, FacesJob, GroupJob, OpenLibraryJob, OverviewJob, PruneJob, PrunePlanJob, ScanJob,
+    SpaceRef, WhoJob,
 )
 from faceapp.gui.messages import user_message
 from faceapp.paths import library_path
@@ -26,7 +27,7 @@ __all__ = ["LibraryController"]
 class LibraryController(QObject):
     """Signals: ``overviewChanged(Overview)``, ``pageChanged(FacesPage)``, ``problem(str)`` (the library cannot
     be used; empty when it can again), ``scanProgress(ScanProgress)``, ``scanFinished(summary or exception)``,
-    ``paneWho(PaneWho)``, ``status(str)``."""
+    ``paneWho(PaneWho)``, ``status(str)``, ``pruned(count)``, ``erased(Erasure)``."""
 
     overviewChanged = Signal(object)
     pageChanged = Signal(object)
@@ -35,6 +36,8 @@ class LibraryController(QObject):
     scanFinished = Signal(object)
     paneWho = Signal(object)
     status = Signal(str)
+    pruned = Signal(int)  # how many missing photos were forgotten
+    erased = Signal(object)  # a core Erasure: what "Remove and forget their faces" deleted
 
     def __init__(self, engine: EngineClient, settings: QSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -184,6 +187,34 @@ class LibraryController(QObject):
         if self.scanning:
             self._scan_cancelled = True
             self.engine.cancel(self._scan_job)
+
+    # -- forgetting, on purpose (rules: faceapp.core.library.housekeeping) ---------------------
+    def prune_plan(self, then: Any) -> None:
+        """Ask the core what "Forget missing photos" would forget; ``then(PrunePlan)`` on the GUI thread."""
+        self.engine.submit(PrunePlanJob(), returned=then, errored=self._failed("listing missing photos"))
+
+    def prune(self, photo_ids: tuple[int, ...], include_named: bool) -> None:
+        """Forget the missing photos ``photo_ids`` the user agreed to (``pruned`` follows)."""
+        def done(result: Any) -> None:
+            count, overview = result
+            self._set_overview(overview)
+            self.status.emit(f"Forgot {count} missing photo{'s' if count != 1 else ''}.")
+            self.pruned.emit(count)
+
+        self.engine.submit(PruneJob(self.space(), tuple(photo_ids), include_named), returned=done,
+                           errored=self._failed("forgetting missing photos"))
+
+    def erase(self, name: str) -> None:
+        """Remove ``name`` and forget their faces (``erased`` follows with what was deleted)."""
+        def done(result: Any) -> None:
+            erasure, overview = result
+            if self.selection is not None and self.selection[0] == "person" and self.page is not None \
+                    and self.page.title == name:
+                self.selection = None
+            self._set_overview(overview)
+            self.erased.emit(erasure)
+
+        self.engine.submit(EraseJob(self.space(), name), returned=done, errored=self._failed(f"erasing {name}"))
 
     # -- the comparison ------------------------------------------------------------------
     def who(self, pane: str, descriptors: list) -> None:

@@ -26,7 +26,6 @@ __all__ = [
     "LIBRARY_ENV",
     "library_path",
     "imported_dir",
-    "cache_dir",
     "thumbnails_dir",
     "make_private_dir",
     "create_private_file",
@@ -64,6 +63,16 @@ def user_data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
     return base / APP_NAME
+
+
+def user_cache_dir() -> Path:
+    """faceapp's per-user cache folder (what can be made again: thumbnails), each platform's convention."""
+    home = Path.home()
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / APP_NAME / "cache"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / APP_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / APP_NAME
 
 
 def user_models_dir() -> Path:
@@ -116,19 +125,9 @@ def imported_dir(library: str | os.PathLike) -> Path:
     return library.parent / f"{library.stem}-imported"
 
 
-def cache_dir() -> Path:
-    """faceapp's per-user cache folder (``$XDG_CACHE_HOME/faceapp`` on Linux): only what can be made again."""
-    home = Path.home()
-    if sys.platform.startswith("win"):
-        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / APP_NAME / "cache"
-    if sys.platform == "darwin":
-        return home / "Library" / "Caches" / APP_NAME
-    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / APP_NAME
-
-
 def thumbnails_dir() -> Path:
     """The face thumbnails cache (crops of faces: made again when deleted)."""
-    return cache_dir() / "thumbnails"
+    return user_cache_dir() / "thumbnails"
 
 
 def make_private_dir(path: str | os.PathLike) -> Path:

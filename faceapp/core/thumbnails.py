@@ -20,7 +20,7 @@ __all__ = ["face_thumbnail", "face_thumbnails", "thumbnail_cache_dir", "face_key
 
 
 def thumbnail_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/faceapp/thumbnails`` (or the platform's cache folder): :func:`faceapp.paths.thumbnails_dir`."""
+    """``thumbnails`` in faceapp's cache folder (: :func:`faceapp.paths.thumbnails_dir`)."""
     from faceapp.paths import thumbnails_dir
 
     return thumbnails_dir()

@@ -21,7 +21,7 @@ from faceapp.core.errors import StorageError
 from faceapp.core.library import Library
 from faceapp.core.library.sqlite_store import NewFace
 from faceapp.core.types import Box, DescriptorSpace, Face
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 from tests.descriptor_sets import identities
 
 SPACE = DescriptorSpace("resnet50", "0123456789abcdef", "vggface2", 1, 2048)
@@ -246,7 +246,8 @@ def _library_bytes(path: Path) -> bytes:
 
 
 def test_erasing_a_person_leaves_nothing_of_them_in_the_library_file_or_the_cache(library, tmp_path):
-    from faceapp.core.library.housekeeping import erase_person, keep_imported_copy
+    from faceapp.core.library.housekeeping import erase_person
+    from faceapp.core.library.recognition import keep_copy
     from faceapp.core.thumbnails import face_thumbnails
 
     cache = tmp_path / "thumbnails"
@@ -256,8 +257,8 @@ def test_erasing_a_person_leaves_nothing_of_them_in_the_library_file_or_the_cach
     group = photos / "group.jpg"
     Image.open(face_photo("two_people.jpg")).convert("RGB").save(group)
     pixels = np.asarray(Image.open(face_photo("obama_small.jpg")).convert("RGB"))
-    alone = keep_imported_copy(library.path, pixels)                    # a pasted photo of Zebediah alone
-    with_bob = keep_imported_copy(library.path, pixels[:, ::-1].copy())  # pasted, with Bob named too
+    alone = str(keep_copy(library, pixels))                    # a pasted photo of Zebediah alone
+    with_bob = str(keep_copy(library, pixels[:, ::-1].copy()))  # pasted, with Bob named too
 
     def stored(path, boxes, rows):
         info = os.stat(path)
@@ -304,17 +305,17 @@ def test_erasing_a_person_leaves_nothing_of_them_in_the_library_file_or_the_cach
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
 def test_library_copies_thumbnails_and_thresholds_are_owner_only(tmp_path, monkeypatch):
     from faceapp.core.evaluation import thresholds
-    from faceapp.core.library.housekeeping import keep_imported_copy
+    from faceapp.core.library.recognition import keep_copy
     from faceapp.core.thumbnails import face_thumbnails
     from faceapp.paths import library_path, thumbnails_dir, user_data_dir
 
     old = os.umask(0o022)  # a common default: everything readable by everyone
     try:
-        with Library.open() as library:  # the default place, in a user data folder that does not exist yet
+        thresholds.save("resnet50", "vggface2", 0.4)  # the first to make the user data folder
+        with Library.open() as library:  # the default place, in the user data folder
             library.add_person("Anna")
-            copy = keep_imported_copy(library.path, np.zeros((40, 40, 3), np.uint8))
+            copy = keep_copy(library, np.zeros((40, 40, 3), np.uint8))
         face_thumbnails(face_photo("obama_small.jpg"), [face(10)], 64)
-        thresholds.save("resnet50", "vggface2", 0.4)
     finally:
         os.umask(old)
     mode = lambda p: stat.S_IMODE(os.stat(p).st_mode)  # noqa: E731

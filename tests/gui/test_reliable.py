@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import face_photo
-from tests.core.test_scan import make_folder
+from tests.helpers import face_photo, make_folder, many_photos
 
 pytestmark = pytest.mark.gui
 
@@ -105,7 +104,6 @@ def test_another_librarys_faces_never_appear(qtbot, window, models_dir, tmp_path
 
 
 def test_each_job_has_its_own_cancel(qtbot, window, people_folder, tmp_path):
-    from tests.test_cli_library import _many_photos
 
     controller = window.library
     with qtbot.waitSignal(controller.overviewChanged, timeout=60_000,
@@ -128,7 +126,7 @@ def test_each_job_has_its_own_cancel(qtbot, window, people_folder, tmp_path):
     assert not scans[-1].cancelled and scans[-1].new == 5
 
     # Cancel scan, while a calibration waits behind: the scan stops, the calibration does not.
-    _many_photos(tmp_path / "many", 14)
+    many_photos(tmp_path / "many", 14)
     controller.scanProgress.connect(lambda _progress: window.people.cancel_button.click())
     with qtbot.waitSignals([controller.scanFinished, dialog.calibrated], timeout=180_000):
         controller.scan([str(tmp_path / "many")])
@@ -187,7 +185,6 @@ def test_closing_while_a_scan_walks_a_slow_folder(tmp_path, models_dir):
 def test_a_window_killed_mid_scan_then_a_rescan_keeps_everything(tmp_path, models_dir):
     from faceapp.core.library import Library
     from faceapp.core.library.scan import Scanner
-    from tests.test_cli_library import _many_photos
 
     folder, library = tmp_path / "photos", tmp_path / "people.sqlite"
     named = folder / "named"
@@ -202,7 +199,7 @@ def test_a_window_killed_mid_scan_then_a_rescan_keeps_everything(tmp_path, model
     assert len(faces) == 3
     for photo in named.iterdir():  # touched (same content): the window's scan looks at them again
         os.utime(photo, ns=(photo.stat().st_atime_ns, photo.stat().st_mtime_ns + 10**9))
-    _many_photos(folder / "many", 14)
+    many_photos(folder / "many", 14)
 
     with subprocess.Popen([sys.executable, str(SCRIPT), "scan", str(models_dir), str(library), str(folder)],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as window:

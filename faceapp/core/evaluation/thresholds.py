@@ -36,9 +36,7 @@ def _read() -> dict[str, Any]:
     path = thresholds_file()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # none yet, or unreadable
         return {}  # an unreadable file is the same as no calibration; saving replaces it
     return data if isinstance(data, dict) else {}
 
@@ -63,7 +61,9 @@ def save(model: str, crop: str, threshold: float, **details: Any) -> Path:
     data[f"{model}/{crop}"] = {"threshold": round(float(threshold), 4), "saved_at": time.time(), **details}
     path = thresholds_file()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from faceapp.paths import make_private_dir
+
+        make_private_dir(path.parent)  # the user data folder: owner-only, like the library in it
         handle, temporary = tempfile.mkstemp(prefix=".thresholds-", dir=path.parent)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2)

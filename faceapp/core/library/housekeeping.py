@@ -11,22 +11,19 @@ storage class only executes them:
   faces with descriptors, those faces' thumbnails, and imported copies of pasted
   photos that show nobody else, then the file is rewritten (``secure_delete`` is
   on, VACUUM, write-ahead log truncated) so nothing of them stays on disk.
-* :func:`keep_imported_copy` keeps a pasted or downloaded photo beside the
-  library, owner-only, so a face named from it has a photo.
+  (Copies are kept by :func:`faceapp.core.library.recognition.keep_copy`.)
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from faceapp.core.library.sqlite_store import Library, PhotoRecord
 
-__all__ = ["PrunePlan", "prune_plan", "prune", "Erasure", "erase_person", "keep_imported_copy"]
+__all__ = ["PrunePlan", "prune_plan", "prune", "Erasure", "erase_person"]
 
 
 @dataclass(frozen=True)
@@ -130,21 +127,3 @@ def _only(library: Library, photo: PhotoRecord, person_id: int) -> bool:
         if other is not None and other.id != person_id:
             return False
     return True
-
-
-def keep_imported_copy(library_path: str | os.PathLike, image: np.ndarray) -> str:
-    """Keep ``image`` (RGB uint8, a pasted or downloaded photo) as a PNG beside the library, owner-only, and
-    return its path (the same image always gets the same file)."""
-    from PIL import Image
-
-    from faceapp.paths import imported_dir, make_private_dir
-
-    folder = make_private_dir(imported_dir(library_path))
-    digest = hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()[:20]
-    path = folder / f"pasted-{digest}.png"
-    if not path.exists():
-        partial = path.with_suffix(".part")
-        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as handle:
-            Image.fromarray(image).save(handle, "PNG")
-        os.replace(partial, path)
-    return str(path)

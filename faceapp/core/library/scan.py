@@ -41,6 +41,7 @@ from faceapp.core.library.carry import carry_over
 from faceapp.core.library.pathtext import shown
 from faceapp.core.library.sqlite_store import Library, NewFace, PhotoRecord
 from faceapp.core.types import DescriptorSpace, Face
+from faceapp.core.wording import plural
 
 __all__ = ["Scanner", "ScanSummary", "ScanProgress"]
 
@@ -80,7 +81,7 @@ class ScanSummary:
 
     def unmounted_text(self) -> list[str]:
         """One sentence per folder that looks unmounted."""
-        return [f"{shown(folder)} looks unmounted: {known:,} known photo{'s' if known != 1 else ''} not found, kept "
+        return [f"{shown(folder)} looks unmounted: {plural(known, 'known photo')} not found, kept "
                 "(connect the disk or share, or give back the permission, and scan again)." for folder, known in self.unmounted]
 
     def detached_text(self) -> list[str]:
@@ -93,10 +94,37 @@ class ScanSummary:
         """One sentence on the files left out for their format ("" when there are none)."""
         if not self.unsupported:
             return ""
-        counts = [f"{count} {kind} file{'s' if count != 1 else ''}" for kind, count in sorted(self.unsupported.items())]
+        counts = [plural(count, f"{kind} file") for kind, count in sorted(self.unsupported.items())]
         them = "them" if sum(self.unsupported.values()) != 1 else "it"
         return (f"{' and '.join(counts)} {'were' if them == 'them' else 'was'} left out: faceapp cannot read "
                 f"{'these formats' if len(counts) > 1 else 'this format'}; save {them} as JPEG to include {them}.")
+
+    def headline(self) -> str:
+        """How the scan ended, in one short sentence (a status bar)."""
+        if self.cancelled:
+            return "Scan cancelled; what was done is kept."
+        return f"Scan finished: {plural(self.new, 'new photo')}, {plural(self.faces, 'face')} found."
+
+    def sentences(self, prune_hint: str) -> list[str]:
+        """The whole summary, one sentence a line, shared by the CLI and the window.
+
+        ``prune_hint`` says how to forget photos whose files are gone (a command or a menu).
+        """
+        lines = [("Scan cancelled; what was done is kept. " if self.cancelled else "")
+                 + f"{plural(self.photos, 'photo')} in {', '.join(map(shown, self.folders))}: {self.new} new, "
+                 f"{self.updated} changed, {self.moved} moved, {self.unchanged} unchanged"
+                 f"{f', {self.described} described again' if self.described else ''}.",
+                 f"{plural(self.faces, 'face')} found; {plural(self.no_face, 'photo')} without a face; "
+                 f"{len(self.errors)} could not be read."]
+        if self.unreadable_folders:
+            lines.append(f"{plural(len(self.unreadable_folders), 'folder')} could not be read.")
+        if self.unsupported:
+            lines.append(self.unsupported_text())
+        lines += self.unmounted_text() + self.detached_text()
+        if self.missing:
+            lines.append(f"{plural(self.missing, 'photo')} of the library are gone from these folders "
+                         f"(kept with their names; {prune_hint} forgets them).")
+        return lines
 
     def as_dict(self) -> dict[str, Any]:
         return {"folders": self.folders, "photos": self.photos, "unchanged": self.unchanged, "new": self.new,
@@ -338,8 +366,7 @@ class Scanner:
         record = self.library.photo_by_path(path)
         task = _Task("new", path, info.st_size, info.st_mtime_ns, record)
         if record is not None:
-            same_file = (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns)
-            if not same_file:
+            if not record.same_file(info):
                 task = _Task("changed", path, info.st_size, info.st_mtime_ns, record)
             elif record.pipeline != PIPELINE_VERSION and record.status != "error":
                 task = _Task("redetect", path, info.st_size, info.st_mtime_ns, record)
@@ -412,7 +439,7 @@ class Scanner:
 
     def _finish(self) -> None:
         if not self.summary.cancelled:
-            unreadable = {path for path, _ in self.summary.unreadable_folders}
+            unreadable = {path for path, _ in self.summary.unreadable_folders + self.summary.unmounted}
             for folder in self.folders:
                 if folder not in unreadable and os.path.isdir(folder):
                     self.library.folder_scanned(os.path.realpath(folder), finished=True)

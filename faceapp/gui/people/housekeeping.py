@@ -11,11 +11,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
+from faceapp.core.wording import plural
+
 __all__ = ["ask_prune", "confirm_erase", "show_erased", "erased_text"]
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count:,} {word}{'' if count == 1 else 's'}"
 
 
 def ask_prune(parent: QWidget, plan: Any) -> tuple[tuple[int, ...], bool] | None:
@@ -25,10 +23,10 @@ def ask_prune(parent: QWidget, plan: Any) -> tuple[tuple[int, ...], bool] | None
 
     forget, named = list(plan.forget), list(plan.kept_named)
     gone = "whose file is gone" if len(forget) == 1 else "whose files are gone"
-    text = (f"Forget {_plural(len(forget), 'photo')} {gone}? Their faces go with them."
+    text = (f"Forget {plural(len(forget), 'photo')} {gone}? Their faces go with them."
             if forget else "No missing photo can be forgotten without forgetting a name.")
     if named:
-        text += (f"\n{_plural(len(named), 'missing photo')} show{'s' if len(named) == 1 else ''} someone you named: "
+        text += (f"\n{plural(len(named), 'missing photo')} show{'s' if len(named) == 1 else ''} someone you named: "
                  "kept, unless you tick the box.")
     box = QMessageBox(QMessageBox.Icon.Question, "Forget missing photos", text, parent=parent)
     lines = [f"forget: {shown(record.path)}" for record in forget]
@@ -36,7 +34,7 @@ def ask_prune(parent: QWidget, plan: Any) -> tuple[tuple[int, ...], bool] | None
     box.setDetailedText("\n".join(lines))
     tick = None
     if named:
-        tick = QCheckBox(f"Also forget the {_plural(len(named), 'photo')} where someone is named")
+        tick = QCheckBox(f"Also forget the {plural(len(named), 'photo')} where someone is named")
         box.setCheckBox(tick)
     go = box.addButton("Forget", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
@@ -52,7 +50,7 @@ def confirm_erase(parent: QWidget, name: str, faces: int) -> bool:
     """Ask before erasing ``name`` and their ``faces`` confirmed faces (cannot be undone)."""
     answer = QMessageBox.warning(
         parent, f"Remove and forget {name}",
-        f"Remove {name} and forget their {_plural(faces, 'confirmed face')}? Their descriptors, thumbnails and "
+        f"Remove {name} and forget their {plural(faces, 'confirmed face')}? Their descriptors, thumbnails and "
         f"pasted photos that show only them are deleted from this computer; this cannot be undone.",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
     return answer == QMessageBox.StandardButton.Yes
@@ -60,9 +58,9 @@ def confirm_erase(parent: QWidget, name: str, faces: int) -> bool:
 
 def erased_text(erasure: Any) -> str:
     """One sentence on what an erasure (a core Erasure) deleted."""
-    text = (f"Erased {erasure.person}: {_plural(erasure.faces, 'confirmed face')} with their descriptors, "
-            f"{_plural(erasure.rejections, 'rejection')}, {_plural(erasure.thumbnails, 'thumbnail')} and "
-            f"{len(erasure.copies)} pasted cop{'y' if len(erasure.copies) == 1 else 'ies'}.")
+    text = (f"Erased {erasure.person}: {plural(erasure.faces, 'confirmed face')} with their descriptors, "
+            f"{plural(erasure.rejections, 'rejection')}, {plural(erasure.thumbnails, 'thumbnail')} and "
+            f"{plural(len(erasure.copies), 'pasted copy', 'pasted copies')}.")
     if not erasure.compacted:
         text += " Another program has the library open: close it, then erase again to empty the file's log."
     return text

@@ -225,7 +225,8 @@ def test_thousands_of_faces_load_only_what_is_shown(qtbot, window_factory, model
         path.parent.mkdir(exist_ok=True)
         shutil.copy(face_photo("two_people.jpg"), path)
         photos.append(str(path))
-    items = [FaceItem(n, photos[n % 25], n, Face(Box(40 + n % 10, 30, 120, 150), 0.99), 0.5, "confirmed")
+    # 5,000 different faces (photo, box): thumbnails are keyed by what they show, so two alike would share one.
+    items = [FaceItem(n, photos[n % 25], n, Face(Box(40 + n % 10, 30 + n // 50, 120, 150), 0.99), 0.5, "confirmed")
              for n in range(5000)]
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     window = window_factory(models_dir, settings=settings)

@@ -60,7 +60,11 @@ def run(argv: list[str]) -> int:
         window.start_worker()
 
     after_first_paint(window, begin)
-    return app.exec()
+    status = app.exec()
+    # Normally the window closed after the engine thread ended; should the loop end first, wait for it
+    # here: a QThread destroyed while it runs aborts the process.
+    window.engine.stop(timeout_ms=120_000)
+    return status
 
 
 def after_first_paint(window, callback) -> None:  # noqa: ANN001 - a shown QWidget, a callable

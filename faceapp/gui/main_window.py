@@ -69,6 +69,8 @@ class MainWindow(QMainWindow):
             source.connect(self.set_status)
         self.engine.modelLoading.connect(lambda model: self.set_status(f"Loading {MODELS[model].title}…"))
         self.engine.modelReady.connect(self._model_ready)
+        self._closing = False  # close() was asked for; the window closes once the engine thread ended
+        self.engine.stopped.connect(self._engine_stopped)
         self.model_files.quitRequested.connect(self.close)
         self._build_menus()
         geometry = self.settings.value(keys.GEOMETRY)
@@ -252,13 +254,25 @@ class MainWindow(QMainWindow):
 
     # -- shutdown ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        self.settings.setValue(keys.GEOMETRY, self.saveGeometry())
-        self.settings.setValue(keys.MODEL, self.engine.model)
-        self.settings.setValue(keys.CROP, self.engine.crop)
-        self.model_files.close_dialog()
-        self.hide()
-        self.compare.close_down()
-        self.people.loader.wait()
-        self.engine.stop()
-        self.settings.sync()
+        if not self._closing:
+            self._closing = True
+            self.settings.setValue(keys.GEOMETRY, self.saveGeometry())
+            self.settings.setValue(keys.MODEL, self.engine.model)
+            self.settings.setValue(keys.CROP, self.engine.crop)
+            self.model_files.close_dialog()
+            self.hide()
+            self.compare.close_down()
+            self.people.loader.wait()
+            self.settings.sync()
+        # A scan stops at its next photo and keeps every photo it finished (one transaction each).
+        if not self.engine.stop():
+            # The engine is inside a step that cannot stop half-way (faces going through the model, a model
+            # loading).  The window is already off the screen; it closes for good when the engine thread has
+            # ended (engine.stopped): destroying a running QThread would abort the whole process.
+            event.ignore()
+            return
         event.accept()
+
+    def _engine_stopped(self) -> None:
+        if self._closing:
+            self.close()

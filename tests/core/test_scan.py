@@ -115,3 +115,16 @@ def test_step_by_step_as_the_window_does(tmp_path, folder, models_dir):
         while scanner.step(budget_s=0.01):
             steps += 1
         assert steps >= 3 and scanner.done and library.info()["faces"] == 5
+
+
+def test_a_cancel_while_walking_the_folders_stops_at_once_and_marks_nothing_missing(tmp_path, folder, models_dir):
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        scan(library, folder, models_dir)
+        (folder / "family" / "2019" / "two_people.jpg").unlink()  # gone: a finished walk would mark it missing
+        asked = []
+        scanner = Scanner(library, [folder], "resnet50", "vggface2", models_dir=models_dir)
+        # A cancel that comes while the walk is under way (a large or slow folder): the third check says stop.
+        assert scanner.plan(cancel=lambda: asked.append(1) or len(asked) > 2) == 0
+        assert scanner.summary.cancelled and scanner.summary.photos < 5 and scanner.summary.missing == 0
+        assert not scanner.step() and scanner.summary.cancelled  # nothing to open: the scan ends cancelled
+        assert not any(record.missing for record in library.photos_under(os.path.realpath(folder)).values())

@@ -43,8 +43,10 @@ def window_factory(qtbot, tmp_path):
 
     yield factory
     for window in windows:
-        window.close()
-        assert not window.engine.running  # the engine thread was stopped and waited for
+        if not window.close():  # the engine is finishing a step that cannot stop half-way: it closes after
+            with qtbot.waitSignal(window.engine.stopped, timeout=120_000):
+                pass
+        assert not window.engine.running and not window.isVisible()  # the engine thread ended
 
 
 @pytest.fixture()

@@ -65,6 +65,7 @@ def main() -> int:
 
         wait(lambda: window.model_files.dialog is not None, start_download)
         app.exec()
+        window.engine.stop(timeout_ms=120_000)  # as faceapp.gui.app.run does
         return 0
 
     bad, photos = Path(sys.argv[3]), [Path(p) for p in sys.argv[4:]]
@@ -129,6 +130,7 @@ def main() -> int:
     report["started_at"] = time.monotonic()
     wait(lambda: window.engine.ready, next_step)
     app.exec()
+    window.engine.stop(timeout_ms=120_000)  # as faceapp.gui.app.run does
     return 0
 
 

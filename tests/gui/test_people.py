@@ -214,7 +214,7 @@ def test_add_a_compared_face_to_a_person(qtbot, library_window, tmp_path):
 
 
 def test_thousands_of_faces_load_only_what_is_shown(qtbot, window_factory, models_dir, tmp_path):
-    from PySide6.QtCore import QSettings
+    from PySide6.QtCore import QCoreApplication, QSettings
 
     from faceapp.core.types import Box, Face
     from faceapp.gui.people.view_models import FaceItem
@@ -225,19 +225,22 @@ def test_thousands_of_faces_load_only_what_is_shown(qtbot, window_factory, model
         path.parent.mkdir(exist_ok=True)
         shutil.copy(face_photo("two_people.jpg"), path)
         photos.append(str(path))
-    items = [FaceItem(n, photos[n % 25], n, Face(Box(40 + n % 10, 30, 120, 150), 0.99), 0.5, "confirmed")
+    # 5,000 different faces (photo, box): thumbnails are keyed by what they show, so two alike would share one.
+    items = [FaceItem(n, photos[n % 25], n, Face(Box(40 + n % 10, 30 + n // 50, 120, 150), 0.99), 0.5, "confirmed")
              for n in range(5000)]
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
     window = window_factory(models_dir, settings=settings)
     view = window.people
     window.tabs.setCurrentWidget(view)
-    view.confirmed.set_items(items)
-    qtbot.wait(300)
-    asked = len(view.loader._asked) + len(view.loader._cache)
-    assert 0 < asked < 300  # only the faces on screen were asked for, not 5,000
-    view.confirmed.scrollToBottom()
-    qtbot.waitUntil(lambda: any(k[0] >= 4900 for k in list(view.loader._asked) + list(view.loader._cache)),
-                    timeout=10_000)
+    made = []
+    view.loader.ready.connect(made.append)
+    with qtbot.waitSignal(view.loader.ready, timeout=30_000):  # the grid was painted and asked for what it shows
+        view.confirmed.set_items(items)
+    view.loader.wait()  # every thumbnail asked for is made; their signals are delivered next
+    QCoreApplication.processEvents()
+    assert 0 < len(made) < 300  # only the faces on screen were made, not 5,000
+    with qtbot.waitSignal(view.loader.ready, timeout=30_000, check_params_cb=lambda face_id: face_id >= 4900):
+        view.confirmed.scrollToBottom()
 
 
 @pytest.mark.parametrize("problem", ["not sqlite", "newer", "missing"])

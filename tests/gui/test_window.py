@@ -252,12 +252,17 @@ def test_model_change_reloads_and_asks_for_missing_files(qtbot, ready_window):
 
 
 def test_closing_while_working_exits_cleanly(qtbot, ready_window):
+    from faceapp.gui.engine.jobs import AnalyzeJob
+
     window = ready_window
-    window.compare.open_paths([str(face_photo("obama3.jpg")), str(face_photo("biden.jpg"))])
-    qtbot.wait(300)
+    with qtbot.waitSignal(window.engine.worker.started, timeout=60_000,
+                          check_params_cb=lambda job: isinstance(job, AnalyzeJob)):
+        window.compare.open_paths([str(face_photo("obama3.jpg")), str(face_photo("biden.jpg"))])
     thread = window.engine.worker.thread()
-    window.close()
-    assert not window.engine.running and thread.isFinished()
+    if not window.close():  # an analysis cannot stop half-way: the window is hidden, and closes once it ended
+        with qtbot.waitSignal(window.engine.stopped, timeout=60_000):
+            pass
+    assert not window.isVisible() and not window.engine.running and thread.isFinished()
 
 
 def test_dropped_link_is_downloaded_off_the_gui_thread(qtbot, ready_window, server):

@@ -1,8 +1,10 @@
 """The same-person threshold in use for a model and crop recipe: calibrated on the user's photos, or the default.
 
 Calibrations are kept in ``thresholds.json`` in faceapp's user data folder,
-one entry per ``model/crop`` (written atomically).  The CLI and the window read
-the threshold from here; ``evaluate`` and the window's calibration write it.
+one entry per ``model/crop`` (written atomically).  This file is the one store of
+the threshold in use: the CLI and the window read it from here; ``evaluate --use``,
+the window's calibration and the window's slider write it (the window kept its own
+copy in its settings once, and could then ignore what ``evaluate --use`` saved).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from faceapp.core.defaults import DEFAULT_THRESHOLD
 from faceapp.core.errors import StorageError
 
-__all__ = ["thresholds_file", "saved", "threshold_for", "save", "meaning"]
+__all__ = ["thresholds_file", "saved", "threshold_for", "save", "set_by_hand", "meaning"]
 
 THRESHOLDS_ENV = "FACEAPP_THRESHOLDS"
 
@@ -70,6 +72,17 @@ def save(model: str, crop: str, threshold: float, **details: Any) -> Path:
         raise StorageError(f"Cannot save the threshold in {path} ({exc.strerror or exc}); "
                            "check that folder's permissions.") from None
     return path
+
+
+def set_by_hand(model: str, crop: str, threshold: float) -> Path:
+    """Remember ``threshold``, set by the user (the window's slider), as ``model``/``crop``'s own.
+
+    The last calibration's measurements are kept: they say what any threshold means
+    on the photos it was measured on.
+    """
+    entry = saved(model, crop) or {}
+    details = {key: value for key, value in entry.items() if key not in ("threshold", "saved_at", "how")}
+    return save(model, crop, threshold, how="set by hand", **details)
 
 
 def meaning(entry: dict[str, Any] | None, threshold: float) -> str:

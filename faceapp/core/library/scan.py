@@ -259,11 +259,19 @@ class Scanner:
         self._gone: set[int] = set()
         self._planned = False
         self._unsupported: dict[str, str] = {}  # path -> format, of files left out (one count per file)
+        self._cancel: CancelToken | Callable[[], bool] | None = None  # checked while planning
 
     # -- planning (no TensorFlow) ---------------------------------------------------
-    def plan(self) -> int:
-        """Walk the folders and decide what to open; returns how many photos will be opened."""
+    def plan(self, cancel: CancelToken | Callable[[], bool] | None = None) -> int:
+        """Walk the folders and decide what to open; returns how many photos will be opened.
+
+        ``cancel`` is checked between folders and files: walking a large or slow (network) folder stops
+        at once, marks nothing missing (a part-walked folder says nothing about what is gone) and leaves
+        the scan ``cancelled`` with nothing to open.
+        """
         from faceapp.core.engine import descriptor_space
+
+        self._cancel = cancel
 
         started = time.perf_counter()
         self.space = descriptor_space(self.model, self.crop, self.models_dir)
@@ -282,8 +290,14 @@ class Scanner:
             unlisted: list[str] = []  # folders that could not be listed: what is under them is unknown, not gone
             found = self._walk(folder, unlisted)
             for path in found:
+                if self._cancelled():
+                    break
                 seen.add(path)
                 self._decide(path, undescribed)
+            if self._cancelled():  # a part-walked folder says nothing about what is gone
+                self.summary.cancelled = True
+                self._tasks.clear()
+                break
             present = [r for r in known.values() if not r.missing]
             if present and not found and not any(p in self._unsupported for p in self._unsupported_under(folder)):
                 # An unmounted disk or share, or a revoked permission, looks like an empty folder: saying
@@ -321,6 +335,8 @@ class Scanner:
                         "its photos were left out and kept as they were."))
 
         for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=True):
+            if self._cancelled():
+                break
             try:
                 info = os.stat(root)
             except OSError:
@@ -339,6 +355,9 @@ class Scanner:
                 elif kind := unreadable_format(name):
                     self._unsupported[os.path.realpath(os.path.join(root, name))] = kind
         return list(dict.fromkeys(found))  # a file reached twice (through a link) counts once
+
+    def _cancelled(self) -> bool:
+        return self._cancel is not None and bool(self._cancel())
 
     def _decide(self, path: str, undescribed: dict[int, list[int]]) -> None:
         try:
@@ -373,7 +392,7 @@ class Scanner:
             cancel: CancelToken | Callable[[], bool] | None = None) -> ScanSummary:
         """Plan and scan everything; returns the summary (``cancelled`` when stopped early)."""
         if not self._planned:
-            self.plan()
+            self.plan(cancel)
         try:
             while self.step(None, progress, cancel):
                 pass
@@ -385,7 +404,7 @@ class Scanner:
              cancel: CancelToken | Callable[[], bool] | None = None) -> bool:
         """Work for about ``budget_s`` seconds (None: to the end); True while there is more to do."""
         if not self._planned:
-            self.plan()
+            self.plan(cancel)
         started = time.perf_counter()
         if not self._started:
             self._started = started

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
-from faceapp.core.defaults import DEFAULT_THRESHOLD
 from faceapp.core.formats import dialog_filter
 from faceapp.core.report import analysis_text
 from faceapp.core.verification import cosine_distance
@@ -35,9 +34,11 @@ PANES = ("A", "B")
 
 class CompareView(QWidget):
     """Photo A, photo B and their verdict; ``status`` carries one-line news for the status bar,
-    ``analysed(pane, result)`` each new analysis, ``addToPerson(pane, face index)`` a face to name."""
+    ``analysed(pane, result)`` each new analysis, ``addToPerson(pane, face index)`` a face to name,
+    ``thresholdSaved(threshold)`` once a threshold set with the slider is in ``thresholds.json``."""
 
     status = Signal(str)
+    thresholdSaved = Signal(float)
     analysed = Signal(str, object)
     addToPerson = Signal(str, int)
 
@@ -54,6 +55,14 @@ class CompareView(QWidget):
             pane.addToPerson.connect(lambda index, n=name: self.addToPerson.emit(n, index))
         self.verdict = VerdictPanel()
         self.calibration: dict | None = None  # the saved calibration of the current model and crop
+        # The threshold lives in thresholds.json only (shared with the CLI); drop the copy older versions kept here.
+        settings.remove("threshold")
+        self._unsaved: tuple[str, str, float] | None = None  # (model, crop, threshold) moved, not yet saved
+        self._reading = False
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(400)  # a slider drag is saved once, when it rests
+        self._save_timer.timeout.connect(self.save_threshold)
         self.apply_threshold()
         self.verdict.thresholdChanged.connect(self._threshold_moved)
 
@@ -71,21 +80,19 @@ class CompareView(QWidget):
         engine.modelLoading.connect(lambda _model: self._waiting_for_model())
         engine.modelReady.connect(lambda _info: (self.apply_threshold(), self.analyze_all()))
 
-    # -- the threshold, per model and crop ---------------------------------------------
-    def _threshold_key(self) -> str:
-        return f"threshold/{self.engine.model}/{self.engine.crop}"
-
+    # -- the threshold, per model and crop (one store: faceapp.core.evaluation.thresholds) --------
     def apply_threshold(self) -> None:
-        """The current model and crop's threshold: the one last set for them, else their calibrated one,
-        else the default."""
+        """The current model and crop's threshold as ``thresholds.json`` has it (the CLI's ``evaluate --use``,
+        a calibration or the slider saved it there), else the default."""
         from faceapp.core.evaluation import thresholds
+
+        self.save_threshold()  # a value still waiting belongs to the model and crop it was set for
         self.calibration = thresholds.saved(self.engine.model, self.engine.crop)
+        self._reading = True  # read, not moved: nothing to save (the library still hears of the change)
         try:
-            value = float(self.settings.value(self._threshold_key(), thresholds.threshold_for(self.engine.model,
-                                                                                              self.engine.crop)))
-        except (TypeError, ValueError):
-            value = DEFAULT_THRESHOLD
-        self.verdict.set_threshold(value)
+            self.verdict.set_threshold(thresholds.threshold_for(self.engine.model, self.engine.crop))
+        finally:
+            self._reading = False
         self._show_meaning(self.verdict.threshold)
 
     def use_calibration(self, threshold: float, how: str, calibration: object) -> None:
@@ -94,15 +101,33 @@ class CompareView(QWidget):
         from faceapp.core.evaluation.calibration_report import compact_curve
 
         e = calibration.evaluation  # type: ignore[attr-defined]
+        self._unsaved = None
         thresholds.save(self.engine.model, self.engine.crop, threshold, how=how, eer=e.eer,
                         source=calibration.source, curve=compact_curve(e.curve))  # type: ignore[attr-defined]
-        self.settings.setValue(self._threshold_key(), round(threshold, 2))
         self.apply_threshold()
         self.status.emit(f"Threshold {threshold:.2f} ({how}) is now {self.engine.model}'s with this crop.")
 
     def _threshold_moved(self, value: float) -> None:
-        self.settings.setValue(self._threshold_key(), value)
+        if not self._reading:
+            self._unsaved = (self.engine.model, self.engine.crop, value)
+            self._save_timer.start()
         self._show_meaning(value)
+
+    def save_threshold(self) -> None:
+        """Write a threshold set with the slider to ``thresholds.json`` now (the window is closing, or it rested)."""
+        from faceapp.core.errors import StorageError
+        from faceapp.core.evaluation import thresholds
+
+        self._save_timer.stop()
+        if self._unsaved is None:
+            return
+        (model, crop, value), self._unsaved = self._unsaved, None
+        try:
+            thresholds.set_by_hand(model, crop, value)
+        except StorageError as exc:
+            self.status.emit(str(exc))
+            return
+        self.thresholdSaved.emit(value)
 
     def _show_meaning(self, value: float) -> None:
         from faceapp.core.evaluation.thresholds import meaning
@@ -256,5 +281,6 @@ class CompareView(QWidget):
         return True
 
     def close_down(self) -> None:
-        """Wait for photo decoding to finish (the window is closing)."""
+        """Save a threshold just set and wait for photo decoding to finish (the window is closing)."""
+        self.save_threshold()
         self.loader.wait()

@@ -53,12 +53,14 @@ class CalibrationDialog(QDialog):
     """``thresholdChosen(threshold, how, calibration)`` when the user picks a threshold from the results."""
 
     thresholdChosen = Signal(float, str, object)
+    calibrated = Signal(object)  # the calibration ended: its result, or the exception (a cancel among them)
 
     def __init__(self, engine: EngineClient, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.engine, self.settings = engine, settings
         self.result: Any = None
         self.running = False
+        self.job: CalibrateJob | None = None  # the calibration running, for its own Cancel
         self.setWindowTitle("Calibrate the threshold")
         intro = QLabel("<p>Choose a folder with <b>one sub-folder per person</b> (the sub-folder's name is the "
                        "person), a few photos each — the more people and photos, the more the numbers can be "
@@ -70,7 +72,7 @@ class CalibrationDialog(QDialog):
         self.pairs_button = QPushButton("Use a &pairs file…")
         self.pairs_button.clicked.connect(self.choose_pairs)
         self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.engine.cancel)
+        self.cancel_button.clicked.connect(lambda: self.engine.cancel(self.job))
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Calibration progress")
         self.summary = QLabel()
@@ -133,7 +135,7 @@ class CalibrationDialog(QDialog):
             return
         self._set_running(True)
         self.summary.setText("Describing the photos…")
-        job = CalibrateJob(SpaceRef(self.engine.model, self.engine.crop, self.engine.models_dir), folder, pairs)
+        self.job = job = CalibrateJob(SpaceRef(self.engine.model, self.engine.crop, self.engine.models_dir), folder, pairs)
         self.engine.submit(job, returned=self._finished, errored=self._failed, reported=self._progress)
 
     def _set_running(self, active: bool) -> None:
@@ -153,10 +155,12 @@ class CalibrationDialog(QDialog):
     def _failed(self, exc: BaseException) -> None:
         self._set_running(False)
         self.summary.setText(user_message(exc, "calibrating"))
+        self.calibrated.emit(exc)
 
     def _finished(self, calibration: Any) -> None:
         self._set_running(False)
         self._show_result(calibration)
+        self.calibrated.emit(calibration)
 
     def _show_result(self, calibration: Any) -> None:
         self.result = calibration

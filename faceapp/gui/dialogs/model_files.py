@@ -34,6 +34,7 @@ class ModelFilesController(QObject):
         self.parent_widget = parent_widget
         self.download_url = download_url
         self.dialog: ModelDialog | None = None
+        self.download: DownloadJob | None = None  # the download running, for its own Cancel
         engine.modelFailed.connect(self._model_failed)
         engine.modelReady.connect(lambda _info: self.close_dialog())
         engine.progress.connect(self._progress)
@@ -58,7 +59,7 @@ class ModelFilesController(QObject):
         if self.dialog is None:
             dialog = ModelDialog(spec.name, missing, default_target_dir(self.engine.models_dir), self.parent_widget)
             dialog.downloadRequested.connect(self._download)
-            dialog.cancelRequested.connect(self.engine.cancel)
+            dialog.cancelRequested.connect(self.cancel_download)
             dialog.fileChosen.connect(self._import)
             dialog.quitRequested.connect(self.quitRequested)
             dialog.finished.connect(lambda _result, d=dialog: self._closed(d))
@@ -73,7 +74,7 @@ class ModelFilesController(QObject):
 
     def _closed(self, dialog: ModelDialog) -> None:
         if dialog.downloading:
-            self.engine.cancel()  # closing the dialog stops its download (it resumes next time)
+            self.cancel_download()  # closing the dialog stops its download (it resumes next time)
         if self.dialog is dialog:
             self.dialog = None
         dialog.deleteLater()
@@ -82,8 +83,12 @@ class ModelFilesController(QObject):
 
     def _download(self) -> None:
         self.status.emit("Downloading model files…")
-        self.engine.submit(DownloadJob(self.engine.model, self.engine.models_dir, self.download_url),
-                           returned=self._files_ready, errored=self._download_failed)
+        self.download = DownloadJob(self.engine.model, self.engine.models_dir, self.download_url)
+        self.engine.submit(self.download, returned=self._files_ready, errored=self._download_failed)
+
+    def cancel_download(self) -> None:
+        """Stop the download (and nothing else: a scan or calibration goes on)."""
+        self.engine.cancel(self.download)
 
     def _import(self, path: Path) -> None:
         self.engine.submit(ImportJob(path, self.engine.models_dir),

@@ -30,12 +30,14 @@ class EngineClient(QObject):
     modelLoading = Signal(str)  # model name
     status = Signal(str)
     progress = Signal(int, object)
+    stopped = Signal()  # the engine thread ended after stop() returned False
 
     def __init__(self, model: str, crop: str, models_dir: str | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model, self.crop, self.models_dir = model, crop, models_dir
         self.info: ModelInfo | None = None
         self._thread: WorkerThread | None = None
+        self._stopping = False  # stop() returned False; stopped follows
         self._callbacks: dict[int, tuple[Returned | None, Errored | None, Reported | None]] = {}
 
     # -- lifecycle -------------------------------------------------------------
@@ -64,17 +66,36 @@ class EngineClient(QObject):
         worker.progress.connect(self.progress)
         self.load_model()
 
-    def stop(self) -> None:
-        """Cancel what can be cancelled, finish the current job, end the thread."""
-        if self._thread is not None:
-            self._thread.stop()
-            self._thread = None
-        self._callbacks.clear()
+    def stop(self, timeout_ms: int = 2_000) -> bool:
+        """Cancel every job, end the thread after the current one; True when it ended within ``timeout_ms``.
 
-    def cancel(self) -> None:
-        """Stop the running download or scan."""
+        False: the thread is finishing a job that cannot stop half-way (a batch of faces going through
+        the model, a model load); ``stopped`` follows when it ends, and ``running`` stays True until then.
+        Never blocks longer than ``timeout_ms``: the window closes without waiting for TensorFlow.
+        """
+        self._callbacks.clear()  # nothing is shown any more: results still coming are dropped
+        thread = self._thread
+        if thread is None:
+            return True
+        if thread.stop(timeout_ms):
+            self._thread = None
+            return True
+        if not self._stopping:
+            self._stopping = True
+            thread.thread.finished.connect(self._finished_late)  # a bound method: queued to the GUI thread
+        return False
+
+    def _finished_late(self) -> None:
         if self._thread is not None:
-            self._thread.worker.cancel()
+            self._thread.thread.wait()  # finished is emitted as the thread ends: this returns at once
+            self._thread = None
+        self._stopping = False
+        self.stopped.emit()
+
+    def cancel(self, job: Job | None) -> None:
+        """Stop ``job`` (a download, a scan slice, a calibration) and no other: each job has its own cancel."""
+        if self._thread is not None and job is not None:
+            self._thread.worker.cancel(job.id)
 
     # -- the model -------------------------------------------------------------
     @property

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
 __all__ = [
     "Job", "LoadModelJob", "AnalyzeJob", "DownloadJob", "ImportJob", "ModelInfo", "LatestRequests", "next_id",
     "SpaceRef", "OpenLibraryJob", "OverviewJob", "ScanJob", "FacesJob", "FacesPage", "EditJob", "GroupJob",
-    "WhoJob", "PaneWho", "EnrolJob", "CalibrateJob", "TagsJob",
+    "WhoJob", "PaneWho", "EnrolJob", "CalibrateJob", "TagsJob", "PrunePlanJob", "PruneJob", "EraseJob",
 ]
 
 _ids = itertools.count(1)
@@ -266,6 +266,32 @@ class TagsJob(Job):
     @property
     def channel(self) -> str:
         return "tags"
+
+
+@dataclass(frozen=True, eq=False)
+class PrunePlanJob(Job):
+    """What "Forget missing photos" would forget (core ``housekeeping.prune_plan``); returns a PrunePlan."""
+
+    include_named: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class PruneJob(Job):
+    """Forget the missing photos ``photo_ids`` the user was shown and agreed to (those still missing);
+    ``include_named``: the user ticked that photos with a named face go too.  Returns (count, Overview)."""
+
+    space: SpaceRef
+    photo_ids: tuple[int, ...]
+    include_named: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class EraseJob(Job):
+    """Remove the person ``name`` and forget their faces (core ``housekeeping.erase_person``);
+    returns (Erasure, Overview)."""
+
+    space: SpaceRef
+    name: str
 
 
 @dataclass(frozen=True)

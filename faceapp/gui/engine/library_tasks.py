@@ -7,25 +7,15 @@ meanwhile go between them.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Callable
 
 from faceapp.core.cancel import CancelToken
 from faceapp.core.errors import FaceAppError
 from faceapp.gui.engine.context import TaskContext
 from faceapp.gui.engine.jobs import (
-    CalibrateJob,
-    EditJob,
-    EnrolJob,
-    FacesJob,
-    FacesPage,
-    GroupJob,
-    OpenLibraryJob,
-    OverviewJob,
-    PaneWho,
-    ScanJob,
-    SpaceRef,
-    TagsJob,
-    WhoJob,
+    CalibrateJob, EditJob, EnrolJob, EraseJob, FacesJob, FacesPage, GroupJob, OpenLibraryJob, OverviewJob, PaneWho,
+    PruneJob, PrunePlanJob, ScanJob, SpaceRef, TagsJob, WhoJob,
 )
 
 __all__ = ["LIBRARY_TASKS", "SCAN_SLICE_S"]
@@ -82,7 +72,7 @@ def _scan(job: ScanJob, context: TaskContext, token: CancelToken | None) -> Any:
         context.scanner = Scanner(library, list(job.folders), job.space.model, job.space.crop, job.space.models_dir,
                                   engine=engine if shared else None)
         context.status("Looking through the folders…")
-        context.scanner.plan()
+        context.scanner.plan(cancel=token)  # a cancel while walking a large folder stops the walk
     scanner = context.scanner
     if scanner is None:
         raise FaceAppError("The scan was interrupted; start it again with Scan folder….")
@@ -206,7 +196,34 @@ def _tags(job: TagsJob, context: TaskContext, token: CancelToken | None) -> Any:
                        engine=engine if shared else None, progress=progress, cancel=token)
 
 
+def _prune_plan(job: PrunePlanJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library.housekeeping import prune_plan
+
+    return prune_plan(_library(context), include_named=job.include_named)
+
+
+def _prune(job: PruneJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library.housekeeping import prune, prune_plan
+
+    library = _library(context)
+    # Planned again now: only what the user was shown AND is still to forget goes (a photo back meanwhile stays).
+    plan = prune_plan(library, include_named=job.include_named)
+    shown = set(job.photo_ids)
+    agreed = replace(plan, forget=tuple(record for record in plan.forget if record.id in shown))
+    return prune(library, agreed), _overview(context, job.space)
+
+
+def _erase(job: EraseJob, context: TaskContext, _token: CancelToken | None) -> Any:
+    from faceapp.core.library.housekeeping import erase_person
+
+    context.status(f"Erasing {job.name}…")
+    erased = erase_person(_library(context), job.name)
+    context.people = None  # the named faces changed
+    return erased, _overview(context, job.space)
+
+
 LIBRARY_TASKS: dict[type, Callable[[Any, TaskContext, CancelToken | None], Any]] = {
     OpenLibraryJob: _open, OverviewJob: _overview_task, ScanJob: _scan, FacesJob: _faces, EditJob: _edit,
     GroupJob: _group, WhoJob: _who, EnrolJob: _enrol, CalibrateJob: _calibrate, TagsJob: _tags,
+    PrunePlanJob: _prune_plan, PruneJob: _prune, EraseJob: _erase,
 }

@@ -62,8 +62,16 @@ class EngineWorker(QObject):
         """False once a newer job of the same channel was submitted."""
         return self.latest.is_current(job.channel, job.id)
 
-    def cancel(self) -> None:
-        """Stop every cancellable job, queued or running (a download keeps its partial file)."""
+    def cancel(self, job_id: int) -> None:
+        """Stop the cancellable job ``job_id``, queued or running, and only it (a download keeps its
+        partial file); nothing happens when it already ended."""
+        with self._token_lock:
+            token = self._tokens.get(job_id)
+        if token is not None:
+            token.cancel()
+
+    def cancel_all(self) -> None:
+        """Stop every cancellable job, queued or running (the window is closing)."""
         with self._token_lock:
             tokens = list(self._tokens.values())
         for token in tokens:
@@ -129,8 +137,10 @@ class WorkerThread:
         self.thread.start()
 
     def stop(self, timeout_ms: int = 60_000) -> bool:
-        """Stop after the current job (a download or scan stops at once); True when the thread ended."""
-        self.worker.cancel()
+        """Stop after the current job (a download or scan stops at once); True when the thread ended within
+        ``timeout_ms``.  On False the thread is still finishing its job: keep this object until ``thread.finished``
+        (a QThread destroyed while it runs aborts the process)."""
+        self.worker.cancel_all()
         self.thread.quit()
         ended = self.thread.wait(timeout_ms)
         library = self.worker.context.library

@@ -17,16 +17,8 @@ from faceapp.core.wording import plural
 from faceapp.gui import settings as keys
 from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.engine.jobs import (
-    EditJob,
-    EnrolJob,
-    FacesJob,
-    GroupJob,
-    OpenLibraryJob,
-    OverviewJob,
-    ScanJob,
-    SpaceRef,
-    TagsJob,
-    WhoJob,
+    EditJob, EnrolJob, EraseJob, FacesJob, GroupJob, OpenLibraryJob, OverviewJob, PruneJob, PrunePlanJob, ScanJob,
+    SpaceRef, TagsJob, WhoJob,
 )
 from faceapp.gui.messages import user_message
 from faceapp.paths import default_library_exists
@@ -37,8 +29,8 @@ __all__ = ["LibraryController"]
 class LibraryController(QObject):
     """Signals: ``overviewChanged(Overview)``, ``pageChanged(FacesPage)``, ``problem(str)`` (the library cannot
     be used; empty when it can again), ``scanProgress(ScanProgress)``, ``scanFinished(summary or exception)``,
-    ``paneWho(PaneWho)``, ``status(str)``, ``tagsProgress((done, total))``, ``tagsFinished(summary or exception)``
-    (an ImportSummary or ExportSummary of :mod:`faceapp.core.tags`)."""
+    ``paneWho(PaneWho)``, ``status(str)``, ``pruned(count)``, ``erased(Erasure)``, ``tagsProgress((done, total))``,
+    ``tagsFinished(summary or exception)`` (an ImportSummary or ExportSummary of :mod:`faceapp.core.tags`)."""
 
     overviewChanged = Signal(object)
     pageChanged = Signal(object)
@@ -49,6 +41,8 @@ class LibraryController(QObject):
     status = Signal(str)
     tagsProgress = Signal(object)
     tagsFinished = Signal(object)
+    pruned = Signal(int)  # how many missing photos were forgotten
+    erased = Signal(object)  # a core Erasure: what "Remove and forget their faces" deleted
 
     def __init__(self, engine: EngineClient, settings: QSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +52,8 @@ class LibraryController(QObject):
         self.page: Any = None
         self.selection: tuple[str, int] | None = None
         self.scanning = False
+        self._scan_job: ScanJob | TagsJob | None = None  # the long job queued or running: Cancel scan stops it, and only it
+        self._scan_cancelled = False
         self.threshold = DEFAULT_THRESHOLD
         self.margin = MATCH_MARGIN
         self.error = ""
@@ -159,7 +155,7 @@ class LibraryController(QObject):
         if not self.is_open:
             self.open(create=True, then=lambda: self.scan(folders))
             return
-        self.scanning = True
+        self.scanning, self._scan_cancelled = True, False
         self._scan_slice(tuple(str(Path(f)) for f in folders))
 
     def rescan(self) -> None:
@@ -167,8 +163,11 @@ class LibraryController(QObject):
             self.scan([f["path"] for f in self.overview.folders])
 
     def _scan_slice(self, folders: tuple[str, ...]) -> None:
-        self.engine.submit(ScanJob(folders, self.space()), returned=self._scan_step, errored=self._scan_failed,
+        self._scan_job = ScanJob(folders, self.space())
+        self.engine.submit(self._scan_job, returned=self._scan_step, errored=self._scan_failed,
                            reported=self.scanProgress.emit)
+        if self._scan_cancelled:  # the cancel came as the previous slice ended: this one ends the scan at once
+            self.engine.cancel(self._scan_job)
 
     def _scan_step(self, summary: Any) -> None:
         if summary is None:  # more to do: the next slice goes behind whatever was queued meanwhile
@@ -187,8 +186,38 @@ class LibraryController(QObject):
         self.refresh()
 
     def cancel_scan(self) -> None:
+        """Stop the scan (while it walks the folders too); what was done is kept.  Nothing else is stopped."""
         if self.scanning:
-            self.engine.cancel()
+            self._scan_cancelled = True
+            self.engine.cancel(self._scan_job)
+
+    # -- forgetting, on purpose (rules: faceapp.core.library.housekeeping) ---------------------
+    def prune_plan(self, then: Any) -> None:
+        """Ask the core what "Forget missing photos" would forget; ``then(PrunePlan)`` on the GUI thread."""
+        self.engine.submit(PrunePlanJob(), returned=then, errored=self._failed("listing missing photos"))
+
+    def prune(self, photo_ids: tuple[int, ...], include_named: bool) -> None:
+        """Forget the missing photos ``photo_ids`` the user agreed to (``pruned`` follows)."""
+        def done(result: Any) -> None:
+            count, overview = result
+            self._set_overview(overview)
+            self.status.emit(f"Forgot {plural(count, 'missing photo')}.")
+            self.pruned.emit(count)
+
+        self.engine.submit(PruneJob(self.space(), tuple(photo_ids), include_named), returned=done,
+                           errored=self._failed("forgetting missing photos"))
+
+    def erase(self, name: str) -> None:
+        """Remove ``name`` and forget their faces (``erased`` follows with what was deleted)."""
+        def done(result: Any) -> None:
+            erasure, overview = result
+            if self.selection is not None and self.selection[0] == "person" and self.page is not None \
+                    and self.page.title == name:
+                self.selection = None
+            self._set_overview(overview)
+            self.erased.emit(erasure)
+
+        self.engine.submit(EraseJob(self.space(), name), returned=done, errored=self._failed(f"erasing {name}"))
 
     # -- photo tags ------------------------------------------------------------------------
     def tags(self, action: str, paths: list[str] | tuple[str, ...] = ()) -> None:
@@ -216,8 +245,8 @@ class LibraryController(QObject):
             self.tagsFinished.emit(exc)
             self.refresh()
 
-        self.engine.submit(TagsJob(action, self.space(), tuple(str(p) for p in paths)), returned=finished,
-                           errored=failed, reported=self.tagsProgress.emit)
+        self._scan_job = TagsJob(action, self.space(), tuple(str(p) for p in paths))  # "Cancel scan" stops it
+        self.engine.submit(self._scan_job, returned=finished, errored=failed, reported=self.tagsProgress.emit)
 
     # -- the comparison ------------------------------------------------------------------
     def who(self, pane: str, descriptors: list) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.wording import plural
 from faceapp.gui import settings as keys
 from faceapp.gui.people.face_grid import THUMBNAIL_SIZES, FaceGrid
+from faceapp.gui.people.housekeeping import ask_prune, confirm_erase, show_erased
 from faceapp.gui.people.library_controller import LibraryController
 from faceapp.gui.people.name_dialog import ask_person_name
 from faceapp.gui.people.thumbnails import ThumbnailLoader
@@ -48,6 +49,7 @@ class PeopleView(QWidget):
         super().__init__(parent)
         self.library, self.settings = library, settings
         self.loader = ThumbnailLoader(self)
+        self._shown_library: str | None = None  # the library whose faces the view shows
         self.loader.ready.connect(self._cover_ready)
         self._covers: dict[int, QTreeWidgetItem] = {}
         self.setAcceptDrops(True)  # a folder dropped here is scanned
@@ -160,6 +162,7 @@ class PeopleView(QWidget):
         library.problem.connect(self.show_problem)
         library.scanProgress.connect(self.show_progress)
         library.scanFinished.connect(self.show_scan_result)
+        library.erased.connect(self._erased)
         self._set_scanning(False)
         self.summary.hide()
         self.details_button.hide()
@@ -178,6 +181,12 @@ class PeopleView(QWidget):
         self.problem.setVisible(bool(message))
 
     def show_overview(self, overview: Any) -> None:
+        library = overview.path if overview is not None else None
+        if library != self._shown_library:  # another library: none of the faces shown belong to it
+            self._shown_library = library
+            self.loader.clear()
+            for grid in (self.confirmed, self.suggested):
+                grid.set_items([])
         self.empty.setVisible(overview is None and not self.library.error)
         self.rescan_button.setEnabled(bool(overview and overview.folders))
         self.group_button.setEnabled(overview is not None)
@@ -353,11 +362,37 @@ class PeopleView(QWidget):
             menu.addAction("Rename…", lambda: self._rename(name))
             menu.addAction("Merge into…", lambda: self._merge(name))
             menu.addAction("Remove (faces stay, unnamed)", lambda: self.library.edit("remove", name=name))
+            menu.addAction("Remove and forget their faces…", lambda: self.erase_person(name))
         elif key[0] == "group":
             menu.addAction("Name this group…", lambda: (self.confirmed.selectAll(), self.name_selected()))
         else:
             menu.addAction("Scan again", lambda: self.library.scan([key[1]]))
+            menu.addAction("Forget missing photos…", self.forget_missing)
         menu.exec(self.sidebar.viewport().mapToGlobal(position))
+
+    def forget_missing(self) -> None:
+        """List the photos whose files are gone and forget those the user agrees to (named ones only if ticked)."""
+        def planned(plan: Any) -> None:
+            if not plan.forget and not plan.kept_named:
+                self.library.status.emit("No missing photos: nothing to forget.")
+                return
+            answer = ask_prune(self, plan)
+            if answer is not None:
+                self.library.prune(*answer)
+
+        self.library.prune_plan(planned)
+
+    def erase_person(self, name: str) -> None:
+        """Remove ``name`` and forget their faces, after asking; then say what was deleted."""
+        person = next((p for p in self.library.overview.people if p.name == name), None)
+        if person is not None and confirm_erase(self, name, person.confirmed):
+            self.library.erase(name)
+
+    def _erased(self, erasure: Any) -> None:
+        self.loader.clear()  # no thumbnail of the erased faces stays in memory either
+        for grid in (self.confirmed, self.suggested):
+            grid.set_items([])
+        show_erased(self, erasure)
 
     def _rename(self, name: str) -> None:
         new = ask_person_name(self, f"Rename {name}", [], new_only=True, default=name)

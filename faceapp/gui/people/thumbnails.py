@@ -2,6 +2,11 @@
 
 Only what the grid paints is asked for; requests for faces of one photo made
 together share one decode.  The GUI thread never decodes a photo.
+
+A thumbnail is keyed by what it shows (photo path, face box and turn, size), not by
+the face's id: ids restart in every library, so an id-keyed cache showed the faces
+of the library open before (issue 16).  The cache is also emptied when another
+library is opened, so no face of it stays in memory.
 """
 
 from __future__ import annotations
@@ -17,14 +22,22 @@ __all__ = ["ThumbnailLoader"]
 _KEEP = 3000
 
 
+Key = tuple  # (photo path, (x, y, width, height), rotation, size)
+
+
+def _key(item, size: int) -> Key:  # noqa: ANN001 - a FaceItem
+    box = item.face.box
+    return item.path, (box.x, box.y, box.width, box.height), item.face.rotation, size
+
+
 class _Signals(QObject):
-    made = Signal(object, int, object)  # face id, size, QImage (or None: the photo could not be read)
+    made = Signal(object, int, object, int)  # key, face id, QImage (or None: unreadable photo), generation
 
 
 class _Make(QRunnable):
-    def __init__(self, path: str, items: list, size: int, signals: _Signals) -> None:
+    def __init__(self, path: str, items: list, size: int, signals: _Signals, generation: int) -> None:
         super().__init__()
-        self.path, self.items, self.size, self.signals = path, items, size, signals
+        self.path, self.items, self.size, self.signals, self.generation = path, items, size, signals, generation
 
     def run(self) -> None:
         from faceapp.core.thumbnails import face_thumbnails
@@ -35,7 +48,8 @@ class _Make(QRunnable):
         except Exception:  # noqa: BLE001 - a gone or broken photo shows a placeholder, never an error
             images = [None] * len(self.items)
         for item, rgb in zip(self.items, images):
-            self.signals.made.emit(item.face_id, self.size, None if rgb is None else qimage_from_rgb(rgb))
+            self.signals.made.emit(_key(item, self.size), item.face_id, None if rgb is None else qimage_from_rgb(rgb),
+                                   self.generation)
 
 
 class ThumbnailLoader(QObject):
@@ -45,8 +59,9 @@ class ThumbnailLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._cache: OrderedDict[tuple[int, int], QPixmap | None] = OrderedDict()
-        self._asked: set[tuple[int, int]] = set()
+        self._cache: OrderedDict[Key, QPixmap | None] = OrderedDict()
+        self._asked: dict[Key, set[int]] = {}  # made now; the faces (ids) waiting for it
+        self._generation = 0  # bumped by clear(): thumbnails asked for before it are dropped when they arrive
         self._queue: dict[tuple[str, int], list] = {}
         self._signals = _Signals()
         self._signals.made.connect(self._made)  # a bound method: queued to this (GUI) thread
@@ -59,33 +74,39 @@ class ThumbnailLoader(QObject):
         self._flush_timer.timeout.connect(self.flush)
 
     def pixmap(self, item, size: int) -> QPixmap | None:  # noqa: ANN001 - a FaceItem
-        key = (item.face_id, size)
+        key = _key(item, size)
         if key in self._cache:
             self._cache.move_to_end(key)
             return self._cache[key]
         if key not in self._asked:
-            self._asked.add(key)
+            self._asked[key] = set()
             self._queue.setdefault((item.path, size), []).append(item)
             self._flush_timer.start()
+        self._asked[key].add(item.face_id)
         return None
 
     def flush(self) -> None:
         """Start making what was asked for since the last flush (one task per photo)."""
         queue, self._queue = self._queue, {}
         for (path, size), items in queue.items():
-            self.pool.start(_Make(path, items, size, self._signals))
+            self.pool.start(_Make(path, items, size, self._signals, self._generation))
 
     def clear(self) -> None:
+        """Forget every thumbnail in memory and every request under way (another library was opened)."""
         self._cache.clear()
         self._asked.clear()
+        self._queue.clear()
+        self._generation += 1
 
-    def _made(self, face_id: int, size: int, image: QImage | None) -> None:
-        key = (face_id, size)
-        self._asked.discard(key)
+    def _made(self, key: Key, face_id: int, image: QImage | None, generation: int) -> None:
+        if generation != self._generation:
+            return  # asked for by the library open before
+        waiting = self._asked.pop(key, {face_id})
         self._cache[key] = None if image is None else QPixmap.fromImage(image)
         while len(self._cache) > _KEEP:
             self._cache.popitem(last=False)
-        self.ready.emit(face_id)
+        for waiting_id in sorted(waiting):
+            self.ready.emit(waiting_id)
 
     def wait(self, timeout_ms: int = 10_000) -> bool:
         return self.pool.waitForDone(timeout_ms)

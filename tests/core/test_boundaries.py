@@ -7,7 +7,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-HEAVY = ("tensorflow", "keras", "mtcnn", "h5py", "PIL")
+HEAVY = ("tensorflow", "keras", "mtcnn", "h5py", "PIL", "onnxruntime", "onnx", "pillow_heif")
+#: The reference implementations the tests compare against: never imported by faceapp itself.
+REFERENCE = {"tensorflow", "keras", "mtcnn", "tf_keras"}
 
 
 def _modules_after(code: str) -> set[str]:
@@ -31,3 +33,13 @@ def test_core_never_imports_qt():
 def test_imports_are_light():
     loaded = _modules_after("import faceapp, faceapp.core, faceapp.cli, faceapp.paths, faceapp.core.engine")
     assert not set(HEAVY) & loaded, set(HEAVY) & loaded
+
+
+def test_detection_runs_without_tensorflow_or_the_mtcnn_package():
+    """Faces found on ONNX Runtime, from the mtcnn package's weight files only (its code imports TensorFlow)."""
+    loaded = _modules_after(
+        "from faceapp.core.detection.detector import FaceDetector\n"
+        "from faceapp.core.images import load_image\n"
+        "from tests.testdata import FACES\n"
+        "assert len(FaceDetector().detect(load_image(FACES / 'two_people.jpg'))) == 2\n")
+    assert "onnxruntime" in loaded and not REFERENCE & loaded, REFERENCE & loaded

@@ -13,7 +13,7 @@ import pytest
 from faceapp.core.detection import mtcnn as M
 from faceapp.core.errors import WeightsError
 from faceapp.core.images import load_image, resize_rgb
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 from tests.testdata import KNOWN_FACES
 from tests.variations import Case, photo, quarter_turned, scaled, tilted
 

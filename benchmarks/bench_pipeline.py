@@ -45,10 +45,10 @@ def main() -> int:
 
     from faceapp.core.engine import Engine
     from faceapp.core.images import load_image, resize_rgb
-    from faceapp.core.vggface.models import build_model
+    from tests.reference.models import build_model
     from faceapp.core.vggface.preprocess import preprocess_input
     from faceapp.core.vggface.synthetic import write_synthetic_model_files
-    from faceapp.core.vggface.weights import load_weights_into
+    from tests.reference.weights import load_weights_into
 
     models_dir = args.models_dir or tempfile.mkdtemp(prefix="faceapp-bench-")
     if args.models_dir is None:

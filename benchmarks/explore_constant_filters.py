@@ -46,11 +46,11 @@ def main() -> int:
 
     import numpy as np
 
-    from faceapp.core.backend import tensorflow
-    from faceapp.core.vggface.folded import folded_forward
-    from faceapp.core.vggface.models import build_model
+    from tests.reference import tensorflow
+    from tests.reference.folded import folded_forward
+    from tests.reference.models import build_model
     from faceapp.core.vggface.synthetic import write_synthetic_model_files
-    from faceapp.core.vggface.weights import load_weights_into
+    from tests.reference.weights import load_weights_into
 
     trim = getattr(ctypes.CDLL("libc.so.6"), "malloc_trim", None)
 

@@ -29,11 +29,10 @@ def self_test(models_dir: str | None = None, model: str = DEFAULT_MODEL) -> int:
     summary: dict[str, object] = {"faceapp": __version__, "model": model, "models_dir": models_dir, "ok": False}
     try:
         started = time.perf_counter()
-        from faceapp.core.backend import keras, tensorflow
-        from faceapp.core.engine import Engine
+        from faceapp.core.engine import Engine, backend_version
         from faceapp.core.images import load_image
 
-        summary.update(tensorflow=tensorflow().__version__, keras=keras().__version__)
+        summary.update(onnxruntime=backend_version())
         engine = Engine(model=model, models_dir=models_dir)
         engine.load()
         summary["weights"] = str(engine.model.weights_path)

@@ -68,7 +68,7 @@ def _isolated_user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
 @pytest.fixture()
 def server(models_dir):
     """A local release server holding the generated model files (Range requests work)."""
-    FileServer.files = {p.name: p.read_bytes() for p in models_dir.iterdir()}
+    FileServer.files = {p.name: p.read_bytes() for p in models_dir.iterdir() if p.is_file()}  # not the graph cache
     FileServer.cut_after = FileServer.stall_after = FileServer.status = None
     FileServer.short_by, FileServer.content_type, FileServer.requests = 0, "application/octet-stream", []
     FileServer.release = threading.Event()

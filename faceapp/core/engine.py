@@ -23,10 +23,10 @@ __all__ = ["Engine", "backend_version", "descriptor_space"]
 
 
 def backend_version() -> str:
-    """The TensorFlow version doing the work (imports TensorFlow)."""
-    from faceapp.core.backend import tensorflow
+    """The version of ONNX Runtime, which runs the recognition model (imports it)."""
+    import onnxruntime
 
-    return str(tensorflow().__version__)
+    return str(onnxruntime.__version__)
 
 
 @functools.lru_cache(maxsize=8)

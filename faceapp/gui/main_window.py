@@ -225,10 +225,10 @@ class MainWindow(QMainWindow):
         import PySide6
         from PySide6.QtCore import qVersion
 
-        tf = self.engine.info.tensorflow if self.engine.info else "not loaded yet"
+        runtime = self.engine.info.runtime if self.engine.info else "not loaded yet"
         QMessageBox.about(self, "About faceapp", (
             f"<b>faceapp {__version__}</b><br>Python {sys.version.split()[0]} · Qt {qVersion()} · "
-            f"PySide6 {PySide6.__version__} · TensorFlow {tf}<br><br>"
+            f"PySide6 {PySide6.__version__} · ONNX Runtime {runtime}<br><br>"
             "Face detection: mtcnn (MIT). Recognition: keras-vggface weights of the VGGFace / VGGFace2 "
             "models (Oxford VGG), licensed for non-commercial research only.<br>"
             "Identities are a model's guess among 8,631 (VGGFace2) or 2,622 (VGGFace1) public figures: "

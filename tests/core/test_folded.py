@@ -1,13 +1,13 @@
-"""The folded forward pass (core/vggface/folded.py) computes what the Keras model computes."""
+"""The folded TensorFlow pass (tests/reference/folded.py, the speed baseline) computes what the Keras model computes."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from faceapp.core.backend import keras, tensorflow
-from faceapp.core.vggface.folded import folded_forward
-from faceapp.core.vggface.models import build_model
+from tests.reference import keras, tensorflow
+from tests.reference.folded import folded_forward
+from tests.reference.models import build_model
 
 
 def _randomise_normalisations(model, seed: int) -> None:

@@ -7,9 +7,10 @@ import pytest
 
 from faceapp.core.errors import WeightsError
 from faceapp.core.vggface.catalog import MODELS, file_name, keras_name
-from faceapp.core.vggface.models import build_model
+from tests.reference.models import build_model
 from faceapp.core.vggface.synthetic import random_arrays, write_synthetic_weights
-from faceapp.core.vggface.weights import inspect_weights_file, load_weights_into, read_weights_file
+from faceapp.core.vggface.weights import inspect_weights_file, read_weights_file
+from tests.reference.weights import load_weights_into
 
 
 def test_name_rule_is_reversible():

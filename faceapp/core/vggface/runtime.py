@@ -1,4 +1,10 @@
-"""A loaded VGGFace model: one forward pass per batch → descriptors and identities."""
+"""A loaded VGGFace model on ONNX Runtime: one forward pass per batch → descriptors and identities.
+
+Execution providers are chosen in one place, :func:`execution_providers`: the
+``FACEAPP_PROVIDERS`` environment variable (comma-separated ONNX Runtime provider
+names, e.g. ``CUDAExecutionProvider,CPUExecutionProvider``) or the CPU by default.
+Only the CPU is tested here.
+"""
 
 from __future__ import annotations
 
@@ -9,25 +15,65 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.defaults import DEFAULT_TOP
+from faceapp.core.errors import FaceAppError
 from faceapp.core.types import Identity
 from faceapp.core.verification import l2_normalize
 from faceapp.core.vggface.catalog import ModelSpec, get_spec
 from faceapp.core.vggface.preprocess import preprocess_input
 
-__all__ = ["VGGFaceModel"]
+__all__ = ["VGGFaceModel", "execution_providers", "PROVIDERS_ENV"]
+
+#: Environment variable naming the ONNX Runtime execution providers to use, in order of preference.
+PROVIDERS_ENV = "FACEAPP_PROVIDERS"
+_CPU = "CPUExecutionProvider"
+
+#: Threads of one model pass: 0 = ONNX Runtime's choice (one per physical core).
+INTRA_OP_THREADS = 0
+
+
+def execution_providers(requested: str | None = None) -> list[str]:
+    """The providers a session should use: ``requested`` (or ``$FACEAPP_PROVIDERS``), the CPU last.
+
+    Raises FaceAppError naming a provider this ONNX Runtime does not have, with the ones it has.
+    """
+    import onnxruntime
+
+    text = requested if requested is not None else os.environ.get(PROVIDERS_ENV, "")
+    wanted = [name.strip() for name in text.split(",") if name.strip()]
+    available = onnxruntime.get_available_providers()
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise FaceAppError(f"ONNX Runtime here has no execution provider {unknown[0]!r}; set {PROVIDERS_ENV} "
+                         f"to some of {', '.join(available)} or leave it empty for the CPU")
+    # The CPU last: it runs every operator, so a provider lacking one falls back instead of failing.
+    return [name for name in wanted if name != _CPU] + [_CPU]
+
+
+def _session_options() -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # One model pass at a time per session; its threads split each operator (BENCHMARKS.md, "ONNX Runtime threads").
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = INTRA_OP_THREADS
+    return options
+
 
 
 class VGGFaceModel:
-    """A built model with its weights (verified) and, with a classifier, its labels.
+    """A model's graph on an ONNX Runtime session, with its weights (checked) and, with a classifier, its labels.
 
-    Build it on the thread that will run it; TensorFlow is imported here.
+    Build it on the thread that will run it; ONNX Runtime is imported here.
     """
 
     def __init__(self, name: str, weights_path: str | os.PathLike, labels_path: str | os.PathLike | None,
-                 include_top: bool) -> None:
+                 include_top: bool, providers: str | None = None) -> None:
+        import onnxruntime
+
+        from faceapp.core.vggface.graph_cache import load_graph
         from faceapp.core.vggface.labels import load_labels
-        from faceapp.core.vggface.models import build_model
-        from faceapp.core.vggface.weights import load_weights_into
 
         self.spec: ModelSpec = get_spec(name)
         self.include_top = include_top
@@ -38,27 +84,27 @@ class VGGFaceModel:
             if labels_path is None:
                 raise ValueError("a model with a classifier needs its labels file")
             self.labels = load_labels(labels_path, self.spec.classes)
-        self._model = build_model(name, include_top=include_top)
-        #: Identifies the weights behind the descriptors (see load_weights_into): part of a descriptor space.
-        self.fingerprint: str = load_weights_into(self._model, self.weights_path, name)
-        self._forward = self._compile()
+        graph = load_graph(self.weights_path, name, include_top)
+        #: Identifies the weights behind the descriptors (see weights.fingerprint): part of a descriptor space.
+        self.fingerprint: str = graph.fingerprint
+        #: Whether the graph came from the model folder's cache (False: built from the weights file now).
+        self.graph_from_cache = graph.from_cache
+        self._session = onnxruntime.InferenceSession(graph.data, sess_options=_session_options(),
+                                                     providers=execution_providers(providers))
+        self._input = self._session.get_inputs()[0].name
 
     @classmethod
     def from_store(cls, name: str, models_dir: str | os.PathLike | None = None) -> "VGGFaceModel":
-        """Find the files of ``name`` (see :mod:`store`) and load them."""
+        """Find the files of ``name`` (see :mod:`model_files`) and load them."""
         from faceapp.core.vggface.model_files import locate
 
         located = locate(name, models_dir)
         return cls(name, located.weights, located.labels, located.include_top)
 
-    def _compile(self) -> Any:
-        from faceapp.core.vggface.folded import folded_forward
-
-        # A traced graph avoids Keras' per-call overhead (predict() sets up a dataset
-        # pipeline for every call, which dominates for one face), and folding each batch
-        # normalisation into its convolution saves 7–17 % of the pass (see folded.py).
-        # One fixed signature: any batch size reuses the same trace.
-        return folded_forward(self._model)
+    @property
+    def providers(self) -> list[str]:
+        """The execution providers the session runs on, in order of preference."""
+        return list(self._session.get_providers())
 
     @property
     def has_identities(self) -> bool:
@@ -73,9 +119,7 @@ class VGGFaceModel:
         if len(crops) == 0:
             return np.zeros((0, self.descriptor_dim), np.float32), None
         batch = preprocess_input(crops, self.spec.preprocess_version)
-        outputs = self._forward(batch)
-        if not isinstance(outputs, (list, tuple)):
-            outputs = [outputs]
+        outputs = self._session.run(None, {self._input: np.ascontiguousarray(batch, np.float32)})
         descriptors = l2_normalize(np.asarray(outputs[0]).reshape(len(crops), -1))
         probabilities = np.asarray(outputs[1]) if len(outputs) > 1 else None
         return descriptors, probabilities

@@ -6,6 +6,7 @@ Keras 2 ``save_weights`` HDF5 (root attrs ``layer_names``/``keras_version``/
 ``backend``, one group per layer named as in the official files, ``weight_names``
 attrs, datasets at those paths), and a labels ``.npy`` of plain strings.  Every
 array is random (BatchNorm statistics too) but reproducible from ``seed``.
+Needs only numpy and h5py (the layers come from :mod:`architecture`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faceapp.core.vggface.catalog import get_spec, file_name
+from faceapp.core.vggface.architecture import INPUT_NAME, architecture
+from faceapp.core.vggface.catalog import get_spec
 
 __all__ = ["write_synthetic_weights", "write_synthetic_labels", "write_synthetic_model_files", "random_arrays"]
 
@@ -39,14 +41,13 @@ def random_arrays(model_name: str, include_top: bool, seed: int) -> dict[str, di
     Layers without weights map to an empty dict (they appear in ``layer_names``
     with empty ``weight_names``, as in the official files).
     """
-    from faceapp.core.vggface.models import build_model
-
-    model = build_model(model_name, include_top=include_top)
+    arch = architecture(model_name, include_top)
     rng = np.random.default_rng(seed)
-    return {
-        file_name(layer.name): {v.name: _random_array(rng, v.name, tuple(v.shape)) for v in layer.weights}
-        for layer in model.layers
-    }
+    # Drawn layer by layer in the files' order, so a seed always gives the same file.
+    arrays: dict[str, dict[str, np.ndarray]] = {INPUT_NAME: {}}
+    for layer in arch.layers:
+        arrays[layer.name] = {kind: _random_array(rng, kind, shape) for kind, shape in layer.arrays}
+    return arrays
 
 
 def _strings(values: list[str], as_bytes: bool) -> np.ndarray:

@@ -2,11 +2,11 @@
 
 Keras 3's legacy ``load_weights(by_name=True)`` matches names literally and
 silently skips what it cannot match; this reader instead requires that every
-layer of the model that has weights finds them in the file with the right
-shapes, that the file holds nothing the model lacks, and it verifies every
-variable after assignment.  Anything else is refused with a
-:class:`~faceapp.core.errors.WeightsError` naming the file and the first problem,
-before a single variable is touched.
+layer of the architecture (:mod:`architecture`) that has weights finds them in
+the file with the right shapes and finite values, and that the file holds nothing
+the model lacks; the graph builder then proves it used every array.  Anything
+else is refused with a :class:`~faceapp.core.errors.WeightsError` naming the file
+and the first problem, before anything is built.  No model runtime is needed.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.errors import WeightsError
-from faceapp.core.vggface.catalog import MODELS, file_name
+from faceapp.core.vggface.architecture import Architecture, architecture
+from faceapp.core.vggface.catalog import MODELS
 
-__all__ = ["read_weights_file", "load_weights_into", "inspect_weights_file", "WeightsInfo", "fingerprint",
-           "weights_fingerprint"]
+__all__ = ["read_weights_file", "load_checked_weights", "check_weights_file", "inspect_weights_file", "WeightsInfo",
+           "fingerprint", "weights_fingerprint"]
 
 _REDOWNLOAD = "download it again or choose the right file"
 
@@ -127,62 +128,46 @@ def inspect_weights_file(path: str | os.PathLike) -> WeightsInfo:
     return WeightsInfo(model=model, include_top=bool({"classifier", "fc8"} & names))
 
 
-def _match(model: Any, arrays: dict[str, dict[str, np.ndarray]], path: Path,
-           model_title: str) -> list[tuple[Any, np.ndarray]]:
-    """Pair every model variable with its array, or raise naming the first problem."""
-    pairs: list[tuple[Any, np.ndarray]] = []
-    used: set[str] = set()
-    for layer in model.layers:
-        if not layer.weights:
-            continue
-        name = file_name(layer.name)
-        if name not in arrays:
-            raise _problem(path, f"has no weights for layer '{name}', so it is not a {model_title} weights file")
-        group = arrays[name]
-        expected = {variable.name for variable in layer.weights}
-        if set(group) != expected:
-            raise _problem(path, f"has arrays {sorted(group)} for layer '{name}' where {model_title} needs {sorted(expected)}")
-        for variable in layer.weights:
-            array = group[variable.name]
-            if tuple(array.shape) != tuple(variable.shape):
-                raise _problem(
-                    path,
-                    f"has shape {tuple(array.shape)} for '{name}/{variable.name}' where "
-                    f"{model_title} needs {tuple(variable.shape)}",
-                )
-            pairs.append((variable, array))
-        used.add(name)
-    extra = [name for name in arrays if name not in used]
+def _match(arch: Architecture, arrays: dict[str, dict[str, np.ndarray]], path: Path, model_title: str) -> None:
+    """Check that the file holds exactly the arrays ``arch`` needs, or raise naming the first problem."""
+    for layer in arch.weighted:
+        if layer.name not in arrays:
+            raise _problem(path, f"has no weights for layer '{layer.name}', so it is not a {model_title} weights file")
+        group = arrays[layer.name]
+        expected = dict(layer.arrays)
+        if set(group) != set(expected):
+            raise _problem(path, f"has arrays {sorted(group)} for layer '{layer.name}' where {model_title} needs "
+                                 f"{sorted(expected)}")
+        for kind, shape in layer.arrays:
+            if tuple(group[kind].shape) != shape:
+                raise _problem(path, f"has shape {tuple(group[kind].shape)} for '{layer.name}/{kind}' where "
+                                     f"{model_title} needs {shape}")
+            # A NaN or infinity would give every face the same meaningless descriptor, silently.
+            if not np.isfinite(group[kind]).all():
+                raise _problem(path, f"has values that are not finite numbers in '{layer.name}/{kind}'")
+    extra = [name for name in arrays if name not in arch.by_name or not arch.by_name[name].arrays]
     if extra:
         raise _problem(path, f"holds layer '{extra[0]}' that {model_title} does not have, so it belongs to another model")
-    return pairs
 
 
 #: Layers that only classify; the descriptor does not depend on them.
 _CLASSIFIER_LAYERS = ("classifier", "fc8")
 
 
-def load_weights_into(model: Any, path: str | os.PathLike, model_name: str) -> str:
-    """Load ``path`` into ``model`` by layer name, all or nothing, then verify; returns the weights' fingerprint.
+def load_checked_weights(path: str | os.PathLike, model_name: str,
+                         include_top: bool) -> tuple[dict[str, dict[str, np.ndarray]], str]:
+    """Every array of ``path``, checked against the architecture (all or nothing), and the weights' fingerprint.
 
-    After assignment every variable is compared with its array; a mismatch
-    (which would mean a silently skipped layer) raises WeightsError.  The
-    fingerprint is :func:`fingerprint` of the file's arrays.
+    Each layer of the model that has weights must find exactly its arrays, with the
+    right shapes and finite values, and the file must hold nothing the model lacks;
+    otherwise WeightsError names the file and the first problem.  The fingerprint is
+    :func:`fingerprint` of the arrays.
     """
     path = Path(path)
     title = MODELS[model_name].title if model_name in MODELS else model_name
     arrays = read_weights_file(path)
-    pairs = _match(model, arrays, path, title)
-    for variable, array in pairs:
-        variable.assign(array)
-    for variable, array in pairs:
-        if not np.array_equal(np.asarray(variable.numpy()), array):
-            raise _problem(path, f"did not load into '{variable.path}'", "report this as a bug")
-    assigned = {id(variable) for variable, _ in pairs}
-    missing = [v.path for v in model.weights if id(v) not in assigned]
-    if missing:
-        raise _problem(path, f"left '{missing[0]}' without weights", "report this as a bug")
-    return fingerprint(arrays)
+    _match(architecture(model_name, include_top), arrays, path, title)
+    return arrays, fingerprint(arrays)
 
 
 def fingerprint(arrays: dict[str, dict[str, np.ndarray]]) -> str:
@@ -208,9 +193,5 @@ def weights_fingerprint(path: str | os.PathLike) -> str:
 
 
 def check_weights_file(path: str | os.PathLike, model_name: str, include_top: bool) -> None:
-    """Validate a file against the architecture without keeping a model (builds one)."""
-    from faceapp.core.vggface.models import build_model
-
-    path = Path(path)
-    model = build_model(model_name, include_top=include_top)
-    _match(model, read_weights_file(path), path, MODELS[model_name].title)
+    """Validate a file against the architecture (see :func:`load_checked_weights`); WeightsError when it does not fit."""
+    load_checked_weights(path, model_name, include_top)

@@ -261,7 +261,7 @@ class ModelInfo:
     title: str
     has_identities: bool
     weights: str
-    tensorflow: str
+    runtime: str  # ONNX Runtime's version
 
 
 class LatestRequests:

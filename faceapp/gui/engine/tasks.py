@@ -29,8 +29,8 @@ def _load_model(job: LoadModelJob, context: TaskContext, _token: CancelToken | N
 
     engine = context.engine
     if engine is None or (engine.model_name, engine.models_dir) != (job.model, job.models_dir):
-        if "tensorflow" not in sys.modules:
-            context.status("Loading TensorFlow…")
+        if "onnxruntime" not in sys.modules:
+            context.status("Loading ONNX Runtime…")
         from faceapp.core.engine import Engine
 
         candidate = Engine(model=job.model, crop=job.crop, models_dir=job.models_dir)
@@ -42,7 +42,7 @@ def _load_model(job: LoadModelJob, context: TaskContext, _token: CancelToken | N
 
     model = engine.model
     return ModelInfo(model=job.model, crop=job.crop, title=model.spec.title, has_identities=model.has_identities,
-                     weights=str(model.weights_path), tensorflow=backend_version())
+                     weights=str(model.weights_path), runtime=backend_version())
 
 
 def _analyze(job: AnalyzeJob, context: TaskContext, _token: CancelToken | None) -> Any:

@@ -4,7 +4,8 @@ Why: each ``BatchNormalization`` after a convolution is two more passes over the
 activations (Keras 3 states it as a multiply and an add), and it stops TensorFlow from
 fusing the convolution with its bias and ReLU.  Folded into the convolution's filter and
 bias, the same network runs ResNet-50 in 0.83–0.93× the time of the Keras form at
-batch sizes 1–4 (BENCHMARKS.md, "The model's forward pass").
+batch sizes 1–4 (BENCHMARKS.md, "The model's forward pass").  It was faceapp's model pass
+before ONNX Runtime; it stays as the TensorFlow baseline of benchmarks/bench_onnx.py.
 
 How: the model's own layers are walked in their order (a functional model lists each
 layer after the layers it reads), each layer's input looked up by the tensor it was
@@ -26,7 +27,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from faceapp.core.backend import tensorflow
+from tests.reference import tensorflow
 from faceapp.core.vggface.catalog import INPUT_SIZE
 
 __all__ = ["folded_forward"]

@@ -1,4 +1,6 @@
-"""The three VGGFace architectures, stated in Keras 3.
+"""The three VGGFace architectures, stated in Keras 3 — the reference faceapp's ONNX graphs are tested against.
+
+A transcription of keras-vggface's ``models.py`` (which cannot be imported on Keras 3).
 
 Layers that carry weights have exactly the names keras-vggface gave them (via
 :func:`~faceapp.core.vggface.catalog.keras_name`), so the official files load
@@ -6,14 +8,15 @@ by name.  Layers without weights get deterministic names of our own.  Every
 model outputs the descriptor first and, when it has a classifier, the softmax
 second — one forward pass gives both.
 
-TensorFlow/Keras are imported inside the functions: importing this module is cheap.
+Tests check that faceapp's own table (``faceapp/core/vggface/architecture.py``) has the
+same layers, shapes and outputs.  TensorFlow/Keras are imported inside the functions.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from faceapp.core.backend import keras
+from tests.reference import keras
 from faceapp.core.vggface.catalog import INPUT_SIZE, get_spec, keras_name
 
 __all__ = ["build_model"]

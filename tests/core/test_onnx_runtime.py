@@ -1,0 +1,133 @@
+"""The model on ONNX Runtime: graph cache, refusal of bad files, providers, and no TensorFlow in the app."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faceapp.core.errors import FaceAppError, WeightsError
+from faceapp.core.vggface.graph_cache import CACHE_FOLDER, load_graph
+from faceapp.core.vggface.runtime import PROVIDERS_ENV, VGGFaceModel, execution_providers
+from faceapp.core.vggface.synthetic import random_arrays, write_synthetic_weights
+
+# VGG16 without its classifier: the smallest of the six graphs (59 MB), so these tests stay quick.
+MODEL = "vgg16"
+
+
+@pytest.fixture()
+def weights(tmp_path) -> Path:
+    return write_synthetic_weights(tmp_path / "rcmalli_vggface_tf_notop_vgg16.h5", MODEL, include_top=False, seed=4)
+
+
+def _crops(count: int = 2) -> np.ndarray:
+    return np.random.default_rng(1).integers(0, 256, (count, 224, 224, 3)).astype(np.float32)
+
+
+def _record(weights: Path) -> Path:
+    return weights.parent / CACHE_FOLDER / f"{weights.stem}.json"
+
+
+def test_graph_is_built_once_then_read_from_the_cache(weights):
+    first = VGGFaceModel(MODEL, weights, None, include_top=False)
+    assert not first.graph_from_cache
+    record = json.loads(_record(weights).read_text())
+    assert record["fingerprint"] == first.fingerprint and record["graph"].endswith(f"{first.fingerprint}.onnx")
+    second = VGGFaceModel(MODEL, weights, None, include_top=False)
+    assert second.graph_from_cache and second.fingerprint == first.fingerprint
+    np.testing.assert_array_equal(first.run(_crops())[0], second.run(_crops())[0])
+
+
+def test_a_corrupt_cached_graph_is_rebuilt_never_run(weights):
+    built = load_graph(weights, MODEL, include_top=False)
+    graph = weights.parent / CACHE_FOLDER / json.loads(_record(weights).read_text())["graph"]
+    data = bytearray(graph.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped bit in a filter: still a valid protobuf, wrong numbers
+    graph.write_bytes(bytes(data))
+    again = load_graph(weights, MODEL, include_top=False)
+    assert not again.from_cache and again.data == built.data
+    assert graph.read_bytes() == built.data  # the cache was repaired
+    graph.write_bytes(built.data[:1000])  # truncated
+    assert not load_graph(weights, MODEL, include_top=False).from_cache
+    _record(weights).write_text("{not json")
+    assert not load_graph(weights, MODEL, include_top=False).from_cache
+    assert load_graph(weights, MODEL, include_top=False).from_cache
+
+
+def test_replaced_weights_get_a_new_graph(weights):
+    old = load_graph(weights, MODEL, include_top=False)
+    write_synthetic_weights(weights, MODEL, include_top=False, seed=5)
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    new = load_graph(weights, MODEL, include_top=False)
+    assert not new.from_cache and new.fingerprint != old.fingerprint
+    assert [p.name for p in (weights.parent / CACHE_FOLDER).glob("*.onnx")] == [f"{weights.stem}.{new.fingerprint}.onnx"]
+
+
+def test_an_unwritable_model_folder_costs_only_the_cache(weights):
+    (weights.parent / CACHE_FOLDER).write_text("a file where the cache folder would go")
+    graph = load_graph(weights, MODEL, include_top=False)
+    assert not graph.from_cache and graph.data
+    assert not load_graph(weights, MODEL, include_top=False).from_cache
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda a: a.pop("conv3_2"), r"'rcmalli_vggface_tf_notop_vgg16.h5' has no weights for layer 'conv3_2'"),
+    (lambda a: a["conv1_1"].update(kernel=a["conv1_1"]["kernel"][..., :32]), r"has shape .* 'conv1_1/kernel'"),
+    (lambda a: a["conv5_3"]["bias"].__setitem__(0, np.nan), r"not finite numbers in 'conv5_3/bias'"),
+])
+def test_a_broken_weights_file_is_refused_by_name_and_nothing_is_cached(tmp_path, change, message):
+    arrays = random_arrays(MODEL, False, seed=2)
+    change(arrays)
+    path = write_synthetic_weights(tmp_path / "rcmalli_vggface_tf_notop_vgg16.h5", MODEL, include_top=False,
+                                   arrays=arrays)
+    with pytest.raises(WeightsError, match=message):
+        VGGFaceModel(MODEL, path, None, include_top=False)
+    assert not (tmp_path / CACHE_FOLDER).exists()
+
+
+def test_another_models_file_is_refused(tmp_path):
+    path = write_synthetic_weights(tmp_path / "w.h5", "senet50", include_top=False, seed=1)
+    with pytest.raises(WeightsError, match="not a VGG16"):
+        VGGFaceModel(MODEL, path, None, include_top=False)
+
+
+def test_providers_are_chosen_in_one_place(monkeypatch):
+    monkeypatch.delenv(PROVIDERS_ENV, raising=False)
+    assert execution_providers() == ["CPUExecutionProvider"]
+    monkeypatch.setenv(PROVIDERS_ENV, " CPUExecutionProvider ")
+    assert execution_providers() == ["CPUExecutionProvider"]
+    monkeypatch.setenv(PROVIDERS_ENV, "NoSuchExecutionProvider,CPUExecutionProvider")
+    with pytest.raises(FaceAppError, match=f"no execution provider 'NoSuchExecutionProvider'; set {PROVIDERS_ENV}"):
+        execution_providers()
+
+
+def test_the_app_runs_a_model_without_tensorflow_or_keras(tmp_path):
+    """Generated files, the graph and a forward pass in a fresh process: neither TensorFlow nor Keras is imported."""
+    code = (
+        "import sys, numpy as np\n"
+        "from faceapp.core.vggface.synthetic import write_synthetic_model_files\n"
+        "from faceapp.core.vggface.runtime import VGGFaceModel\n"
+        f"path = write_synthetic_model_files({str(tmp_path)!r}, 'vgg16', include_top=False, seed=3)\n"
+        "d, p = VGGFaceModel('vgg16', path, None, include_top=False).run(np.zeros((1, 224, 224, 3), np.float32))\n"
+        "assert d.shape == (1, 512) and p is None\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf_keras')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_no_recognition_module_imports_tensorflow_or_keras():
+    import faceapp.core.vggface as package
+
+    direct = ("import tensorflow", "from tensorflow", "import keras", "from keras", "from faceapp.core.backend")
+    offenders = [f"{path.name}:{number}" for path in Path(package.__file__).parent.rglob("*.py")
+                 for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+                 if line.strip().startswith(direct)]
+    assert offenders == []

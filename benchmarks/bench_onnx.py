@@ -76,6 +76,7 @@ def main() -> None:
 
     import onnxruntime
 
+    from faceapp.core import runtime as sessions_module
     from faceapp.core.vggface import runtime
     from faceapp.core.vggface.architecture import architecture
     from faceapp.core.vggface.catalog import get_spec
@@ -142,9 +143,9 @@ def main() -> None:
         batch = preprocess_input(rng.integers(0, 256, (4, 224, 224, 3)).astype(np.float32), spec.preprocess_version)
         sessions = {}
         for count in [0] + [int(t) for t in args.threads.split(",")]:
-            runtime.INTRA_OP_THREADS = count
+            sessions_module.INTRA_OP_THREADS = count
             sessions[count] = runtime.VGGFaceModel(args.model, weights, labels or None, top)._session
-        runtime.INTRA_OP_THREADS = 0
+        sessions_module.INTRA_OP_THREADS = 0
         times: dict[int, list[float]] = {count: [] for count in sessions}
         for _ in range(args.repeats):
             for count, sess in sessions.items():

@@ -16,12 +16,12 @@ from typing import Any
 
 from faceapp.core.errors import FaceAppError
 
-__all__ = ["PROVIDERS_ENV", "INTRA_OP_THREADS", "execution_providers", "session", "runtime_version"]
+__all__ = ["PROVIDERS_ENV", "INTRA_OP_THREADS", "execution_providers", "session"]
 
 #: Environment variable naming the execution providers, most preferred first.
 PROVIDERS_ENV = "FACEAPP_PROVIDERS"
 _CPU = "CPUExecutionProvider"
-#: Threads of one pass: 0 = ONNX Runtime's choice (one per physical core).
+#: Threads of one pass: 0 = ONNX Runtime's choice (one per physical core; BENCHMARKS.md, "ONNX Runtime threads").
 INTRA_OP_THREADS = 0
 
 
@@ -48,16 +48,9 @@ def session(model_bytes: bytes, requested: str | None = None) -> Any:
 
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # One pass at a time per session; its threads split each operator.
+    # One pass at a time per session; its threads split each operator (BENCHMARKS.md, "ONNX Runtime threads").
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = INTRA_OP_THREADS
     options.log_severity_level = 3  # warnings about the graph mean nothing to a user of the CLI
     return onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=execution_providers(requested))
-
-
-def runtime_version() -> str:
-    """ONNX Runtime's version (imports it)."""
-    import onnxruntime
-
-    return str(onnxruntime.__version__)

@@ -190,7 +190,7 @@ def test_working_image_plain_down_to_half_then_antialiased(size, antialiased):
     """The downscale before detection: plain bilinear while the working size is at least half the photo's,
     antialiased below that (BENCHMARKS.md, "The downscale itself") — each as TensorFlow defines it (Pillow's
     antialiased filter in float: within 1e-4 of TensorFlow's on this [-1, 1] scale, i.e. 0.013 of 255)."""
-    from faceapp.core.backend import tensorflow
+    from tests.reference import tensorflow
 
     tf = tensorflow()
     rows, cols = np.indices((200, 300))
@@ -205,7 +205,7 @@ def test_working_image_plain_down_to_half_then_antialiased(size, antialiased):
 
 def test_resampling_matches_tensorflow():
     """Area resize (P-Net pyramid, halving levels) and crop_and_resize (patches), against TensorFlow's ops."""
-    from faceapp.core.backend import tensorflow
+    from tests.reference import tensorflow
     from faceapp.core.detection import resample
 
     tf = tensorflow()

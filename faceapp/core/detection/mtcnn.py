@@ -226,9 +226,10 @@ class MTCNN:
         for scale in scales:
             level = area_resize(base, max(1, int(height * scale)), max(1, int(width * scale)))
             reg, logit = self._run("pnet", level[None])
-            prob = _probability(logit[0])
-            cells = np.argwhere(prob > threshold)
-            score = prob[cells[:, 0], cells[:, 1]]
+            # Probabilities only where they can pass: p > t exactly where the log-odds exceed log(t / (1 - t)).
+            near = np.argwhere(logit[0] > np.log(threshold / (1.0 - threshold)) - 1e-3)
+            score = _probability(logit[0][near[:, 0], near[:, 1]])
+            cells, score = near[score > threshold], score[score > threshold]
             offsets = reg[0][:, cells[:, 0], cells[:, 1]].T
             corner = cells.astype(np.float32) * float(PNET_STRIDE)
             # A window covers cells*stride+1 … cells*stride+12 (the paper's 1-based convention); size 11.

@@ -5,9 +5,10 @@ Measures, for one model (generated weights unless --models-dir holds the real fi
   * cache load: read the cached graph + SHA-256, and the InferenceSession creation;
   * the model pass, batch 1 and 4, ONNX Runtime vs TensorFlow (tests/reference/folded.py), interleaved,
     as a ratio of medians (goal ≤ 0.85×), and the largest output difference;
-  * --threads: ONNX Runtime's pass at several intra-op thread counts (ratio to the default);
-  * max RSS of a fresh process after loading the model from the cache (and, for comparison,
-    after building the TensorFlow pass).
+  * --threads: ONNX Runtime's pass at batch 1 with other intra-op thread counts and with thread
+    spinning switched the other way (ratio to faceapp's session);
+  * peak RSS (VmHWM) of a fresh process after loading the model from the cache and one pass (and,
+    for comparison, after building the TensorFlow pass and one call).
 
     python -m benchmarks.bench_onnx --model resnet50 --repeats 15
 """
@@ -35,18 +36,26 @@ def _median_ms(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
-_RSS_ONNX = """
-import resource, sys
+# ru_maxrss survives exec (it would report the parent's peak): read the new process's own VmHWM.
+_PEAK = """
+def _peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+"""
+
+_RSS_ONNX = _PEAK + """
+import sys
 from faceapp.core.vggface.runtime import VGGFaceModel
 model = VGGFaceModel(sys.argv[1], sys.argv[2], sys.argv[3] or None, include_top=sys.argv[4] == "1")
 assert model.graph_from_cache
 import numpy as np
 model.run(np.zeros((1, 224, 224, 3), np.float32))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(_peak_mb())
 """
 
-_RSS_TF = """
-import resource, sys
+_RSS_TF = _PEAK + """
+import sys
 import numpy as np
 from tests.reference.folded import folded_forward
 from tests.reference.models import build_model
@@ -55,7 +64,7 @@ model = build_model(sys.argv[1], include_top=sys.argv[4] == "1")
 load_weights_into(model, sys.argv[2], sys.argv[1])
 forward = folded_forward(model)
 forward(np.zeros((1, 224, 224, 3), np.float32))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+print(_peak_mb())
 """
 
 
@@ -139,24 +148,30 @@ def main() -> None:
         ort_ms, tf_ms = statistics.median(ort_times), statistics.median(tf_times)
         report[f"b{batch_size}"] = {"onnxruntime_ms": round(ort_ms, 1), "tensorflow_ms": round(tf_ms, 1),
                                     "ratio": round(ort_ms / tf_ms, 3)}
-    if args.threads:
-        batch = preprocess_input(rng.integers(0, 256, (4, 224, 224, 3)).astype(np.float32), spec.preprocess_version)
+    if args.threads:  # session variants at batch 1 (one face: the common case), interleaved
+        batch = preprocess_input(rng.integers(0, 256, (1, 224, 224, 3)).astype(np.float32), spec.preprocess_version)
+        variants = {"default": (sessions_module.INTRA_OP_THREADS, sessions_module.ALLOW_SPINNING)}
+        variants.update({f"{count} threads": (int(count), sessions_module.ALLOW_SPINNING) for count in args.threads.split(",")})
+        variants[f"spinning {'off' if sessions_module.ALLOW_SPINNING else 'on'}"] = (
+            sessions_module.INTRA_OP_THREADS, not sessions_module.ALLOW_SPINNING)
+        defaults = sessions_module.INTRA_OP_THREADS, sessions_module.ALLOW_SPINNING
         sessions = {}
-        for count in [0] + [int(t) for t in args.threads.split(",")]:
-            sessions_module.INTRA_OP_THREADS = count
-            sessions[count] = runtime.VGGFaceModel(args.model, weights, labels or None, top)._session
-        sessions_module.INTRA_OP_THREADS = 0
-        times: dict[int, list[float]] = {count: [] for count in sessions}
+        for label, (threads, spinning) in variants.items():
+            sessions_module.INTRA_OP_THREADS, sessions_module.ALLOW_SPINNING = threads, spinning
+            sessions[label] = runtime.VGGFaceModel(args.model, weights, labels or None, top)._session
+        sessions_module.INTRA_OP_THREADS, sessions_module.ALLOW_SPINNING = defaults
+        times: dict[str, list[float]] = {label: [] for label in sessions}
         for _ in range(args.repeats):
-            for count, sess in sessions.items():
-                times[count].append(_median_ms(lambda: sess.run(None, {"input": batch}), 1))
-        base = statistics.median(times[0])
-        report["threads_b4"] = {str(c): {"ms": round(statistics.median(t), 1),
-                                         "ratio_to_default": round(statistics.median(t) / base, 3)}
-                                for c, t in times.items()}
+            for label, sess in sessions.items():
+                times[label].append(_median_ms(lambda: sess.run(None, {"input": batch}), 1))
+        base = statistics.median(times["default"])
+        report["session_variants_b1"] = {label: {"ms": round(statistics.median(t), 1),
+                                                 "ratio_to_default": round(statistics.median(t) / base, 3)}
+                                         for label, t in times.items()}
+        del sessions
     del session, model, keras_model, forward
-    report["max_rss_mb_onnx_from_cache"] = _rss(_RSS_ONNX, args.model, str(weights), labels, "1" if top else "0")
-    report["max_rss_mb_tensorflow_folded"] = _rss(_RSS_TF, args.model, str(weights), labels, "1" if top else "0")
+    report["peak_rss_mb_onnx_from_cache"] = _rss(_RSS_ONNX, args.model, str(weights), labels, "1" if top else "0")
+    report["peak_rss_mb_tensorflow_folded"] = _rss(_RSS_TF, args.model, str(weights), labels, "1" if top else "0")
     print(json.dumps(report, indent=1))
 
 

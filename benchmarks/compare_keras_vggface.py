@@ -73,7 +73,8 @@ def main() -> None:
                       for n in ("obama.jpg", "biden.jpg", "obama2.jpg", "two_people.jpg")])
     batch = preprocess_input(crops, get_spec(args.model).preprocess_version)
     reference = np.asarray(model(batch, training=False))
-    descriptor_layer = model.layers[-2]  # the layer the classifier reads: flatten / fc7's ReLU
+    # The layer the classifier reads: fc7's ReLU in VGG16, the flatten in the ResNets.
+    descriptor_layer = model.get_layer("fc7/relu") if args.model == "vgg16" else model.layers[-2]
     reference_descriptor = np.asarray(tf_keras.Model(model.input, descriptor_layer.output)(batch, training=False))
     session = onnxruntime.InferenceSession(build_graph_bytes(path, args.model, True).data,
                                            providers=["CPUExecutionProvider"])

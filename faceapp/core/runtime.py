@@ -16,13 +16,16 @@ from typing import Any
 
 from faceapp.core.errors import FaceAppError
 
-__all__ = ["PROVIDERS_ENV", "INTRA_OP_THREADS", "execution_providers", "session"]
+__all__ = ["PROVIDERS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "execution_providers", "session"]
 
 #: Environment variable naming the execution providers, most preferred first.
 PROVIDERS_ENV = "FACEAPP_PROVIDERS"
 _CPU = "CPUExecutionProvider"
 #: Threads of one pass: 0 = ONNX Runtime's choice (one per physical core; BENCHMARKS.md, "ONNX Runtime threads").
 INTRA_OP_THREADS = 0
+#: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
+#: shared, and spinning threads took CPU from everything else, this pass included (BENCHMARKS.md).
+ALLOW_SPINNING = False
 
 
 def execution_providers(requested: str | None = None) -> list[str]:
@@ -52,5 +55,6 @@ def session(model_bytes: bytes, requested: str | None = None) -> Any:
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = INTRA_OP_THREADS
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
     options.log_severity_level = 3  # warnings about the graph mean nothing to a user of the CLI
     return onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=execution_providers(requested))

@@ -1,6 +1,6 @@
 """The three VGGFace architectures, their weight files, labels and preprocessing.
 
-Importing this package is cheap; TensorFlow is imported only by the functions
+Importing this package is cheap; ONNX Runtime (and onnx, to build a graph) is imported only by the functions
 that build or run a model.
 """
 

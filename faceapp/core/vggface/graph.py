@@ -182,7 +182,9 @@ def build_graph(arch: Architecture, arrays: dict[str, dict[str, np.ndarray]]) ->
     skipped = [layer.name for layer in arch.weighted if layer.name not in g.used]
     if skipped:
         raise ValueError(f"layer {skipped[0]!r} has weights the graph did not use")
-    helper, tensor_type = g.helper, __import__("onnx").TensorProto.FLOAT
+    from onnx import TensorProto
+
+    helper, tensor_type = g.helper, TensorProto.FLOAT
     outputs = [helper.make_tensor_value_info(g.tensor[name], tensor_type, ["N", *arch.by_name[name].shape])
                for name in arch.outputs]
     graph = helper.make_graph(

@@ -19,6 +19,7 @@ from faceapp.core.vggface.preprocess import preprocess_input
 
 __all__ = ["VGGFaceModel"]
 
+
 class VGGFaceModel:
     """A model's graph on an ONNX Runtime session, with its weights (checked) and, with a classifier, its labels.
 

@@ -1,4 +1,5 @@
-"""Detection alone: faceapp's detector against the mtcnn package's ``detect_faces``, same working image.
+"""Detection alone: faceapp's detector (ONNX Runtime) against the mtcnn package's ``detect_faces``
+(TensorFlow), same working image, in one run.
 
     python benchmarks/bench_detect.py [--repeats 5]
 

@@ -30,7 +30,7 @@ def main() -> int:
 
     import numpy as np
 
-    from faceapp.core.backend import tensorflow
+    from tests.reference import tensorflow
     from faceapp.core.images import load_image, resize_rgb
     from tests.testdata import FACES
 

@@ -85,6 +85,7 @@ def main() -> None:
 
     import onnxruntime
 
+    from faceapp.core import runtime as sessions_module
     from faceapp.core.vggface import runtime
     from faceapp.core.vggface.architecture import architecture
     from faceapp.core.vggface.catalog import get_spec
@@ -149,16 +150,16 @@ def main() -> None:
                                     "ratio": round(ort_ms / tf_ms, 3)}
     if args.threads:  # session variants at batch 1 (one face: the common case), interleaved
         batch = preprocess_input(rng.integers(0, 256, (1, 224, 224, 3)).astype(np.float32), spec.preprocess_version)
-        variants = {"default": (runtime.INTRA_OP_THREADS, runtime.ALLOW_SPINNING)}
-        variants.update({f"{count} threads": (int(count), runtime.ALLOW_SPINNING) for count in args.threads.split(",")})
-        variants[f"spinning {'off' if runtime.ALLOW_SPINNING else 'on'}"] = (runtime.INTRA_OP_THREADS,
-                                                                            not runtime.ALLOW_SPINNING)
-        defaults = runtime.INTRA_OP_THREADS, runtime.ALLOW_SPINNING
+        variants = {"default": (sessions_module.INTRA_OP_THREADS, sessions_module.ALLOW_SPINNING)}
+        variants.update({f"{count} threads": (int(count), sessions_module.ALLOW_SPINNING) for count in args.threads.split(",")})
+        variants[f"spinning {'off' if sessions_module.ALLOW_SPINNING else 'on'}"] = (
+            sessions_module.INTRA_OP_THREADS, not sessions_module.ALLOW_SPINNING)
+        defaults = sessions_module.INTRA_OP_THREADS, sessions_module.ALLOW_SPINNING
         sessions = {}
         for label, (threads, spinning) in variants.items():
-            runtime.INTRA_OP_THREADS, runtime.ALLOW_SPINNING = threads, spinning
+            sessions_module.INTRA_OP_THREADS, sessions_module.ALLOW_SPINNING = threads, spinning
             sessions[label] = runtime.VGGFaceModel(args.model, weights, labels or None, top)._session
-        runtime.INTRA_OP_THREADS, runtime.ALLOW_SPINNING = defaults
+        sessions_module.INTRA_OP_THREADS, sessions_module.ALLOW_SPINNING = defaults
         times: dict[str, list[float]] = {label: [] for label in sessions}
         for _ in range(args.repeats):
             for label, sess in sessions.items():

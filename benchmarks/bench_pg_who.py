@@ -21,7 +21,6 @@ two thirds of known people, one third strangers.  Reported:
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import sys

@@ -31,6 +31,7 @@ __all__ = [
     "create_private_file",
     "is_server_location",
     "default_library_exists",
+    "mtcnn_weights_dir",
 ]
 
 #: Environment variable naming a folder that holds (or receives) model files.
@@ -53,6 +54,20 @@ def resources_dir() -> Path:
 def resource_path(name: str) -> Path:
     """Path of one file in :func:`resources_dir`."""
     return resources_dir() / name
+
+
+def mtcnn_weights_dir() -> Path | None:
+    """The folder of the ``mtcnn`` package's shipped weights (``{pnet,rnet,onet}.lz4``), None when the
+    package is not installed.  Found without importing ``mtcnn``: its ``__init__`` imports TensorFlow."""
+    bundle_root = getattr(sys, "_MEIPASS", None)
+    if bundle_root:
+        return Path(bundle_root) / "mtcnn" / "assets" / "weights"
+    import importlib.util
+
+    spec = importlib.util.find_spec("mtcnn")  # a top-level package: located, not executed
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations))) / "assets" / "weights"
 
 
 def user_data_dir() -> Path:

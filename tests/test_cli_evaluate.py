@@ -77,11 +77,11 @@ def test_descriptors_come_from_the_library(tmp_path, capsys, models_dir, people_
 
 
 def test_the_text_names_each_photo_left_out_and_why(capsys, models_dir, people_folder):
-    (people_folder / "obama" / "IMG_0042.HEIC").write_bytes(bytes(64))
+    (people_folder / "obama" / "IMG_0042.NEF").write_bytes(bytes(64))
     status, out, _ = run(capsys, "evaluate", people_folder, "--models-dir", models_dir)
     assert status == 0 and "2 photos left out (no face, or unreadable)." in out
     assert "    Cannot open 'broken.jpg': " in out
-    assert "    Cannot open 'IMG_0042.HEIC': faceapp cannot read HEIC photos; save it as JPEG and try again." in out
+    assert "    Cannot open 'IMG_0042.NEF': faceapp cannot read camera raw photos; save it as JPEG and try again." in out
 
 
 @pytest.mark.parametrize("make,pattern", [

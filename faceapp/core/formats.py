@@ -16,21 +16,22 @@ PHOTO_FORMATS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("TIFF", (".tif", ".tiff")),
     ("BMP", (".bmp",)),
     ("GIF", (".gif",)),
+    # From phones: HEIC through pillow-heif (libheif), AVIF through Pillow's own codec (Pillow ≥ 11.3 wheels).
+    ("HEIC", (".heic", ".heif", ".hif")),
+    ("AVIF", (".avif",)),
 )
 
 #: Every suffix above, lower case with the dot.
 PHOTO_SUFFIXES: frozenset[str] = frozenset(suffix for _, suffixes in PHOTO_FORMATS for suffix in suffixes)
 
-#: For messages: "JPEG, PNG, WebP, TIFF, BMP or GIF".
+#: For messages: "JPEG, PNG, WebP, TIFF, BMP, GIF, HEIC or AVIF".
 SUPPORTED_FORMATS = ", ".join(name for name, _ in PHOTO_FORMATS[:-1]) + f" or {PHOTO_FORMATS[-1][0]}"
 
 
-#: Photo formats common in photo folders that faceapp cannot read: HEIC (an iPhone's default) needs
-#: libheif, whose wheel (27 MB) does not fit the bundle's budget; camera raw files would give Pillow
-#: at best their small embedded preview.  Scans count them and opening one says so, so that they are
-#: never left out in silence.
+#: Photo formats common in photo folders that faceapp cannot read: camera raw files would give Pillow
+#: at best their small embedded preview, and a raw decoder (LibRaw) does not fit the bundle's budget.
+#: Scans count them and opening one says so, so that they are never left out in silence.
 UNREADABLE_FORMATS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("HEIC", (".heic", ".heif")),
     ("camera raw", (".cr2", ".cr3", ".nef", ".nrw", ".arw", ".dng", ".orf", ".rw2", ".raf", ".pef", ".srw")),
 )
 

@@ -3,6 +3,12 @@
 EXIF orientation is applied, so every pixel coordinate faceapp reports refers to
 the photo as people see it.  Bad input ends in :class:`ImageLoadError` whose
 message names the file, the reason and what to do.
+
+HEIC/HEIF (a phone's default) is read through pillow-heif, imported only when
+the data is one (its ``ftyp`` brand says so, whatever the file is called): it
+applies the photo's rotation and mirroring (``irot``/``imir``) itself.  AVIF is
+Pillow's own.  Sizes are checked from the header before any decoding, for these
+as for every format.
 """
 
 from __future__ import annotations
@@ -24,6 +30,10 @@ __all__ = ["check_file", "load_image", "resize_rgb", "ImageSource", "describe_so
 ImageSource = Union[str, os.PathLike, bytes, bytearray]
 
 _CHOOSE_ANOTHER = "choose another photo"
+
+#: ``ftyp`` major brands of HEIF files with HEVC images (ISO/IEC 23008-12); AVIF's are Pillow's own.
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"})
+_heif_registered = False
 
 
 def describe_source(source: ImageSource) -> str:
@@ -70,6 +80,25 @@ def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
     return data
 
 
+def _is_heif(data: bytes) -> bool:
+    """Whether ``data`` starts like a HEIF file (an ISO base media ``ftyp`` box with a HEIF brand)."""
+    return data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS
+
+
+def _register_heif(source: ImageSource) -> None:
+    """Teach Pillow to open HEIF (once per process); ImageLoadError when pillow-heif is not installed."""
+    global _heif_registered
+    if _heif_registered:
+        return
+    try:
+        import pillow_heif
+    except ImportError:
+        raise _fail(source, "reading HEIC photos needs the pillow-heif package", "reinstall faceapp") from None
+    # Only the primary image: faceapp never reads thumbnails, depth maps or auxiliary images.
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    _heif_registered = True
+
+
 def _to_rgb_array(image) -> np.ndarray:  # image: PIL.Image.Image
     from PIL import Image
 
@@ -110,11 +139,14 @@ def load_image(
     animated images give their first frame.  Raises :class:`ImageLoadError` for
     anything that is not a readable image, is empty or truncated, or has more
     than ``max_pixels`` pixels (checked from the header, before decoding), and for the formats
-    faceapp knows it cannot read (HEIC, camera raw: :data:`~faceapp.core.formats.UNREADABLE_FORMATS`).
+    faceapp knows it cannot read (camera raw: :data:`~faceapp.core.formats.UNREADABLE_FORMATS`).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     data = _read_bytes(source, max_bytes)
+    heif = _is_heif(data)
+    if heif:
+        _register_heif(source)
     with warnings.catch_warnings():
         # We enforce our own pixel cap below, before any decoding.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -123,6 +155,8 @@ def load_image(
         except Image.DecompressionBombError:
             raise _fail(source, f"the image has more than {max_pixels // 1_000_000} megapixels") from None
         except UnidentifiedImageError:
+            if heif:  # a HEIF header whose boxes libheif cannot make sense of: cut short or corrupt
+                raise _fail(source, "the HEIC file is truncated or damaged") from None
             raise _fail(source, f"it is not an image faceapp can read ({SUPPORTED_FORMATS})") from None
         except (OSError, ValueError, SyntaxError) as exc:
             raise _fail(source, f"the file is damaged ({exc})") from None
@@ -141,7 +175,8 @@ def load_image(
             image.load()
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             reason = "the file is truncated or damaged"
-            if "truncated" not in str(exc).lower():
+            # Pillow says "truncated"; libheif says "Unexpected end of file".
+            if not any(word in str(exc).lower() for word in ("truncated", "end of file")):
                 reason = f"the file is damaged ({exc})"
             raise _fail(source, reason) from None
         try:

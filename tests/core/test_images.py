@@ -116,14 +116,14 @@ def test_missing_file_and_folder(tmp_path):
         load_image(tmp_path)
 
 
-@pytest.mark.parametrize("name, kind", [("IMG_0042.HEIC", "HEIC"), ("DSC_0001.nef", "camera raw")])
+@pytest.mark.parametrize("name, kind", [("DSC_0001.nef", "camera raw"), ("IMG_0001.CR3", "camera raw")])
 def test_formats_faceapp_cannot_read_are_named(tmp_path, name, kind):
     path = tmp_path / name
-    path.write_bytes(b"\0\0\0\x18ftypheic" + bytes(64))
+    path.write_bytes(b"\0\0\0\x18ftypcrx " + bytes(64))
     with pytest.raises(ImageLoadError, match=rf"'{name}': faceapp cannot read {kind} photos; save it as JPEG"):
         load_image(path)
     with pytest.raises(ImageLoadError, match="does not exist"):
-        load_image(tmp_path / "missing.heic")
+        load_image(tmp_path / "missing.nef")
 
 
 def _png_header_only(width: int, height: int) -> bytes:

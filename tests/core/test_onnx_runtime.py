@@ -13,7 +13,8 @@ import pytest
 
 from faceapp.core.errors import FaceAppError, WeightsError
 from faceapp.core.vggface.graph_cache import CACHE_FOLDER, load_graph
-from faceapp.core.vggface.runtime import PROVIDERS_ENV, VGGFaceModel, execution_providers
+from faceapp.core.runtime import PROVIDERS_ENV, execution_providers
+from faceapp.core.vggface.runtime import VGGFaceModel
 from faceapp.core.vggface.synthetic import random_arrays, write_synthetic_weights
 
 # VGG16 without its classifier: the smallest of the six graphs (59 MB), so these tests stay quick.

@@ -35,14 +35,24 @@ def test_first_scan_records_everything(tmp_path, folder, models_dir):
 
 
 def test_photos_in_formats_faceapp_cannot_read_are_counted_not_lost_in_silence(tmp_path, folder, models_dir):
-    for name in ("family/IMG_0001.HEIC", "family/2019/IMG_0002.heic", "work/DSC_0003.NEF"):
-        (folder / name).write_bytes(b"\0\0\0\x18ftypheic" + bytes(64))
+    for name in ("family/IMG_0001.CR2", "family/2019/IMG_0002.cr3", "work/DSC_0003.NEF"):
+        (folder / name).write_bytes(b"\0\0\0\x18ftypcrx " + bytes(64))
     with Library.open(tmp_path / "lib.sqlite") as library:
-        summary = scan(library, folder, models_dir)  # family/loop reaches the HEIC files again: counted once
-    assert summary.photos == 6 and summary.unsupported == {"HEIC": 2, "camera raw": 1}
-    assert summary.as_dict()["unsupported"] == {"HEIC": 2, "camera raw": 1}
-    assert summary.unsupported_text() == ("2 HEIC files and 1 camera raw file were left out: faceapp cannot read "
-                                          "these formats; save them as JPEG to include them.")
+        summary = scan(library, folder, models_dir)  # family/loop reaches the raw files again: counted once
+    assert summary.photos == 6 and summary.unsupported == {"camera raw": 3}
+    assert summary.as_dict()["unsupported"] == {"camera raw": 3}
+    assert summary.unsupported_text() == ("3 camera raw files were left out: faceapp cannot read "
+                                          "this format; save them as JPEG to include them.")
+
+
+def test_heic_photos_from_a_phone_are_scanned(tmp_path, folder, models_dir):
+    from pillow_heif import from_pillow
+
+    image = Image.open(folder / "work" / "biden.jpg")
+    from_pillow(image).save(folder / "family" / "IMG_0004.HEIC", quality=90)
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        summary = scan(library, folder, models_dir)
+    assert summary.photos == 7 and summary.new == 6 and summary.faces == 6 and not summary.unsupported
 
 
 def test_rescan_skips_what_is_unchanged_and_follows_edits_moves_and_deletions(tmp_path, folder, models_dir):

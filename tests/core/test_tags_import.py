@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
 
 from faceapp.core.library import Library
 from faceapp.core.tags.exporter import export_tags

@@ -89,3 +89,18 @@ def test_bundle_has_mtcnn_weights_and_resources(bundle):
         assert (internal / "resources" / name).is_file()
     assert not (internal / "cv2").exists() and shutil.which("faceapp", path=str(bundle.parent))
     assert (internal / "PySide6" / "QtSvg.abi3.so").is_file()  # the calibration plots are drawn with QtSvg
+
+
+def test_bundle_leaves_tensorflow_out_and_can_read_heic(bundle):
+    """TensorFlow, Keras and the mtcnn package's code stay out (only its weight files go in); pillow-heif and
+    ONNX Runtime come in.  Within the size goal (issue 17: ≤ 350 MB with every feature, no weights)."""
+    internal = bundle.parent / "_internal"
+    names = {p.name for p in internal.iterdir()}
+    assert not {"tensorflow", "keras", "tf_keras", "tensorboard"} & names
+    assert {p.relative_to(internal / "mtcnn").as_posix() for p in (internal / "mtcnn").rglob("*") if p.is_file()} == {
+        "assets/weights/onet.lz4", "assets/weights/pnet.lz4", "assets/weights/rnet.lz4"}
+    assert "onnxruntime" in names and any(name.startswith("_pillow_heif.") for name in names)
+    models = internal / "resources" / "models"
+    size = sum(p.stat().st_size for p in bundle.parent.rglob("*") if p.is_file() and not p.is_symlink()
+               and models not in p.parents)
+    assert size <= 350_000_000, f"{size / 1e6:.1f} MB"

@@ -46,7 +46,7 @@ def sidebar_entries(window, kind):
 def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):
     window = library_window
     photos = make_folder(tmp_path / "photos")
-    (photos / "IMG_0001.HEIC").write_bytes(bytes(64))
+    (photos / "IMG_0001.CR2").write_bytes(bytes(64))
     progress, summary = scan_and_wait(qtbot, window, photos)
     assert summary.new == 5 and summary.faces == 5 and len(summary.errors) == 1
     assert progress and progress[-1].done == progress[-1].total == 6 and progress[-1].rate > 0
@@ -54,7 +54,7 @@ def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):
     qtbot.waitUntil(lambda: window.library.overview is not None and window.library.overview.counts["faces"] == 5,
                     timeout=30_000)
     assert "1 could not be read" in view.summary.text() and view.details_button.isVisibleTo(view)
-    assert view.summary.text().endswith("1 HEIC file was left out: faceapp cannot read this format; "
+    assert view.summary.text().endswith("1 camera raw file was left out: faceapp cannot read this format; "
                                         "save it as JPEG to include it.")
     assert not view.cancel_button.isVisibleTo(view)
     folders = sidebar_entries(window, "folder")

@@ -2,13 +2,14 @@
 
 Three cascaded networks.  P-Net scans an image pyramid for 12×12 face windows;
 R-Net (24×24) and O-Net (48×48) re-judge the surviving candidates, refine their
-boxes and, for O-Net, place five landmarks.  What faceapp does differently from
-``mtcnn.MTCNN.detect_faces`` (its reference in the tests):
+boxes and, for O-Net, place five landmarks.  The networks run on ONNX Runtime
+as graphs faceapp builds from the weight arrays (:mod:`.mtcnn_graphs`); the
+pyramid, the patches and everything between the networks are NumPy
+(:mod:`.resample` restates the TensorFlow image ops the ``mtcnn`` package uses).
+What faceapp does differently from ``mtcnn.MTCNN.detect_faces`` (its reference
+in the tests):
 
-* the whole P-Net pass — every pyramid level resized from one image tensor, the
-  network, the candidate windows, per-level and cross-level non-maximum
-  suppression — is ONE traced graph call with open image size (no retracing per
-  photo size, no NumPy↔tensor round trip per level);
+* one P-Net session with open height and width serves every pyramid level;
 * R-Net and O-Net each run once per photo on the batch of all candidates;
 * optionally (``antialias=True``) each candidate's patch is cut from a halving
   pyramid level where the box is 1–2× the patch size, instead of bilinear
@@ -20,21 +21,22 @@ boxes and, for O-Net, place five landmarks.  What faceapp does differently from
 The weight files are ``mtcnn/assets/weights/{pnet,rnet,onet}.lz4`` (lists of
 arrays in Keras layer order, written with joblib).  Each is checked array by
 array against the layout below before use; a file that does not match is
-refused by name.  TensorFlow is imported when a detector is built.
+refused by name.  Only the files are read: the ``mtcnn`` package's code (which
+imports TensorFlow) is never imported.  ONNX Runtime is imported when a
+detector is built.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
 import numpy as np
 
+from faceapp.core.detection.resample import antialiased_resize, area_resize, bilinear_resize, crop_and_resize, halve
 from faceapp.core.errors import WeightsError
 
 __all__ = ["MTCNN", "RawFaces", "LAYOUTS", "weights_path", "load_network_weights", "pyramid_scales",
-           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS"]
+           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "working_image"]
 
 #: P-Net looks at 12×12 windows with a stride of 2.
 PNET_CELL = 12
@@ -84,16 +86,13 @@ LAYOUTS: dict[str, tuple[tuple[str, tuple[int, ...]], ...]] = {
 
 def weights_path(network: str) -> Path:
     """Where the installed ``mtcnn`` package keeps ``network``'s weights (``pnet``, ``rnet`` or ``onet``)."""
-    import importlib.resources
+    from faceapp.paths import mtcnn_weights_dir
 
-    from faceapp.core.backend import tensorflow
-
-    tensorflow()  # the package's __init__ imports it: let that happen quietly
-    try:
-        return Path(str(importlib.resources.files("mtcnn.assets.weights") / f"{network}.lz4"))
-    except ModuleNotFoundError:
+    folder = mtcnn_weights_dir()
+    if folder is None:
         raise WeightsError("The face detector's weights are missing because the mtcnn package is not installed; "
-                           "reinstall faceapp.") from None
+                           "reinstall faceapp.")
+    return folder / f"{network}.lz4"
 
 
 def load_network_weights(network: str, path: str | Path | None = None) -> dict[str, np.ndarray]:
@@ -160,41 +159,48 @@ class RawFaces:
 
 
 class MTCNN:
-    """The three networks as traced graphs; :meth:`detect` runs the cascade on one RGB image.
+    """The three networks as ONNX Runtime sessions; :meth:`detect` runs the cascade on one RGB image.
 
-    Build it on the thread that will use it (TensorFlow is imported here).
+    Build it on the thread that will use it (ONNX Runtime is imported here).
     """
 
     def __init__(self) -> None:
-        self._graphs = _Graphs({name: load_network_weights(name) for name in LAYOUTS})
+        from faceapp.core.detection.mtcnn_graphs import build_graph
+        from faceapp.core.runtime import session
+
+        self._sessions = {name: session(build_graph(name, load_network_weights(name))) for name in LAYOUTS}
+
+    def _run(self, network: str, batch: np.ndarray) -> list[np.ndarray]:
+        """``network``'s outputs for ``batch`` (NHWC float32, turned NCHW here)."""
+        name = "image" if network == "pnet" else "patches"
+        return self._sessions[network].run(None, {name: np.ascontiguousarray(batch.transpose(0, 3, 1, 2))})
 
     def detect(self, image: np.ndarray, min_face: float = 20.0, thresholds: tuple[float, float, float] = THRESHOLDS,
                antialias: bool = True, check_upright: bool = False, size: tuple[int, int] | None = None) -> RawFaces:
         """Faces in ``image`` (RGB uint8, H×W×3): P-Net candidates over a pyramid starting at ``min_face`` pixels,
         refined by R-Net and O-Net.  ``antialias``: cut R-/O-Net patches from a halving pyramid (see module doc).
         ``check_upright``: also judge each face's orientation (``RawFaces.upright``; one more small O-Net batch).
-        ``size`` (width, height): detect on the image resized to this working size first (antialiased bilinear,
-        inside the graph); boxes, landmarks and ``min_face`` are then in working-size pixels."""
+        ``size`` (width, height): detect on the image resized to this working size first (see :func:`working_image`);
+        boxes, landmarks and ``min_face`` are then in working-size pixels."""
         width, height = size if size is not None else (image.shape[1], image.shape[0])
         scales = pyramid_scales(width, height, min_face)
         if not scales:
             return RawFaces.empty()
-        sizes = np.array([[max(1, int(height * s)), max(1, int(width * s))] for s in scales], np.int32)
-        graphs = self._graphs
-        pyramid = graphs.prepare(np.ascontiguousarray(image, dtype=np.uint8), (height, width), antialias)
-        boxes = graphs.pnet(pyramid[0], sizes, np.asarray(scales, np.float32), np.float32(thresholds[0])).numpy()
+        pyramid = _Pyramid(working_image(image, width, height), antialias)
+        boxes = self._pnet_stage(pyramid.levels[0], scales, thresholds[0])
         if len(boxes) == 0:
             return RawFaces.empty()
         boxes = _square(boxes)
-        reg, score = (t.numpy() for t in graphs.rnet(pyramid, *_patch_plan(boxes, 24, antialias, width, height)))
+        reg, logit = self._run("rnet", pyramid.patches(boxes, 24))
+        score = _probability(logit)
         keep = score > thresholds[1]
         boxes = _refine(boxes[keep], reg[keep], score[keep])
         boxes = boxes[_nms(boxes, NMS_RNET, "union")]
         if len(boxes) == 0:
             return RawFaces.empty()
         boxes = _square(boxes)
-        reg, marks, logit = (t.numpy() for t in graphs.onet(pyramid, *_patch_plan(boxes, 48, antialias, width, height)))
-        score = _sigmoid(logit)
+        reg, marks, logit = self._run("onet", pyramid.patches(boxes, 48))
+        score = _probability(logit)
         keep = score > thresholds[2]
         landmarks = _place_landmarks(boxes[keep], marks[keep])
         boxes = _refine(boxes[keep], reg[keep], score[keep])
@@ -202,15 +208,106 @@ class MTCNN:
         boxes, landmarks = boxes[order], landmarks[order]
         upright = np.full(len(boxes), np.nan, np.float32)
         if check_upright and len(boxes):
-            turned = graphs.orient(pyramid, *_patch_plan(_square(boxes), 48, antialias, width, height)).numpy()
-            upright = (turned[:, 0] - turned[:, 1:].max(axis=1)).astype(np.float32)
+            patches = pyramid.patches(_square(boxes), 48)
+            # The patches as they stand and turned a quarter, a half and three quarters counter-clockwise.
+            turned = np.concatenate([np.rot90(patches, k, axes=(1, 2)) for k in range(4)])
+            logits = self._run("onet", turned)[2].reshape(4, -1).T
+            upright = (logits[:, 0] - logits[:, 1:].max(axis=1)).astype(np.float32)
         return RawFaces(boxes[:, :4].astype(np.float32), boxes[:, 4].astype(np.float32),
                         landmarks.astype(np.float32), upright)
+
+    def _pnet_stage(self, base: np.ndarray, scales: list[float], threshold: float) -> np.ndarray:
+        """Every pyramid level → windows scoring above ``threshold`` → NMS per level, then across levels.
+
+        Returns (K, 5) x1 y1 x2 y2 score in working-image pixels, boxes already moved by P-Net's regression.
+        """
+        height, width = base.shape[:2]
+        found = []
+        for scale in scales:
+            level = area_resize(base, max(1, int(height * scale)), max(1, int(width * scale)))
+            reg, logit = self._run("pnet", level[None])
+            # Probabilities only where they can pass: p > t exactly where the log-odds exceed log(t / (1 - t)).
+            near = np.argwhere(logit[0] > np.log(threshold / (1.0 - threshold)) - 1e-3)
+            score = _probability(logit[0][near[:, 0], near[:, 1]])
+            cells, score = near[score > threshold], score[score > threshold]
+            offsets = reg[0][:, cells[:, 0], cells[:, 1]].T
+            corner = cells.astype(np.float32) * float(PNET_STRIDE)
+            # A window covers cells*stride+1 … cells*stride+12 (the paper's 1-based convention); size 11.
+            x1, y1 = corner[:, 1] + 1.0, corner[:, 0] + 1.0
+            side = float(PNET_CELL - 1)
+            boxes = np.stack([x1 + offsets[:, 0] * side, y1 + offsets[:, 1] * side,
+                              x1 + side + offsets[:, 2] * side, y1 + side + offsets[:, 3] * side], 1) / np.float32(scale)
+            rows = _best(np.concatenate([boxes, score[:, None]], 1).astype(np.float32))
+            found.append(rows[_nms(rows, NMS_PNET_LEVEL, "union")])
+        rows = _best(np.concatenate(found))
+        return rows[_nms(rows, NMS_PNET_ALL, "union")]
+
+
+def working_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``image`` (RGB uint8) at ``width``×``height``, float32 normalised to about [-1, 1] as the networks expect.
+
+    The downscale (BENCHMARKS.md, "The downscale itself"): down to half size plain bilinear, which already reads
+    every source pixel; below that Pillow's antialiased bilinear, as ``tf.image.resize(antialias=True)``
+    defines it (a widened triangle over every source pixel).
+    """
+    source_height, source_width = image.shape[:2]
+    if (source_width, source_height) == (width, height):
+        pixels = image.astype(np.float32)
+    elif 2 * width >= source_width and 2 * height >= source_height:
+        pixels = bilinear_resize(image, height, width)
+    else:
+        pixels = antialiased_resize(image, height, width)
+    return (pixels - 127.5) * np.float32(1.0 / 128.0)
+
+
+class _Pyramid:
+    """The working image and, with ``antialias``, its halving levels (made as patches need them)."""
+
+    def __init__(self, base: np.ndarray, antialias: bool) -> None:
+        self.levels = [base]
+        self.antialias = antialias
+
+    def patches(self, boxes: np.ndarray, size: int) -> np.ndarray:
+        """Each box's ``size``×``size`` patch (NHWC), from the level :func:`_patch_plan` picks for it."""
+        height, width = self.levels[0].shape[:2]
+        relative, level = _patch_plan(boxes, size, self.antialias, width, height)
+        while len(self.levels) <= level.max(initial=0):
+            self.levels.append(halve(self.levels[-1]))
+        out = np.empty((len(boxes), size, size, 3), np.float32)
+        for index in np.unique(level):
+            chosen = level == index
+            out[chosen] = crop_and_resize(self.levels[index], relative[chosen], size)
+        return out
+
+
+def _best(rows: np.ndarray) -> np.ndarray:
+    """The ``_MAX_CANDIDATES`` highest-scoring rows (all of them when fewer)."""
+    if len(rows) <= _MAX_CANDIDATES:
+        return rows
+    return rows[_best_first(rows[:, 4])[:_MAX_CANDIDATES]]
+
+
+#: The largest float32 below 1: a network's probability at or above it is "certain", whatever rounding gave it.
+_CERTAIN = np.float32(1.0) - np.float32(2.0 ** -24)
+
+
+def _best_first(scores: np.ndarray) -> np.ndarray:
+    """Indices of ``scores`` best first, ordered exactly as the package orders them, ties included.
+
+    Ties are common: P-Net's float32 probability saturates on large faces, in neighbouring cells and pyramid
+    levels, and which of two such boxes survives suppression moves the final box (IoU 0.91 with the package's
+    on obama2.jpg otherwise).  So: the package's sort (NumPy's default, ascending, reversed; not stable, but
+    the same permutation for the same values in the same order), on float32 probabilities where every score
+    from 1 − 2⁻²⁴ up counts as the same (TensorFlow's softmax rounds a saturated probability to 1 − 2⁻²⁴,
+    float64 rounded to float32 gives 1).
+    """
+    key = np.minimum(scores.astype(np.float32), _CERTAIN).astype(np.float64)
+    return np.argsort(key)[::-1]
 
 
 def _patch_plan(boxes: np.ndarray, patch: int, antialias: bool, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Where each candidate's patch comes from: its box in relative coordinates (y1 x1 y2 x2, of the image's
-    extent, as crop_and_resize takes them) and the halving level where the box is 1–2× ``patch`` pixels."""
+    extent, as :func:`~.resample.crop_and_resize` takes them) and the halving level where the box is 1–2× ``patch`` pixels."""
     relative = np.stack([boxes[:, 1] / height, boxes[:, 0] / width, boxes[:, 3] / height, boxes[:, 2] / width], 1)
     if not antialias:
         return relative.astype(np.float32), np.zeros(len(boxes), np.int32)
@@ -219,9 +316,9 @@ def _patch_plan(boxes: np.ndarray, patch: int, antialias: bool, width: int, heig
     return relative.astype(np.float32), np.clip(level, 0, _PATCH_LEVELS - 1).astype(np.int32)
 
 
-def _sigmoid(logit: np.ndarray) -> np.ndarray:
-    """Face probability from O-Net's log-odds (the same number as its two-way softmax)."""
-    return 1.0 / (1.0 + np.exp(-logit.astype(np.float64)))
+def _probability(logit: np.ndarray) -> np.ndarray:
+    """Face probability (float32, as the networks' softmax gives it) from their log-odds, computed in float64."""
+    return (1.0 / (1.0 + np.exp(-logit.astype(np.float64)))).astype(np.float32)
 
 
 def _square(boxes: np.ndarray) -> np.ndarray:
@@ -254,16 +351,16 @@ def _place_landmarks(boxes: np.ndarray, marks: np.ndarray) -> np.ndarray:
     return np.stack([xs, ys], axis=2)
 
 
-def _overlap(boxes: Any, xp: Any, method: str = "union") -> Any:
-    """All-pairs overlap of (x1 y1 x2 y2 …) rows, with NumPy or TensorFlow as ``xp`` (same formula for both)."""
+def _overlap(boxes: np.ndarray, method: str = "union") -> np.ndarray:
+    """All-pairs overlap of (x1 y1 x2 y2 …) rows: IoU (``union``) or intersection over the smaller box (``min``)."""
     x1, y1, x2, y2 = (boxes[:, i] for i in range(4))
-    area = xp.maximum(x2 - x1, 0.0) * xp.maximum(y2 - y1, 0.0)
-    inter_w = xp.maximum(xp.minimum(x2[:, None], x2[None, :]) - xp.maximum(x1[:, None], x1[None, :]), 0.0)
-    inter_h = xp.maximum(xp.minimum(y2[:, None], y2[None, :]) - xp.maximum(y1[:, None], y1[None, :]), 0.0)
+    area = np.maximum(x2 - x1, 0.0) * np.maximum(y2 - y1, 0.0)
+    inter_w = np.maximum(np.minimum(x2[:, None], x2[None, :]) - np.maximum(x1[:, None], x1[None, :]), 0.0)
+    inter_h = np.maximum(np.minimum(y2[:, None], y2[None, :]) - np.maximum(y1[:, None], y1[None, :]), 0.0)
     inter = inter_w * inter_h
     if method == "min":
-        return inter / xp.maximum(xp.minimum(area[:, None], area[None, :]), 1e-9)
-    return inter / xp.maximum(area[:, None] + area[None, :] - inter, 1e-9)
+        return inter / np.maximum(np.minimum(area[:, None], area[None, :]), 1e-9)
+    return inter / np.maximum(area[:, None] + area[None, :] - inter, 1e-9)
 
 
 def _nms(boxes: np.ndarray, threshold: float, method: str) -> np.ndarray:
@@ -279,182 +376,7 @@ def _nms(boxes: np.ndarray, threshold: float, method: str) -> np.ndarray:
     """
     if len(boxes) == 0:
         return np.zeros((0,), np.int64)
-    order = np.argsort(-boxes[:, 4], kind="stable")
-    overlap = _overlap(boxes[order].astype(np.float64), np, method)
+    order = _best_first(boxes[:, 4])
+    overlap = _overlap(boxes[order].astype(np.float64), method)
     beaten = np.triu(overlap > threshold, k=1).any(axis=0)
     return order[~beaten]
-
-
-class _TensorMath:
-    """The two NumPy functions :func:`_overlap` needs, from TensorFlow."""
-
-    def __init__(self, tf: Any) -> None:
-        self.maximum, self.minimum = tf.maximum, tf.minimum
-
-
-class _Graphs:
-    """The networks as traced TensorFlow graphs with open sizes (traced once per process, never per photo size).
-
-    Written with plain TF ops and constant weights: no Keras layers, no per-call
-    Keras overhead.  ``autograph=False`` everywhere: a frozen app has no source
-    for autograph to read.
-    """
-
-    def __init__(self, weights: dict[str, dict[str, np.ndarray]]) -> None:
-        from faceapp.core.backend import tensorflow
-
-        tf = self.tf = tensorflow()
-        w = {net: {name: tf.constant(array) for name, array in arrays.items()} for net, arrays in weights.items()}
-        self.w = w
-        image = tf.TensorSpec([None, None, 3], tf.float32)
-        levels = [image] * _PATCH_LEVELS
-        boxes, index = tf.TensorSpec([None, 4], tf.float32), tf.TensorSpec([None], tf.int32)
-        self._prepare = tf.function(self._prepare_graph, autograph=False, input_signature=[
-            tf.TensorSpec([None, None, 3], tf.uint8), tf.TensorSpec([2], tf.int32), tf.TensorSpec([], tf.bool)])
-        self.pnet = tf.function(self._pnet_stage, autograph=False, input_signature=[
-            image, tf.TensorSpec([None, 2], tf.int32), tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.float32)])
-        self.rnet = tf.function(lambda pyramid, rel, lvl: self._refine_net("rnet", pyramid, rel, lvl, 24),
-                                autograph=False, input_signature=[levels, boxes, index])
-        self.onet = tf.function(lambda pyramid, rel, lvl: self._refine_net("onet", pyramid, rel, lvl, 48),
-                                autograph=False, input_signature=[levels, boxes, index])
-        self.orient = tf.function(self._orientations, autograph=False, input_signature=[levels, boxes, index])
-
-    def prepare(self, image: np.ndarray, size: tuple[int, int], antialias: bool) -> list[Any]:
-        """The working image (``size`` = height, width), normalised, and its halving levels for patches."""
-        return list(self._prepare(image, np.asarray(size, np.int32), antialias))
-
-    # -- building blocks ------------------------------------------------------------
-    def _conv(self, x: Any, net: str, name: str) -> Any:
-        tf = self.tf
-        return tf.nn.conv2d(x, self.w[net][f"{name}/kernel"], 1, "VALID") + self.w[net][f"{name}/bias"]
-
-    def _prelu(self, x: Any, net: str, name: str) -> Any:
-        tf = self.tf
-        return tf.nn.relu(x) - self.w[net][f"{name}/alpha"] * tf.nn.relu(-x)
-
-    def _dense(self, x: Any, net: str, name: str) -> Any:
-        return self.tf.matmul(x, self.w[net][f"{name}/kernel"]) + self.w[net][f"{name}/bias"]
-
-    def _pool(self, x: Any, size: int, padding: str) -> Any:
-        return self.tf.nn.max_pool2d(x, size, 2, padding)
-
-    def _flatten_caffe(self, x: Any) -> Any:
-        # The weights come from Caffe, which flattens channels-first with width and height swapped
-        # relative to TF's NHWC: transpose H and W before flattening (Keras' Permute((2, 1, 3))).
-        tf = self.tf
-        x = tf.transpose(x, [0, 2, 1, 3])
-        return tf.reshape(x, [tf.shape(x)[0], -1])
-
-    # -- graphs ---------------------------------------------------------------------
-    def _prepare_graph(self, image: Any, size: Any, antialias: Any) -> list[Any]:
-        tf = self.tf
-        pixels = tf.cast(image, tf.float32)
-        # Downscaling to the working size (BENCHMARKS.md, "The downscale itself"): down to half size
-        # plain bilinear, which already reads every source pixel; below that antialiased bilinear, as
-        # Pillow's resize does (within 0.3/255 of it on average, half its time on large photos) —
-        # 2-3x the plain one's time, so kept for the reductions that need it.
-        shape = tf.shape(image)[:2]
-        mild = tf.reduce_all(2 * size >= shape)
-        pixels = tf.cond(tf.reduce_all(shape == size), lambda: pixels,
-                         lambda: tf.cond(mild, lambda: tf.image.resize(pixels, size, method="bilinear"),
-                                         lambda: tf.image.resize(pixels, size, method="bilinear", antialias=True)))
-        base = (pixels - 127.5) * (1.0 / 128.0)
-        levels = [base]
-
-        def halve(level: Any) -> Any:
-            size = tf.maximum(tf.shape(level)[:2] // 2, 1)
-            return tf.image.resize(level[None], size, method="area")[0]
-
-        for _ in range(_PATCH_LEVELS - 1):
-            previous = levels[-1]
-            levels.append(tf.cond(antialias, lambda p=previous: halve(p), lambda p=previous: p))
-        return levels
-
-    def _pnet(self, level: Any) -> tuple[Any, Any]:
-        x = self._prelu(self._conv(level, "pnet", "conv1"), "pnet", "prelu1")
-        x = self._pool(x, 2, "SAME")
-        x = self._prelu(self._conv(x, "pnet", "conv2"), "pnet", "prelu2")
-        x = self._prelu(self._conv(x, "pnet", "conv3"), "pnet", "prelu3")
-        reg = self._conv(x, "pnet", "conv4-1")
-        prob = self.tf.nn.softmax(self._conv(x, "pnet", "conv4-2"))
-        return reg[0], prob[0, :, :, 1]
-
-    def _pnet_stage(self, image: Any, sizes: Any, scales: Any, threshold: Any) -> Any:
-        """Every pyramid level → windows scoring above ``threshold`` → NMS per level, then across levels.
-
-        Returns (K, 5) x1 y1 x2 y2 score in image pixels, boxes already moved by P-Net's regression.
-        """
-        tf = self.tf
-        count = tf.shape(sizes)[0]
-        found = tf.TensorArray(tf.float32, size=count, infer_shape=False, element_shape=tf.TensorShape([None, 5]))
-
-        def level_candidates(i: Any, found: Any) -> tuple[Any, Any]:
-            level = tf.image.resize(image[None], sizes[i], method="area")
-            reg, prob = self._pnet(level)
-            cells = tf.where(prob > threshold)
-            score = tf.gather_nd(prob, cells)
-            offsets = tf.gather_nd(reg, cells)
-            corner = tf.cast(cells, tf.float32) * float(PNET_STRIDE)
-            # A window covers cells*stride+1 … cells*stride+12 (the paper's 1-based convention); size 11.
-            x1, y1 = corner[:, 1] + 1.0, corner[:, 0] + 1.0
-            side = float(PNET_CELL - 1)
-            boxes = tf.stack([x1 + offsets[:, 0] * side, y1 + offsets[:, 1] * side,
-                              x1 + side + offsets[:, 2] * side, y1 + side + offsets[:, 3] * side], 1) / scales[i]
-            rows = self._nms(tf.concat([boxes, score[:, None]], 1), NMS_PNET_LEVEL)
-            return i + 1, found.write(i, rows)
-
-        _, found = tf.while_loop(lambda i, _found: i < count, level_candidates, [tf.constant(0), found])
-        return self._nms(found.concat(), NMS_PNET_ALL)
-
-    def _nms(self, rows: Any, threshold: float) -> Any:
-        """:func:`_nms` (IoU, matrix form) inside the graph, on the best ``_MAX_CANDIDATES`` rows."""
-        tf = self.tf
-        best = tf.math.top_k(rows[:, 4], tf.minimum(tf.shape(rows)[0], _MAX_CANDIDATES), sorted=True).indices
-        rows = tf.gather(rows, best)
-        overlap = _overlap(rows, _TensorMath(tf))
-        beaten = tf.reduce_any(tf.linalg.band_part(overlap > threshold, 0, -1)
-                               & ~tf.eye(tf.shape(rows)[0], dtype=tf.bool), axis=0)
-        return tf.boolean_mask(rows, ~beaten)
-
-    def _patches(self, pyramid: list[Any], relative: Any, level: Any, size: int) -> Any:
-        """One crop_and_resize per pyramid level holding patches, stitched back into box order."""
-        tf = self.tf
-        positions = tf.dynamic_partition(tf.range(tf.shape(relative)[0]), level, _PATCH_LEVELS)
-        parts = []
-        for index, source in enumerate(pyramid):
-            boxes = tf.gather(relative, positions[index])
-            parts.append(tf.image.crop_and_resize(source[None], boxes, tf.zeros_like(positions[index]), [size, size]))
-        return tf.dynamic_stitch(positions, parts)
-
-    def _orientations(self, pyramid: list[Any], relative: Any, level: Any) -> Any:
-        """O-Net's face log-odds for each square patch as it stands and turned a quarter, a half and three
-        quarters counter-clockwise: (N, 4), column k for k quarter turns."""
-        tf = self.tf
-        patches = self._patches(pyramid, relative, level, 48)
-        turned = tf.concat([tf.image.rot90(patches, k) for k in range(4)], 0)
-        logits = self._onet_body(turned)[2]
-        return tf.transpose(tf.reshape(logits, [4, -1]))
-
-    def _onet_body(self, x: Any) -> tuple[Any, Any, Any]:
-        """O-Net on 48×48 patches: box offsets, landmarks, face log-odds."""
-        net = "onet"
-        x = self._pool(self._prelu(self._conv(x, net, "conv1"), net, "prelu1"), 3, "SAME")
-        x = self._pool(self._prelu(self._conv(x, net, "conv2"), net, "prelu2"), 3, "VALID")
-        x = self._prelu(self._conv(x, net, "conv3"), net, "prelu3")
-        x = self._pool(x, 2, "SAME")
-        x = self._prelu(self._conv(x, net, "conv4"), net, "prelu4")
-        x = self._prelu(self._dense(self._flatten_caffe(x), net, "fc5"), net, "prelu5")
-        reg, marks, logits = (self._dense(x, net, name) for name in ("fc6-1", "fc6-2", "fc6-3"))
-        return reg, marks, logits[:, 1] - logits[:, 0]
-
-    def _refine_net(self, net: str, pyramid: list[Any], relative: Any, level: Any, size: int) -> tuple[Any, ...]:
-        tf = self.tf
-        x = self._patches(pyramid, relative, level, size)
-        if net == "onet":
-            return self._onet_body(x)
-        x = self._pool(self._prelu(self._conv(x, net, "conv1"), net, "prelu1"), 3, "SAME")
-        x = self._pool(self._prelu(self._conv(x, net, "conv2"), net, "prelu2"), 3, "VALID")
-        x = self._prelu(self._conv(x, net, "conv3"), net, "prelu3")
-        x = self._prelu(self._dense(self._flatten_caffe(x), net, "fc4"), net, "prelu4")
-        reg, logits = (self._dense(x, net, name) for name in ("fc5-1", "fc5-2"))
-        return reg, tf.nn.softmax(logits)[:, 1]

@@ -1,69 +1,23 @@
 """A loaded VGGFace model on ONNX Runtime: one forward pass per batch → descriptors and identities.
 
-Execution providers are chosen in one place, :func:`execution_providers`: the
-``FACEAPP_PROVIDERS`` environment variable (comma-separated ONNX Runtime provider
-names, e.g. ``CUDAExecutionProvider,CPUExecutionProvider``) or the CPU by default.
-Only the CPU is tested here.
+Sessions (and their execution providers, ``FACEAPP_PROVIDERS``) come from the one
+place that makes them for every faceapp graph: :mod:`faceapp.core.runtime`.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from faceapp.core.defaults import DEFAULT_TOP
-from faceapp.core.errors import FaceAppError
 from faceapp.core.types import Identity
 from faceapp.core.verification import l2_normalize
 from faceapp.core.vggface.catalog import ModelSpec, get_spec
 from faceapp.core.vggface.preprocess import preprocess_input
 
-__all__ = ["VGGFaceModel", "execution_providers", "PROVIDERS_ENV"]
-
-#: Environment variable naming the ONNX Runtime execution providers to use, in order of preference.
-PROVIDERS_ENV = "FACEAPP_PROVIDERS"
-_CPU = "CPUExecutionProvider"
-
-#: Threads of one model pass: 0 = ONNX Runtime's choice (one per physical core).
-INTRA_OP_THREADS = 0
-#: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
-#: shared, and spinning threads took CPU from everything else, this pass included (BENCHMARKS.md).
-ALLOW_SPINNING = False
-
-
-def execution_providers(requested: str | None = None) -> list[str]:
-    """The providers a session should use: ``requested`` (or ``$FACEAPP_PROVIDERS``), the CPU last.
-
-    Raises FaceAppError naming a provider this ONNX Runtime does not have, with the ones it has.
-    """
-    import onnxruntime
-
-    text = requested if requested is not None else os.environ.get(PROVIDERS_ENV, "")
-    wanted = [name.strip() for name in text.split(",") if name.strip()]
-    available = onnxruntime.get_available_providers()
-    unknown = [name for name in wanted if name not in available]
-    if unknown:
-        raise FaceAppError(f"ONNX Runtime here has no execution provider {unknown[0]!r}; set {PROVIDERS_ENV} "
-                         f"to some of {', '.join(available)} or leave it empty for the CPU")
-    # The CPU last: it runs every operator, so a provider lacking one falls back instead of failing.
-    return [name for name in wanted if name != _CPU] + [_CPU]
-
-
-def _session_options() -> Any:
-    import onnxruntime
-
-    options = onnxruntime.SessionOptions()
-    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # One model pass at a time per session; its threads split each operator (BENCHMARKS.md, "ONNX Runtime threads").
-    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-    options.inter_op_num_threads = 1
-    options.intra_op_num_threads = INTRA_OP_THREADS
-    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
-    return options
-
+__all__ = ["VGGFaceModel"]
 
 
 class VGGFaceModel:
@@ -74,8 +28,7 @@ class VGGFaceModel:
 
     def __init__(self, name: str, weights_path: str | os.PathLike, labels_path: str | os.PathLike | None,
                  include_top: bool, providers: str | None = None) -> None:
-        import onnxruntime
-
+        from faceapp.core.runtime import session
         from faceapp.core.vggface.graph_cache import load_graph
         from faceapp.core.vggface.labels import load_labels
 
@@ -93,8 +46,7 @@ class VGGFaceModel:
         self.fingerprint: str = graph.fingerprint
         #: Whether the graph came from the model folder's cache (False: built from the weights file now).
         self.graph_from_cache = graph.from_cache
-        self._session = onnxruntime.InferenceSession(graph.data, sess_options=_session_options(),
-                                                     providers=execution_providers(providers))
+        self._session = session(graph.data, providers)
         self._input = self._session.get_inputs()[0].name
 
     @classmethod

@@ -1,0 +1,60 @@
+"""ONNX Runtime, in one place: which execution providers run faceapp's graphs, and a session from graph bytes.
+
+CPU by default.  ``FACEAPP_PROVIDERS`` (a comma-separated list of ONNX Runtime
+provider names, most preferred first, e.g. ``CUDAExecutionProvider`` or
+``CoreMLExecutionProvider,CPUExecutionProvider``) chooses others; the CPU
+provider is always appended last, so a provider lacking an operator falls back
+instead of failing.  Only the CPU path is tested here.
+
+``onnxruntime`` is imported when a session is made, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from faceapp.core.errors import FaceAppError
+
+__all__ = ["PROVIDERS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "execution_providers", "session"]
+
+#: Environment variable naming the execution providers, most preferred first.
+PROVIDERS_ENV = "FACEAPP_PROVIDERS"
+_CPU = "CPUExecutionProvider"
+#: Threads of one pass: 0 = ONNX Runtime's choice (one per physical core; BENCHMARKS.md, "ONNX Runtime threads").
+INTRA_OP_THREADS = 0
+#: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
+#: shared, and spinning threads took CPU from everything else, this pass included (BENCHMARKS.md).
+ALLOW_SPINNING = False
+
+
+def execution_providers(requested: str | None = None) -> list[str]:
+    """The providers a session should use: ``requested`` (or ``$FACEAPP_PROVIDERS``), the CPU last.
+
+    Raises FaceAppError naming a provider this ONNX Runtime does not have, with the ones it has.
+    """
+    import onnxruntime
+
+    text = requested if requested is not None else os.environ.get(PROVIDERS_ENV, "")
+    wanted = [name.strip() for name in text.split(",") if name.strip()]
+    available = onnxruntime.get_available_providers()
+    unknown = [name for name in wanted if name not in available]
+    if unknown:
+        raise FaceAppError(f"ONNX Runtime here has no execution provider {unknown[0]!r}; set {PROVIDERS_ENV} "
+                           f"to some of {', '.join(available)} or leave it empty for the CPU.")
+    return [name for name in wanted if name != _CPU] + [_CPU]
+
+
+def session(model_bytes: bytes, requested: str | None = None) -> Any:
+    """An ``onnxruntime.InferenceSession`` for a serialised ONNX graph, on :func:`execution_providers`."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # One pass at a time per session; its threads split each operator (BENCHMARKS.md, "ONNX Runtime threads").
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = INTRA_OP_THREADS
+    options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
+    options.log_severity_level = 3  # warnings about the graph mean nothing to a user of the CLI
+    return onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=execution_providers(requested))

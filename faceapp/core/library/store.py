@@ -72,7 +72,7 @@ class Library(PeopleQueries):
 
                 raise StorageError(SERVER_EXTRA) from None
             return PostgresLibrary.connect(str(chosen).strip(), create=create)
-        from faceapp.core.library.store import SqliteLibrary
+        from faceapp.core.library.sqlite_store import SqliteLibrary
 
         return SqliteLibrary.connect(location, create=create)
 

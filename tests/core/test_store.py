@@ -36,7 +36,8 @@ def test_search_order_env_then_keras_cache(tmp_path, monkeypatch, models_dir):
     cache = keras_home / "models" / "vggface"
     cache.mkdir(parents=True)
     for path in models_dir.iterdir():
-        shutil.copy(path, cache / path.name)
+        if path.is_file():  # the model files, not the folder of built graphs (onnx/)
+            shutil.copy(path, cache / path.name)
     monkeypatch.setenv("KERAS_HOME", str(keras_home))
     assert store.locate("resnet50").weights.parent == cache  # keras-vggface's downloads are reused
     env_dir = tmp_path / "env"

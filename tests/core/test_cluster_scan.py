@@ -218,6 +218,26 @@ def test_a_scheduler_without_workers_and_workers_without_model_files_are_one_sen
     assert "model files are not on this machine" in message and message.endswith(".")
 
 
+def test_a_worker_without_faceapp_is_one_sentence(tmp_path, models_dir):
+    """A real `dask worker` process that cannot import faceapp (as on a machine where it is not installed)."""
+    without = tmp_path / "without_faceapp.py"
+    without.write_text("import sys\nsys.modules['faceapp'] = None  # import faceapp now fails\n")
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://", dashboard_address=":0") as empty:
+        worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", empty.scheduler_address,
+                                   "--nthreads", "1", "--no-nanny", "--preload", str(without)],
+                                  cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            with pytest.raises(ClusterError) as caught:
+                ClusterAnalyser(empty.scheduler_address, MODEL, CROP, models_dir, timeout=120)
+        finally:
+            worker.terminate()
+            worker.wait(60)
+    message = str(caught.value)
+    assert message.startswith("The worker tcp://") and message.endswith(
+        'cannot import faceapp; install it with: pip install "faceapp[server]" on that machine, then restart the '
+        "worker.")
+
+
 @pytest.mark.parametrize("address, message", [
     ("local:0", "write local:N with N the number of worker processes"),
     ("local:many", "write local:N"),

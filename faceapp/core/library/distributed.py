@@ -257,7 +257,7 @@ class ClusterAnalyser:
     @staticmethod
     def _why(worker: str, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}"
-        if isinstance(exc, ImportError) or "faceapp" in text and "No module named" in text:
+        if isinstance(exc, ImportError) or "faceapp" in text and ("No module named" in text or "import of" in text):
             return f"The worker {worker} cannot import faceapp; {_INSTALL} on that machine, then restart the worker."
         return f"The worker {worker} failed ({text}); check its log, then scan again."
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from faceapp.core.library.recognition import FaceItem
+from faceapp.gui.people.view_models import FaceItem
 from faceapp.core.types import Box, Face
 from faceapp.gui.people.face_grid import FaceGrid
 from faceapp.gui.people.thumbnails import ThumbnailLoader

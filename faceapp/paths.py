@@ -57,6 +57,16 @@ def user_data_dir() -> Path:
     return base / APP_NAME
 
 
+def user_cache_dir() -> Path:
+    """faceapp's per-user cache folder (what can be made again: thumbnails), each platform's convention."""
+    home = Path.home()
+    if sys.platform.startswith("win"):
+        return Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / APP_NAME / "cache"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / APP_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / APP_NAME
+
+
 def user_models_dir() -> Path:
     """Where faceapp downloads and imports model files by default."""
     return user_data_dir() / "models"

@@ -30,7 +30,6 @@ def self_test(models_dir: str | None = None, model: str = DEFAULT_MODEL) -> int:
     try:
         started = time.perf_counter()
         from faceapp.core.backend import keras, tensorflow
-
         from faceapp.core.engine import Engine
         from faceapp.core.images import load_image
 
@@ -76,6 +75,7 @@ def _library_check(engine, sample) -> str:  # noqa: ANN001
     import tempfile
     from pathlib import Path
 
+    from faceapp.core.defaults import DEFAULT_THRESHOLD, MATCH_MARGIN
     from faceapp.core.library import Library, recognition
     from faceapp.core.library.scan import Scanner
 
@@ -89,7 +89,7 @@ def _library_check(engine, sample) -> str:  # noqa: ANN001
                 return f"the scan found {scan.faces} faces"
             person, face, _ = recognition.enrol(library, engine, "Self-test", photos / "sample.jpg")
             _, matrix = library.descriptors(engine.space, [face.id])
-            answer = recognition.suggest(library, engine.space, matrix, 0.5, 0.05, [face.id])[0]
+            answer = recognition.suggest(library, engine.space, matrix, DEFAULT_THRESHOLD, MATCH_MARGIN, [face.id])[0]
             if answer.status != "match" or answer.person != person.id:
                 return f"who answered {answer.status}"
     return "ok"

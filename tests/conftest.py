@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,14 +14,8 @@ from PIL import Image
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.testdata import FACES, photo_path
-
-
-def face_photo(name: str) -> Path:
-    try:
-        return photo_path(name)
-    except FileNotFoundError as exc:
-        pytest.fail(str(exc))
+from tests.helpers import FileServer, face_photo  # noqa: F401 - fixtures below use them
+from tests.testdata import FACES
 
 
 @pytest.fixture(scope="session")
@@ -69,59 +63,6 @@ def _isolated_user_dirs(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytes
         return
     monkeypatch.setenv("KERAS_HOME", str(tmp_path_factory.getbasetemp() / "home" / ".keras"))
     monkeypatch.delenv("FACEAPP_MODELS_DIR", raising=False)
-
-
-class FileServer(BaseHTTPRequestHandler):
-    """A release server for tests; class attributes choose a fault for the next requests."""
-
-    files: dict[str, bytes] = {}
-    cut_after: int | None = None  # drop the connection after this many bytes (once)
-    stall_after: int | None = None  # send this many bytes, then nothing until the test ends
-    short_by: int = 0  # announce this many bytes more than are sent, then close
-    status: int | None = None  # answer every request with this HTTP status
-    content_type: str = "application/octet-stream"
-    requests: list[str] = []
-    release = threading.Event()  # set at teardown: stalled handlers return
-
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-    def do_GET(self):  # noqa: N802 - http.server API
-        cls = type(self)
-        name = self.path.rsplit("/", 1)[-1]
-        data = self.files.get(name)
-        cls.requests.append(self.headers.get("Range") or "full")
-        if cls.status is not None:
-            self.send_error(cls.status)
-            return
-        if data is None:
-            self.send_error(404)
-            return
-        start = 0
-        if self.headers.get("Range"):
-            start = int(self.headers["Range"].split("=")[1].rstrip("-"))
-            self.send_response(206)
-        else:
-            self.send_response(200)
-        body = data[start:]
-        self.send_header("Content-Type", cls.content_type)
-        self.send_header("Content-Length", str(len(body) + cls.short_by))
-        self.end_headers()
-        try:
-            if cls.stall_after is not None:
-                self.wfile.write(body[:cls.stall_after])
-                self.wfile.flush()
-                cls.release.wait(60)
-                return
-            if cls.cut_after is not None:
-                limit, cls.cut_after = cls.cut_after, None
-                self.wfile.write(body[:limit])
-                self.wfile.flush()
-                self.connection.shutdown(2)
-                return
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client cancelled mid-download: expected in the cancel tests
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from faceapp.cli import main
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 
 
 def run(capsys, *argv):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from faceapp.cli import main
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 
 
 def run(capsys, *argv):

@@ -14,54 +14,25 @@ import json
 import os
 import sys
 import traceback
-from typing import Any
 
 from faceapp import __version__
-from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL
-from faceapp.core.errors import DownloadCancelled, FaceAppError, ModelFilesMissing
-from faceapp.core.vggface.catalog import MODELS
+from faceapp.cli.common import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_MODELS,
+    error_object,
+)
+from faceapp.core.errors import FaceAppError, ModelFilesMissing
 
-__all__ = ["main", "entry_point", "build_parser", "UsageError", "EXIT_OK", "EXIT_INTERNAL", "EXIT_INPUT", "EXIT_MODELS"]
-
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_MODELS, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class UsageError(FaceAppError):
-    """Bad arguments found after parsing (e.g. a face number out of range)."""
-
-
-def common_options(parser: argparse.ArgumentParser, model_options: bool = True, aligned: bool = True) -> None:
-    """The options every command shares (``model_options``: --model/--crop, and --aligned when ``aligned``)."""
-    if model_options:
-        parser.add_argument("--model", choices=list(MODELS), default=DEFAULT_MODEL,
-                            help=f"model to use (default {DEFAULT_MODEL})")
-        parser.add_argument("--crop", choices=CROP_RECIPES, default=DEFAULT_CROP,
-                            help=f"face crop recipe (default {DEFAULT_CROP})")
-        if aligned:
-            parser.add_argument("--aligned", action="store_true",
-                                help="the photos already are face crops: no detection, resized to the model's input size")
-    parser.add_argument("--models-dir", metavar="DIR", help="folder holding the model files (searched alone)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output (schema in README.md)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-
-
-def emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
-    """Print ``payload`` as JSON with --json, else ``text``."""
-    if args.json:
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
-    elif text:
-        print(text)
-
-
-def error_object(exc: BaseException) -> dict[str, Any]:
-    entry: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
-    if isinstance(exc, ModelFilesMissing):
-        entry["missing"] = list(exc.missing)
-    return entry
-
+__all__ = ["main", "entry_point", "build_parser"]
 
 def build_parser() -> argparse.ArgumentParser:
-    from faceapp.cli import evaluate, library, photos
+    from faceapp.cli import (  # their modules import only faceapp.cli.common
+        evaluate,
+        library,
+        photos,
+    )
 
     parser = argparse.ArgumentParser(prog="faceapp-cli", description="Faces, VGGFace2 identities, same-person "
                                      "verdicts, and your own people in a photo library.")
@@ -89,8 +60,6 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except ModelFilesMissing as exc:
         return _fail(args, exc, EXIT_MODELS)
-    except DownloadCancelled as exc:
-        return _fail(args, exc, EXIT_INPUT)
     except FaceAppError as exc:
         return _fail(args, exc, EXIT_INPUT)
     except KeyboardInterrupt:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from faceapp.cli import EXIT_OK, UsageError, common_options, emit
+from faceapp.cli.common import EXIT_OK, UsageError, common_options, emit
 
 __all__ = ["add_commands", "parse_use"]
 
@@ -52,10 +52,15 @@ def parse_use(how: str, evaluation: Any) -> tuple[float, str]:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from faceapp.core.engine import Engine, descriptor_space
     from faceapp.core.evaluation import calibration as C
     from faceapp.core.evaluation import thresholds
-    from faceapp.core.engine import Engine, descriptor_space
-    from faceapp.core.evaluation.calibration_report import calibration_dict, compact_curve, write_csv, write_html
+    from faceapp.core.evaluation.calibration_report import (
+        calibration_dict,
+        compact_curve,
+        write_csv,
+        write_html,
+    )
 
     if bool(args.folder) == bool(args.pairs):
         raise UsageError("Give a FOLDER (one sub-folder per person) or --pairs FILE, not both and not neither.")
@@ -115,15 +120,14 @@ def _library(args: argparse.Namespace) -> Any:
 
 
 def _text(data: dict, saved: dict | None, report: dict | None) -> str:
-    from faceapp.core.evaluation.calibration_report import left_out_lines
+    from faceapp.core.evaluation.calibration_report import eer_sentence, left_out_lines
 
     lines = [f"{data['people']} people, {data['photos_used']} of {data['photos']} photos "
              f"({data['from_library']} from the library); {data['pairs']['genuine']:,} same-person and "
              f"{data['pairs']['impostor']:,} different-person pairs."]
     lines += [f"  {note}" for note in data["notes"]]
     lines += [f"    {line}" for line in left_out_lines(data)]
-    interval = f" (95 %: {data['eer_95'][0] * 100:.2f}–{data['eer_95'][1] * 100:.2f} %)" if data["eer_95"] else ""
-    lines.append(f"Equal error rate {data['eer'] * 100:.2f} %{interval} at threshold {data['eer_threshold']:.3f}; "
+    lines.append(f"{eer_sentence(data)}; "
                  f"best accuracy {data['best_accuracy'] * 100:.2f} % at {data['best_accuracy_threshold']:.3f}.")
     for key, row in data["at_far"].items():
         if row.get("not_enough_pairs"):

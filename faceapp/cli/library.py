@@ -12,9 +12,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from faceapp.cli import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, UsageError, common_options, emit
-from faceapp.core.defaults import GROUP_MIN_FACES, MATCH_MARGIN
+from faceapp.cli.common import (
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    common_options,
+    emit,
+)
+from faceapp.core.defaults import DEFAULT_THRESHOLD, GROUP_MIN_FACES, MATCH_MARGIN
 from faceapp.core.errors import FaceAppError
+from faceapp.core.wording import plural
 
 __all__ = ["add_commands"]
 
@@ -27,7 +35,7 @@ def _library_options(parser: argparse.ArgumentParser, model: bool = True) -> Non
 
 def _matching_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, metavar="T",
-                        help="largest cosine distance to a person's face (default: the calibrated one, else 0.5)")
+                        help=f"largest cosine distance to a person's face (default: the calibrated one, else {DEFAULT_THRESHOLD})")
     parser.add_argument("--margin", type=float, default=MATCH_MARGIN, metavar="M",
                         help=f"how much nearer than the runner-up person the best must be (default {MATCH_MARGIN})")
 
@@ -195,17 +203,9 @@ def _scan(args: argparse.Namespace, analyser: Any) -> int:
 
 
 def _scan_text(summary: Any, path: Path) -> str:
-    lines = [f"{summary.photos} photo{'s' if summary.photos != 1 else ''} in {', '.join(summary.folders)}: "
-             f"{summary.new} new, {summary.updated} changed, {summary.moved} moved, {summary.unchanged} unchanged"
-             f"{f', {summary.described} described again' if summary.described else ''}.",
-             f"{summary.faces} face{'s' if summary.faces != 1 else ''} found; {summary.no_face} photo"
-             f"{'s' if summary.no_face != 1 else ''} without a face; {len(summary.errors)} could not be read"
-             f"{' (faceapp-cli library errors)' if summary.errors else ''}."]
-    if summary.unsupported:
-        lines.append(summary.unsupported_text())
-    if summary.missing:
-        lines.append(f"{summary.missing} photo{'s' if summary.missing != 1 else ''} of the library are gone from "
-                     "these folders (kept with their names; 'faceapp-cli library prune' forgets them).")
+    lines = summary.sentences("'faceapp-cli library prune'")
+    if summary.errors:
+        lines[1] = lines[1][:-1] + " (faceapp-cli library errors)."
     lines.append(f"Library: {path} ({summary.seconds:.1f} s).")
     return "\n".join(lines)
 
@@ -219,7 +219,13 @@ class _ProgressBar:
     def __enter__(self) -> _ProgressBar:
         if self.enabled:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self._bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(),
                                  TextColumn("{task.fields[rate]:.1f} photos/s"), TimeRemainingColumn(),
@@ -254,18 +260,18 @@ def cmd_people(args: argparse.Namespace) -> int:
             count = library.reject(person, _existing_faces(library, args.faces))
             person = library.require_person(person.name)
             emit(args, {"command": "people reject", "person": _person_json(person), "faces": args.faces},
-                 f"{count} face{'s' if count != 1 else ''} marked as not {person.name}; they will not be suggested again.")
+                 f"{plural(count, 'face')} marked as not {person.name}; they will not be suggested again.")
         elif args.action == "rename":
             person = library.rename_person(args.old, args.new)
             emit(args, {"command": "people rename", "person": _person_json(person)}, f"Renamed to {person.name}.")
         elif args.action == "remove":
             person = library.remove_person(args.name)
             emit(args, {"command": "people remove", "person": _person_json(person)},
-                 f"Forgot {person.name}; their {person.confirmed} face{'s' if person.confirmed != 1 else ''} "
+                 f"Forgot {person.name}; their {plural(person.confirmed, 'face')} "
                  "stay in the library, unnamed.")
         else:
             person, conflicts = library.merge_people(args.source, args.target)
-            note = f" ({conflicts} face{'s' if conflicts != 1 else ''} rejected for one were confirmed for the other: " \
+            note = f" ({plural(conflicts, 'face')} rejected for one were confirmed for the other: " \
                    "kept as confirmed)" if conflicts else ""
             emit(args, {"command": "people merge", "person": _person_json(person), "conflicts": conflicts},
                  f"{args.source} is now part of {person.name}: {person.confirmed} faces{note}.")
@@ -286,18 +292,19 @@ def _people_add(args: argparse.Namespace, library: Any) -> int:
     if sum(given) != 1:
         raise UsageError("Give one of: a photo (IMG), --faces ID…, or --group G.")
     if args.image:
-        from faceapp.cli.photos import _engine
+        from faceapp.cli.common import load_engine
         from faceapp.core.images import check_file
 
         check_file(args.image)  # a wrong path is told before the model is loaded
-        person, face, photo = recognition.enrol(library, _engine(args), args.name, args.image, args.face)
+        person, face, photo = recognition.enrol(library, load_engine(args), args.name, args.image, args.face)
         emit(args, {"command": "people add", "person": _person_json(person), "faces": [_face_json(face, photo)]},
              f"{person.name}: face {face.number} of {Path(photo.path).name} confirmed "
-             f"({person.confirmed} face{'s' if person.confirmed != 1 else ''} now).")
+             f"({plural(person.confirmed, 'face')} now).")
         return EXIT_OK
     if args.group is not None:
-        state = library.group_state(_space(args))
-        face_ids = sorted(f for f, (g, _) in state.items() if g == args.group)
+        from faceapp.core.library import recognition
+
+        face_ids = sorted(recognition.faces_of_group(library, _space(args), args.group))
         if not face_ids:
             raise UsageError(f"There is no group {args.group}; run 'faceapp-cli cluster' and take a group number from it.")
     else:
@@ -307,28 +314,12 @@ def _people_add(args: argparse.Namespace, library: Any) -> int:
     person = library.require_person(person.name)
     faces = [_face_json(*library.face(i)) for i in face_ids]
     emit(args, {"command": "people add", "person": _person_json(person), "faces": faces},
-         f"{person.name}: {len(face_ids)} face{'s' if len(face_ids) != 1 else ''} confirmed "
+         f"{person.name}: {plural(len(face_ids), 'face')} confirmed "
          f"({person.confirmed} now).")
     return EXIT_OK
 
 
 # -- who / find ---------------------------------------------------------------------------------------
-
-def _library_faces_of(library: Any, path: str, space: Any) -> tuple[Any, list[Any], Any] | None:
-    """The photo's stored faces and descriptors, when the library has it unchanged; else None."""
-    real = os.path.realpath(path)
-    record = library.photo_by_path(real)
-    if record is None or record.status != "faces":
-        return None
-    info = os.stat(real)
-    if (record.size, record.mtime_ns) != (info.st_size, info.st_mtime_ns):
-        return None
-    faces = library.faces_of(record.id)
-    ids, matrix = library.descriptors(space, [f.id for f in faces])
-    if len(ids) != len(faces):
-        return None
-    return record, faces, matrix
-
 
 def cmd_who(args: argparse.Namespace) -> int:
     from faceapp.core.images import load_image
@@ -341,16 +332,16 @@ def cmd_who(args: argparse.Namespace) -> int:
         photos, lines, status = [], [], EXIT_OK
         for path in args.images:
             try:
-                stored = _library_faces_of(library, path, space)
+                stored = recognition.stored_faces(library, path, space)
                 if stored is not None:
                     record, faces, matrix = stored
                     boxes, face_ids = [f.face for f in faces], [f.id for f in faces]
                 else:
                     image = load_image(path)  # a bad photo is told before the model is loaded
                     if engine is None:
-                        from faceapp.cli.photos import _engine
+                        from faceapp.cli.common import load_engine
 
-                        engine = _engine(args)
+                        engine = load_engine(args)
                     result = engine.analyze(image)
                     boxes, face_ids = [r.face for r in result.faces], [None] * len(result.faces)
                     matrix = [r.descriptor for r in result.faces]
@@ -361,7 +352,7 @@ def cmd_who(args: argparse.Namespace) -> int:
                 status = EXIT_INPUT
                 continue
             entry = {"path": path, "in_library": stored is not None, "faces": []}
-            lines.append(f"{Path(path).name}: {len(boxes)} face{'s' if len(boxes) != 1 else ''}"
+            lines.append(f"{Path(path).name}: {plural(len(boxes), 'face')}"
                          + (" found" if not boxes else ""))
             for number, (face, answer, face_id) in enumerate(zip(boxes, answers, face_ids), start=1):
                 entry["faces"].append(_answer_json(library, number, face, face_id, answer, names))
@@ -385,18 +376,11 @@ def _answer_json(library: Any, number: int, face: Any, face_id: int | None, answ
 
 
 def _answer_text(library: Any, answer: Any, names: dict[int, str]) -> str:
-    if answer.status == "nobody":
-        return "unknown (no named faces in this library yet: 'faceapp-cli people add NAME PHOTO')"
-    nearest = f"{names.get(answer.person)} at {answer.distance:.3f}" if answer.person is not None else ""
-    if answer.status == "match":
-        sample = library.face(answer.sample)
-        where = f"face {sample[0].number} of {Path(sample[1].path).name}" if sample else "a confirmed face"
-        runner = f"; next {names.get(answer.runner_up)} at {answer.runner_up_distance:.3f}" if answer.runner_up else ""
-        return f"{names.get(answer.person)} (distance {answer.distance:.3f} to {where}{runner})"
-    if answer.status == "unsure":
-        return (f"unsure: {nearest}, but {names.get(answer.runner_up)} is at {answer.runner_up_distance:.3f} "
-                "(within the margin)")
-    return f"unknown{f' (nearest: {nearest})' if nearest else ''}"
+    from faceapp.core.report import who_text
+
+    sample = library.face(answer.sample) if answer.status == "match" and answer.sample is not None else None
+    where = f"face {sample[0].number} of {Path(sample[1].path).name}" if sample else "a confirmed face"
+    return who_text(answer, names, where)
 
 
 def cmd_find(args: argparse.Namespace) -> int:
@@ -422,7 +406,7 @@ def cmd_find(args: argparse.Namespace) -> int:
             entry = photos.setdefault(hit.photo.path, {"path": hit.photo.path, "faces": []})
             entry["faces"].append({**_face_json(hit.face, hit.photo), "state": hit.state,
                                    "distance": None if hit.distance is None else round(hit.distance, 4)})
-        lines = [f"{title}: {len(photos)} photo{'s' if len(photos) != 1 else ''}"]
+        lines = [f"{title}: {plural(len(photos), 'photo')}"]
         for entry in photos.values():
             faces = ", ".join(f"face {f['number']} (id {f['face_id']}, {f['state']}"
                               + (f" {f['distance']:.3f}" if f["distance"] is not None else "") + ")"
@@ -435,25 +419,21 @@ def cmd_find(args: argparse.Namespace) -> int:
 
 def _query_face(args: argparse.Namespace, library: Any, space: Any) -> tuple[Any, int]:
     from faceapp.core.images import load_image
+    from faceapp.core.library import recognition
 
-    stored = _library_faces_of(library, args.query, space)
+    stored = recognition.stored_faces(library, args.query, space)
     if stored is not None:
         _, faces, matrix = stored
         boxes = [f.face for f in faces]
     else:
-        from faceapp.cli.photos import _engine
+        from faceapp.cli.common import load_engine
 
         image = load_image(args.query)  # a bad photo is told before the model is loaded
-        result = _engine(args).analyze(image)
+        result = load_engine(args).analyze(image)
         boxes, matrix = [r.face for r in result.faces], [r.descriptor for r in result.faces]
-    if not boxes:
-        raise FaceAppError(f"No face found in '{Path(args.query).name}'; choose a photo where a face is clearly visible.")
-    if args.face is None:
-        index = max(range(len(boxes)), key=lambda i: boxes[i].box.area)
-    elif 1 <= args.face <= len(boxes):
-        index = args.face - 1
-    else:
-        raise UsageError(f"'{Path(args.query).name}' has {len(boxes)} faces; give --face from 1 to {len(boxes)}.")
+    from faceapp.core.types import choose_face
+
+    index = choose_face([b.box for b in boxes], args.face, f"'{Path(args.query).name}'")
     return matrix[index], index + 1
 
 
@@ -470,8 +450,8 @@ def cmd_cluster(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(f"{exc}; see 'faceapp-cli cluster --help'.") from None
         groups = []
-        lines = [f"{len(result.groups)} group{'s' if len(result.groups) != 1 else ''} of unnamed faces "
-                 f"({result.waiting} face{'s' if result.waiting != 1 else ''} wait for more of their kind)"
+        lines = [f"{plural(len(result.groups), 'group')} of unnamed faces "
+                 f"({plural(result.waiting, 'face')} wait for more of their kind)"
                  + (" — only new faces were examined" if result.incremental else "") + ":"]
         for group_id, face_ids in result.groups.items():
             faces = [_face_json(*library.face(i)) for i in face_ids]
@@ -512,5 +492,5 @@ def cmd_library(args: argparse.Namespace) -> int:
         else:
             count = library.prune_missing()
             emit(args, {"command": "library prune", "forgotten": count},
-                 f"Forgot {count} photo{'s' if count != 1 else ''} whose files are gone.")
+                 f"Forgot {plural(count, 'photo')} whose files are gone.")
     return EXIT_OK

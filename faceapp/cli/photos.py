@@ -7,7 +7,15 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from faceapp.cli import EXIT_INPUT, EXIT_OK, UsageError, common_options, emit, error_object
+from faceapp.cli.common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    UsageError,
+    common_options,
+    emit,
+    error_object,
+    load_engine,
+)
 from faceapp.core.defaults import DEFAULT_THRESHOLD, DEFAULT_TOP
 from faceapp.core.errors import FaceAppError
 from faceapp.core.vggface.catalog import MODELS
@@ -58,14 +66,6 @@ def add_commands(commands: Any) -> None:
     models.set_defaults(handler=cmd_models)
 
 
-def _engine(args: argparse.Namespace) -> Any:
-    from faceapp.core.engine import Engine
-
-    engine = Engine(model=args.model, crop=args.crop, models_dir=args.models_dir, top=getattr(args, "top", DEFAULT_TOP))
-    engine.load()
-    return engine
-
-
 def _for_each_photo(args: argparse.Namespace, work: Callable[[Any], tuple[dict[str, Any], str]]) -> tuple[list[dict[str, Any]], int]:
     """Run ``work(image)`` on every photo; a failing photo gets an error entry, the rest go on."""
     from faceapp.core.images import load_image
@@ -111,7 +111,7 @@ def _analyse_command(args: argparse.Namespace, descriptor: bool) -> int:
 
     if getattr(args, "top", DEFAULT_TOP) < 0:
         raise UsageError(f"--top must be 0 or more, got {args.top}; give a number of identities.")
-    engine = _engine(args)
+    engine = load_engine(args)
 
     def work(image: Any) -> tuple[dict[str, Any], str]:
         result = engine.analyze(image, aligned=args.aligned)
@@ -127,28 +127,17 @@ def _analyse_command(args: argparse.Namespace, descriptor: bool) -> int:
 
 
 def _chosen_face(result: Any, number: int | None, path: str, option: str) -> tuple[int, str]:
-    from faceapp.core.errors import ImageLoadError
+    from faceapp.core.types import choose_face
 
-    name = Path(path).name
-    if not result.faces:
-        raise ImageLoadError(f"No face found in '{name}'; choose a photo where a face is clearly visible.")
-    if number is None:
-        index = result.largest_face_index()
-        how = "largest"
-    else:
-        if not 1 <= number <= len(result.faces):
-            raise UsageError(f"{option} {number} is out of range: '{name}' has {len(result.faces)} "
-                             f"face{'s' if len(result.faces) != 1 else ''}; give a number from 1 to {len(result.faces)}.")
-        index, how = number - 1, "chosen"
-    return index, how
+    index = choose_face([f.face.box for f in result.faces], number, f"'{Path(path).name}'", option)
+    return index, ("largest" if number is None else "chosen")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from faceapp.core.evaluation.thresholds import threshold_for
     from faceapp.core.images import load_image
     from faceapp.core.report import face_dict, verdict_text
     from faceapp.core.verification import cosine_distance, judge, validate_threshold
-
-    from faceapp.core.evaluation.thresholds import threshold_for
 
     try:
         threshold = validate_threshold(args.threshold if args.threshold is not None
@@ -156,7 +145,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"{exc}; give --threshold between 0 and 1.") from None
     images = [load_image(args.image_a), load_image(args.image_b)]  # bad files fail before the model loads
-    engine = _engine(args)
+    engine = load_engine(args)
     sides = []
     for path, image, number, option in ((args.image_a, images[0], args.face_a, "--face-a"),
                                         (args.image_b, images[1], args.face_b, "--face-b")):

@@ -157,10 +157,9 @@ def load_image(
 def resize_rgb(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """``image`` (RGB uint8) resized to ``width``×``height`` with Pillow's bilinear filter.
 
-    When shrinking, Pillow widens the filter to cover every source pixel (proper
-    antialiasing, unlike a plain bilinear sample).  Measured on the test photos it
-    also separates faces from false detections better than a box filter
-    (benchmarks/detect_limit.py), and it spares faceapp OpenCV (≈150 MB in a build).
+    When shrinking, Pillow widens the filter to cover every source pixel (antialiased,
+    unlike a plain bilinear sample).  Used for thumbnails, crops and previews; the
+    detector chooses its own downscale (``detection/mtcnn.py``, BENCHMARKS.md).
     """
     from PIL import Image
 

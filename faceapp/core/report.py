@@ -6,11 +6,13 @@ The JSON schema is documented in README.md ("JSON output"); keep them in step.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from faceapp.core.types import AnalysisResult, Face, FaceResult, Verdict
+from faceapp.core.wording import plural
 
 __all__ = ["detection_dict", "face_dict", "analysis_dict", "detection_text", "analysis_text", "verdict_text", "verdict_word",
-           "verdict_people", "verdict_numbers"]
+           "verdict_people", "verdict_numbers", "who_line", "who_text"]
 
 
 def detection_dict(face: Face, number: int) -> dict[str, object]:
@@ -46,7 +48,7 @@ def analysis_dict(path: str, result: AnalysisResult, descriptor: bool = False) -
 
 
 def _faces_header(name: str, count: int) -> str:
-    return f"{name}: {count} face{'s' if count != 1 else ''}" + (" found" if count == 0 else "")
+    return f"{name}: {plural(count, 'face')}" + (" found" if count == 0 else "")
 
 
 def _face_line(number: int, face: Face) -> str:
@@ -94,3 +96,33 @@ def verdict_numbers(verdict: Verdict) -> str:
 def verdict_text(verdict: Verdict, label_a: str, label_b: str) -> str:
     """One line: the verdict in words, naming the faces compared."""
     return f"{verdict_word(verdict)}: {label_a} and {label_b} look like {verdict_people(verdict)} ({verdict_numbers(verdict)})"
+
+
+def who_line(answer: Any, names: dict[int, str]) -> tuple[str, str]:
+    """One face's "who is this?" answer in the window: (the label on its box, the line under the photo).
+
+    ``answer``: a :class:`~faceapp.core.library.search.Suggestion`; ``names``: person id → name.
+    """
+    nearest = names.get(answer.person, "")
+    if answer.status == "match":
+        return nearest, f"{nearest} · {answer.distance:.2f}"
+    if answer.status == "unsure":
+        return (f"{nearest}?", f"{nearest}? · {answer.distance:.2f} (or {names.get(answer.runner_up, '')} "
+                               f"· {answer.runner_up_distance:.2f})")
+    if answer.status == "nobody":
+        return "?", "unknown (no one named yet)"
+    return "?", "unknown" + (f" (nearest: {nearest} · {answer.distance:.2f})" if nearest else "")
+
+
+def who_text(answer: Any, names: dict[int, str], where: str) -> str:
+    """One face's "who is this?" answer as the CLI says it; ``where``: the confirmed face it is nearest to."""
+    if answer.status == "nobody":
+        return "unknown (no named faces in this library yet: 'faceapp-cli people add NAME PHOTO')"
+    nearest = f"{names.get(answer.person)} at {answer.distance:.3f}" if answer.person is not None else ""
+    if answer.status == "match":
+        runner = f"; next {names.get(answer.runner_up)} at {answer.runner_up_distance:.3f}" if answer.runner_up else ""
+        return f"{names.get(answer.person)} (distance {answer.distance:.3f} to {where}{runner})"
+    if answer.status == "unsure":
+        return (f"unsure: {nearest}, but {names.get(answer.runner_up)} is at {answer.runner_up_distance:.3f} "
+                "(within the margin)")
+    return f"unknown{f' (nearest: {nearest})' if nearest else ''}"

@@ -19,19 +19,10 @@ from faceapp.core.types import Face
 __all__ = ["face_thumbnail", "face_thumbnails", "thumbnail_cache_dir"]
 
 def thumbnail_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/faceapp/thumbnails`` (or the platform's cache folder)."""
-    import sys
+    """``thumbnails`` in faceapp's cache folder (:func:`faceapp.paths.user_cache_dir`)."""
+    from faceapp.paths import user_cache_dir
 
-    from faceapp import APP_NAME
-
-    home = Path.home()
-    if sys.platform.startswith("win"):
-        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local") / APP_NAME / "cache"
-    elif sys.platform == "darwin":
-        base = home / "Library" / "Caches" / APP_NAME
-    else:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / APP_NAME
-    return base / "thumbnails"
+    return user_cache_dir() / "thumbnails"
 
 
 def _key(path: str, face: Face, size: int) -> str:

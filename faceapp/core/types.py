@@ -7,13 +7,26 @@ top-left corner, x to the right, y down.  Landmarks use the same pixel space.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: importing the types stays cheap
     import numpy as np
 
-__all__ = ["Box", "Landmarks", "Face", "Identity", "FaceResult", "AnalysisResult", "Verdict", "DescriptorSpace"]
+__all__ = ["Box", "Landmarks", "Face", "Identity", "FaceResult", "AnalysisResult", "Verdict", "DescriptorSpace", "choose_face", "Kind"]
+
+
+class Kind(str, Enum):
+    """A closed set of names that also reads as plain text: compares equal to its value and
+    prints as it (JSON shows the value), while a misspelt name fails where it is made."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
 
 
 @dataclass(frozen=True)
@@ -158,3 +171,22 @@ class DescriptorSpace:
     def key(self) -> str:
         """A short readable name: ``resnet50@1a2b3c4d/vggface2/p1``."""
         return f"{self.model}@{self.weights[:8]}/{self.crop}/p{self.pipeline}"
+
+
+def choose_face(boxes: Sequence[Box], number: int | None, label: str, option: str = "--face") -> int:
+    """The face a command works on: ``number`` (from 1) when given, else the largest.
+
+    ``label`` names the photo and ``option`` the setting that chose the number, in the
+    sentence a user sees when there is no face or the number is out of range.
+    """
+    from faceapp.core.errors import ImageLoadError
+    from faceapp.core.wording import no_face_found, plural
+
+    if not boxes:
+        raise ImageLoadError(no_face_found(label))
+    if number is None:
+        return max(range(len(boxes)), key=lambda i: boxes[i].area)
+    if not 1 <= number <= len(boxes):
+        raise ImageLoadError(f"{option} {number} is out of range: {label} has {plural(len(boxes), 'face')}; "
+                             f"give a number from 1 to {len(boxes)}.")
+    return number - 1

@@ -9,7 +9,6 @@ The concerns live elsewhere: :mod:`compare_view` (photos and the verdict),
 from __future__ import annotations
 
 import sys
-
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -19,11 +18,12 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTa
 from faceapp import APP_NAME, __version__
 from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL
 from faceapp.core.vggface.catalog import MODELS
+from faceapp.gui import settings as keys
 from faceapp.gui.compare.compare_view import CompareView
+from faceapp.gui.dialogs.model_files import ModelFilesController
 from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.engine.jobs import ModelInfo
 from faceapp.gui.people.library_controller import LibraryController
-from faceapp.gui.dialogs.model_files import ModelFilesController
 from faceapp.gui.people.name_dialog import ask_person_name
 from faceapp.gui.people.people_view import PeopleView
 from faceapp.paths import resource_path
@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.engine.modelReady.connect(self._model_ready)
         self.model_files.quitRequested.connect(self.close)
         self._build_menus()
-        geometry = self.settings.value("geometry")
+        geometry = self.settings.value(keys.GEOMETRY)
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
@@ -205,11 +205,11 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.people)
 
     def choose_model(self, name: str) -> None:
-        self.settings.setValue("model", name)
+        self.settings.setValue(keys.MODEL, name)
         self.engine.set_model(name, self.engine.crop)
 
     def choose_crop(self, recipe: str) -> None:
-        self.settings.setValue("crop", recipe)
+        self.settings.setValue(keys.CROP, recipe)
         self.engine.set_model(self.engine.model, recipe)
 
     def show_help(self) -> None:
@@ -236,9 +236,9 @@ class MainWindow(QMainWindow):
 
     # -- shutdown ------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("model", self.engine.model)
-        self.settings.setValue("crop", self.engine.crop)
+        self.settings.setValue(keys.GEOMETRY, self.saveGeometry())
+        self.settings.setValue(keys.MODEL, self.engine.model)
+        self.settings.setValue(keys.CROP, self.engine.crop)
         self.model_files.close_dialog()
         self.hide()
         self.compare.close_down()

@@ -10,7 +10,7 @@ from PIL import Image
 
 from faceapp.core.detection.detector import FaceDetector
 from faceapp.core.images import load_image
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 from tests.testdata import KNOWN_FACES
 
 ONE_FACE = [name for name, count in KNOWN_FACES.items() if count == 1]

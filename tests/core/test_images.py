@@ -12,7 +12,7 @@ from PIL import Image
 
 from faceapp.core.errors import ImageLoadError
 from faceapp.core.images import load_image
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 
 
 def encode(image: Image.Image, fmt: str, **options) -> bytes:

@@ -8,7 +8,7 @@ import pytest
 from faceapp.core.detection import mtcnn as M
 from faceapp.core.errors import WeightsError
 from faceapp.core.images import load_image, resize_rgb
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 from tests.testdata import KNOWN_FACES
 
 WORKING_SIDE = 1024  # faceapp's working size (DETECTION_MAX_SIDE): both detectors see the same image

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 
 pytestmark = pytest.mark.realweights
 

@@ -5,34 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from faceapp.core.library import Library
 from faceapp.core.library.scan import Scanner
-from tests.conftest import face_photo
-
-PHOTOS = {"family/obama_small.jpg": "obama_small.jpg", "family/2019/two_people.jpg": "two_people.jpg",
-          "work/biden.jpg": "biden.jpg", "work/obama.jpg": "obama.jpg"}
-
-
-def make_folder(root: Path) -> Path:
-    """Photos (shrunk to ≤ 480 px: faster), nested; a broken file, a wall, a hidden folder, a loop, notes."""
-    for relative, name in PHOTOS.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        image = Image.open(face_photo(name)).convert("RGB")
-        image.thumbnail((480, 480))
-        image.save(target, quality=92)
-    (root / "work" / "broken.jpg").write_bytes(b"\xff\xd8\xff this is not really a photo")
-    Image.new("RGB", (320, 240), (200, 190, 180)).save(root / "family" / "wall.png")
-    (root / ".thumbnails").mkdir()
-    shutil.copy(root / "work" / "obama.jpg", root / ".thumbnails" / "obama.jpg")
-    (root / "family" / "notes.txt").write_text("not a photo")
-    os.symlink(root, root / "family" / "loop")  # a folder linking back to the top
-    return root
+from tests.helpers import make_folder
 
 
 @pytest.fixture()

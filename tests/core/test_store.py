@@ -6,10 +6,15 @@ import shutil
 
 import pytest
 
-from faceapp.core.errors import DownloadCancelled, DownloadError, ModelFilesMissing, WeightsError
+from faceapp.core.errors import (
+    DownloadCancelled,
+    DownloadError,
+    ModelFilesMissing,
+    WeightsError,
+)
 from faceapp.core.vggface import model_files as store
 from faceapp.core.vggface.synthetic import write_synthetic_labels
-from tests.conftest import FileServer
+from tests.helpers import FileServer
 
 
 def test_locate_prefers_full_model_then_notop(tmp_path, models_dir, notop_models_dir):
@@ -128,7 +133,7 @@ def _assert_clean(folder, good: dict[str, bytes]) -> None:
 
 
 def _then_good_download_works(folder, server, good):
-    from tests.conftest import FileServer
+    from tests.helpers import FileServer
 
     FileServer.cut_after = FileServer.stall_after = FileServer.status = None
     FileServer.short_by, FileServer.content_type = 0, "application/octet-stream"
@@ -209,6 +214,7 @@ def test_full_disk_is_reported_and_the_part_removed(tmp_path, server, monkeypatc
     _then_good_download_works(folder, server, good)
 
 
+@pytest.mark.wallclock
 def test_cancel_interrupts_a_stalled_read_at_once(tmp_path, server):
     import threading
     import time

@@ -26,7 +26,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from faceapp.gui.main_window import MainWindow
-    from tests.gui.conftest import drop, file_mime
+    from tests.gui.helpers import drop, file_mime
 
     app = QApplication([])
     mode, models_dir = sys.argv[1], sys.argv[2]

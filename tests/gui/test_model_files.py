@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.conftest import shown_text
+from tests.gui.helpers import assert_every_line_readable, shown_text
 
 pytestmark = pytest.mark.gui
 
@@ -26,7 +26,7 @@ def _open_dialog(qtbot, window_factory, folder, **kwargs):
 
 
 def test_cancel_button_appears_only_while_downloading(qtbot, tmp_path, window_factory, server):
-    from tests.conftest import FileServer
+    from tests.helpers import FileServer
 
     FileServer.stall_after = 10_000
     window, dialog = _open_dialog(qtbot, window_factory, tmp_path / "m", download_url=server)
@@ -40,31 +40,15 @@ def test_cancel_button_appears_only_while_downloading(qtbot, tmp_path, window_fa
     assert "cancelled" in shown_text(dialog.error)
 
 
-def _assert_every_line_readable(dialog) -> None:
-    from PySide6.QtWidgets import QLabel, QPushButton
-
-    visible = [w for w in dialog.findChildren(QLabel) + dialog.findChildren(QPushButton) if w.isVisibleTo(dialog)]
-    for widget in visible:
-        rect = widget.geometry()
-        if isinstance(widget, QLabel) and widget.wordWrap():
-            assert rect.height() >= widget.heightForWidth(rect.width()), shown_text(widget)[:60]
-        top_left = widget.mapTo(dialog, rect.topLeft() - widget.pos())
-        assert top_left.y() + rect.height() <= dialog.height() and top_left.x() + rect.width() <= dialog.width()
-    labels = [w for w in visible if isinstance(w, QLabel)]
-    for index, first in enumerate(labels):
-        for second in labels[index + 1:]:
-            assert not first.geometry().intersects(second.geometry()), (shown_text(first)[:40], shown_text(second)[:40])
-
-
 def test_failed_download_message_is_readable_with_a_long_folder(qtbot, tmp_path, window_factory):
     folder = tmp_path.joinpath(*(["a-rather-long-folder-name-as-people-make-them"] * 6), "models")
     window, dialog = _open_dialog(qtbot, window_factory, folder, download_url="http://127.0.0.1:9/")
     qtbot.wait(50)
-    _assert_every_line_readable(dialog)
+    assert_every_line_readable(dialog)
     dialog.download_button.click()
     qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=30_000)
     qtbot.wait(50)
-    _assert_every_line_readable(dialog)
+    assert_every_line_readable(dialog)
     message = shown_text(dialog.error)
     assert str(folder) in message and "rcmalli_vggface_tf_resnet50.h5" in message
     assert "Downloading" not in window.status_label.text() and "Download failed" in window.status_label.text()
@@ -79,15 +63,15 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from faceapp.gui.dialogs.model_dialog import ModelDialog
-from tests.gui.test_model_files import _assert_every_line_readable
+from tests.gui.helpers import assert_every_line_readable
 folder = Path('/home/someone').joinpath(*(['a-rather-long-folder-name-as-people-make-them'] * 6), 'models')
 dialog = ModelDialog('resnet50', ('rcmalli_vggface_tf_resnet50.h5',), folder)
 dialog.show(); app.processEvents()
-_assert_every_line_readable(dialog)
+assert_every_line_readable(dialog)
 dialog.show_error('Download of rcmalli_vggface_tf_resnet50.h5 failed (no route to host); check the internet '
                   'connection or put the file in ' + str(folder) + ' yourself.', offline=True)
 app.processEvents()
-_assert_every_line_readable(dialog)
+assert_every_line_readable(dialog)
 print('ok', dialog.devicePixelRatioF())
 """
     # A 3840×2160 screen at 200 %: the offscreen platform's default screen is too small to hold the dialog.
@@ -97,8 +81,9 @@ print('ok', dialog.devicePixelRatioF())
     assert out.stdout.split() == ["ok", "2.0"], out.stderr
 
 
+@pytest.mark.wallclock
 def test_closing_the_dialog_cancels_its_download(qtbot, tmp_path, window_factory, server):
-    from tests.conftest import FileServer
+    from tests.helpers import FileServer
 
     FileServer.stall_after = 30_000
     folder = tmp_path / "m"

@@ -8,8 +8,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from tests.conftest import face_photo
-from tests.core.test_scan import make_folder
+from faceapp.gui import settings as keys
+from tests.helpers import face_photo, make_folder
 
 pytestmark = pytest.mark.gui
 
@@ -23,7 +23,7 @@ def library_window(window_factory, models_dir, tmp_path, qtbot, monkeypatch):
     monkeypatch.setattr("faceapp.gui.people.people_view.ask_person_name", lambda *a, **k: answers.pop(0))
     monkeypatch.setattr("faceapp.gui.main_window.ask_person_name", lambda *a, **k: answers.pop(0))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("library/path", str(tmp_path / "people.sqlite"))
+    settings.setValue(keys.LIBRARY_PATH, str(tmp_path / "people.sqlite"))
     window = window_factory(models_dir, settings=settings)
     qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
     window.answers = answers
@@ -94,9 +94,9 @@ def test_a_folder_dropped_on_the_people_tab_is_scanned(qtbot, library_window, tm
 def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path, models_dir, monkeypatch):
     from faceapp.core.engine import descriptor_space
     from faceapp.core.library import Library, recognition
+    from faceapp.gui.engine.context import TaskContext
     from faceapp.gui.engine.jobs import SpaceRef, WhoJob
     from faceapp.gui.engine.library_tasks import _who
-    from faceapp.gui.engine.tasks import TaskContext
 
     built = []
     index = recognition.people_index
@@ -109,7 +109,7 @@ def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path,
     vector[0] = 1.0
     job = WhoJob(pane="a", descriptors=(vector,), space=ref, threshold=0.5, margin=0.05)
     try:
-        assert _who(job, context, None).lines == (("nobody", "unknown (no one named yet)"),)
+        assert _who(job, context, None).lines == (("nobody", "?", "unknown (no one named yet)"),)
         _who(job, context, None)
         assert len(built) == 1  # the second photo reuses the index
         context.library.add_person("Anna")
@@ -120,10 +120,10 @@ def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path,
 
 
 def test_cancel_keeps_what_was_scanned(qtbot, library_window, tmp_path):
-    from tests.test_cli_library import _many_photos
+    from tests.helpers import many_photos
 
     window = library_window
-    _many_photos(tmp_path / "many", 14)
+    many_photos(tmp_path / "many", 14)
     finished = []
     window.library.scanFinished.connect(finished.append)
     window.library.scanProgress.connect(lambda p: p.done >= 2 and window.people.cancel_button.click())
@@ -192,7 +192,7 @@ def test_split_into_a_new_person(qtbot, library_window, tmp_path):
 def test_add_a_compared_face_to_a_person(qtbot, library_window, tmp_path):
     from PySide6.QtCore import QMimeData
 
-    from tests.gui.conftest import drop
+    from tests.gui.helpers import drop
 
     window = library_window
     pasted = QMimeData()
@@ -216,8 +216,8 @@ def test_add_a_compared_face_to_a_person(qtbot, library_window, tmp_path):
 def test_thousands_of_faces_load_only_what_is_shown(qtbot, window_factory, models_dir, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from faceapp.core.library.recognition import FaceItem
     from faceapp.core.types import Box, Face
+    from faceapp.gui.people.view_models import FaceItem
 
     photos = []
     for index in range(25):
@@ -254,7 +254,7 @@ def test_a_bad_library_leaves_the_comparison_working(qtbot, window_factory, mode
         with sqlite3.connect(path) as db:
             db.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    settings.setValue("library/path", str(path))
+    settings.setValue(keys.LIBRARY_PATH, str(path))
     window = window_factory(models_dir, settings=settings)
     view = window.people
     qtbot.waitUntil(lambda: view.problem.isVisibleTo(view), timeout=60_000)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import face_photo
+from tests.helpers import face_photo
 
 pytestmark = pytest.mark.gui
 
@@ -29,6 +29,7 @@ def _run(*args: str, timeout: float = 300) -> tuple[dict, float, str]:
     return report, ended - report["closing_at"] if "closing_at" in report else 0.0, out.stderr
 
 
+@pytest.mark.wallclock
 def test_a_hundred_drops_pastes_and_model_switches(tmp_path, models_dir):
     bad = tmp_path / "holiday.jpg"
     bad.write_bytes(b"\xff\xd8\xff this is not a photo")
@@ -42,8 +43,9 @@ def test_a_hundred_drops_pastes_and_model_switches(tmp_path, models_dir):
     assert exit_seconds < 10, exit_seconds  # closed mid-analysis of obama3.jpg
 
 
+@pytest.mark.wallclock
 def test_closing_mid_download_exits_at_once(tmp_path, server):
-    from tests.conftest import FileServer
+    from tests.helpers import FileServer
 
     FileServer.stall_after = 40_000  # the server goes silent: only a cancel can end the read
     report, exit_seconds, _ = _run("download", str(tmp_path / "models"), server, timeout=120)

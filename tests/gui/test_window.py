@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import face_photo
-from tests.gui.conftest import drop, file_mime, recorder, shown_text
+from tests.gui.helpers import drop, file_mime, recorder, shown_text
+from tests.helpers import face_photo
 
 pytestmark = pytest.mark.gui
 
@@ -263,7 +263,7 @@ def test_closing_while_working_exits_cleanly(qtbot, ready_window):
 def test_dropped_link_is_downloaded_off_the_gui_thread(qtbot, ready_window, server):
     from PySide6.QtCore import QMimeData, QUrl
 
-    from tests.conftest import FileServer
+    from tests.helpers import FileServer
 
     FileServer.files["portrait.jpg"] = face_photo("obama_small.jpg").read_bytes()
     mime = QMimeData()
@@ -276,7 +276,7 @@ def test_dropped_link_is_downloaded_off_the_gui_thread(qtbot, ready_window, serv
 def test_link_size_cap_and_bad_links(server, monkeypatch):
     from faceapp.core.errors import ImageLoadError
     from faceapp.gui.compare import loader
-    from tests.conftest import FileServer
+    from tests.helpers import FileServer
 
     FileServer.files["big.jpg"] = b"\xff" * 5000
     with pytest.raises(ImageLoadError, match="larger than"):

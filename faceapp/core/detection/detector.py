@@ -25,15 +25,24 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.defaults import (
-    DETECTION_MAX_SIDE, LARGE_FACE_FRACTION, MIN_CONFIDENCE, MIN_CONFIDENCE_LARGE, MIN_FACE_SIZE, UPRIGHT_MARGIN,
+    DETECTION_MAX_SIDE,
+    LARGE_FACE_FRACTION,
+    MIN_CONFIDENCE,
+    MIN_CONFIDENCE_LARGE,
+    MIN_FACE_SIZE,
+    UPRIGHT_MARGIN,
 )
-from faceapp.core.detection.turns import QUARTERS, box_from_turned, points_from_turned, turn
+from faceapp.core.detection.mtcnn import PNET_CELL
+from faceapp.core.detection.turns import (
+    QUARTERS,
+    box_from_turned,
+    points_from_turned,
+    turn,
+)
 from faceapp.core.types import Box, Face, Landmarks
 
 __all__ = ["FaceDetector"]
 
-# P-Net's window: no face smaller than this can be found at a given working size.
-_SMALLEST_WINDOW = 12
 
 
 class FaceDetector:
@@ -97,13 +106,13 @@ class FaceDetector:
     def _detect_pass(self, image: np.ndarray, quarter: int) -> tuple[list[Face], int]:
         """(faces kept, how many faces above the floor looked turned) for one quarter turn of ``image``."""
         height, width = image.shape[:2]
-        if min(height, width) < _SMALLEST_WINDOW:
+        if min(height, width) < PNET_CELL:  # P-Net's window: nothing smaller can be found
             return [], 0
         turned = turn(image, quarter)
         t_height, t_width = turned.shape[:2]
         scale = self.scale_for(t_width, t_height)
         work_width, work_height = max(1, round(t_width * scale)), max(1, round(t_height * scale))
-        min_face = max(float(_SMALLEST_WINDOW), self.min_face_size * scale)
+        min_face = max(float(PNET_CELL), self.min_face_size * scale)
         raw = self._networks().detect(turned, min_face, antialias=self.antialias, check_upright=self.turns,
                                       size=(work_width, work_height))
         sx, sy = t_width / work_width, t_height / work_height

@@ -4,7 +4,7 @@ The product of three parts, each in [0, 1]:
 
 * the detector's confidence;
 * size: 1 from ``GOOD_FACE_SIDE`` pixels (the shorter side of the box) down
-  linearly to 0 at 12 px.  A face of 86 px, grown by 30 % for the VGGFace2 crop,
+  linearly to 0 at P-Net's 12-px window.  A face of 86 px, grown by 30 % for the VGGFace2 crop,
   fills half the 224-px model input; smaller faces are enlarged more than 2×;
 * sharpness: the variance of the Laplacian of the face, grey, at 64×64, with its
   contrast normalised (so a dark photo is not taken for a blurred one); 1 from
@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from faceapp.core.detection.mtcnn import PNET_CELL
 from faceapp.core.types import Face
 
 __all__ = ["face_quality", "sharpness", "GOOD_FACE_SIDE", "GOOD_SHARPNESS"]
 
 GOOD_FACE_SIDE = 86
 GOOD_SHARPNESS = 0.35
-_SMALLEST = 12
 _PATCH = 64
 
 
@@ -47,6 +47,6 @@ def sharpness(image: np.ndarray, face: Face) -> float:
 def face_quality(image: np.ndarray, face: Face) -> float:
     """The face's quality score in [0, 1] (see the module docstring)."""
     side = min(face.box.width, face.box.height)
-    size_part = float(np.clip((side - _SMALLEST) / (GOOD_FACE_SIDE - _SMALLEST), 0.0, 1.0))
+    size_part = float(np.clip((side - PNET_CELL) / (GOOD_FACE_SIDE - PNET_CELL), 0.0, 1.0))
     sharp_part = float(np.clip(sharpness(image, face) / GOOD_SHARPNESS, 0.0, 1.0))
     return round(float(face.confidence) * size_part * sharp_part, 3)

@@ -24,6 +24,7 @@ import numpy as np
 from faceapp.core.errors import FaceAppError
 from faceapp.core.evaluation.rates import Evaluation, evaluate_distances
 from faceapp.core.formats import is_photo_name, unreadable_format
+from faceapp.core.wording import no_face_found, plural
 
 __all__ = ["Photo", "Calibration", "collect_folder", "read_pairs_file", "describe", "calibrate", "MAX_IMPOSTORS"]
 
@@ -120,7 +121,7 @@ def read_pairs_file(path: str | os.PathLike) -> tuple[list[Photo], list[tuple[in
             ids.append(index[full])
         pairs.append((ids[0], ids[1], same in ("1", "true", "yes", "same")))
     if missing:
-        raise FaceAppError(f"The pairs file names {len(missing)} photo{'s' if len(missing) != 1 else ''} that do not "
+        raise FaceAppError(f"The pairs file names {plural(len(missing), 'photo')} that do not "
                            f"exist (first: '{missing[0]}'); fix the paths (relative ones are read from the file's folder).")
     if not any(s for *_, s in pairs) or all(s for *_, s in pairs):
         raise FaceAppError(f"'{source.name}' needs both same-person and different-person pairs.")
@@ -156,7 +157,7 @@ def describe(photos: list[Photo], engine: Any, library: Any = None, progress: Ca
                 if result.faces:
                     photo.descriptor = result.faces[result.largest_face_index()].descriptor
                 else:
-                    photo.problem = f"No face found in '{Path(photo.path).name}'."
+                    photo.problem = no_face_found(f"'{Path(photo.path).name}'")
         if progress is not None:
             progress(done, len(photos))
 
@@ -169,8 +170,7 @@ def _from_library(library: Any, space: Any, photos: list[Photo]) -> dict[str, tu
         record = library.photo_by_path(real)
         if record is None or record.status != "faces" or not os.path.exists(real):
             continue
-        info = os.stat(real)
-        if (record.size, record.mtime_ns) != (info.st_size, info.st_mtime_ns):
+        if not record.same_file(os.stat(real)):
             continue
         faces = library.faces_of(record.id)
         largest = max(faces, key=lambda f: f.face.box.area)
@@ -187,11 +187,11 @@ def calibrate(photos: list[Photo], pairs: list[tuple[int, int, bool]] | None, so
     notes = []
     several = [p for p in photos if p.faces > 1]
     if several:
-        notes.append(f"{len(several)} photo{'s' if len(several) != 1 else ''} show{'' if len(several) != 1 else 's'} "
+        notes.append(f"{plural(len(several), 'photo')} show{'' if len(several) != 1 else 's'} "
                      "several faces: the largest was used.")
     left_out = [p for p in photos if p.descriptor is None]
     if left_out:
-        notes.append(f"{len(left_out)} photo{'s' if len(left_out) != 1 else ''} left out (no face, or unreadable).")
+        notes.append(f"{plural(len(left_out), 'photo')} left out (no face, or unreadable).")
     matrix = np.stack([photos[i].descriptor for i in usable]) if usable else np.zeros((0, 1), np.float32)
     row = {index: r for r, index in enumerate(usable)}
     rng = np.random.default_rng(seed)

@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.evaluation.calibration import Calibration
-from faceapp.core.evaluation.rates import FAR_TARGETS, curve_at, enough_impostors, probit
+from faceapp.core.evaluation.rates import (
+    FAR_TARGETS,
+    curve_at,
+    enough_impostors,
+    probit,
+)
 
 __all__ = ["calibration_dict", "compact_curve", "left_out_lines", "write_csv", "svg_plots", "write_html"]
 
@@ -55,6 +60,12 @@ def calibration_dict(calibration: Calibration) -> dict[str, Any]:
         "best_accuracy": round(e.best_accuracy, 6), "best_accuracy_threshold": round(e.best_accuracy_threshold, 6),
         "at_far": at_far, "bootstrap": e.bootstrap, "notes": calibration.notes,
     }
+
+
+def eer_sentence(data: dict[str, Any]) -> str:
+    """``Equal error rate 2.10 % (95 %: 1.80–2.40 %) at threshold 0.412`` from :func:`calibration_dict`."""
+    interval = f" (95 %: {data['eer_95'][0] * 100:.2f}–{data['eer_95'][1] * 100:.2f} %)" if data["eer_95"] else ""
+    return f"Equal error rate {data['eer'] * 100:.2f} %{interval} at threshold {data['eer_threshold']:.3f}"
 
 
 def left_out_lines(data: dict[str, Any], shown: int = 5) -> list[str]:
@@ -179,7 +190,6 @@ def write_html(calibration: Calibration, path: str | Path, threshold: float | No
             interval = f"{row['tar_95'][0] * 100:.1f}–{row['tar_95'][1] * 100:.1f} %" if row["tar_95"] else ""
             rows.append(f"<tr><td>{key}</td><td>{row['threshold']:.3f}</td><td>{row['tar'] * 100:.1f} %</td>"
                         f"<td>{interval}</td></tr>")
-    eer_interval = (f" (95 %: {data['eer_95'][0] * 100:.2f}–{data['eer_95'][1] * 100:.2f} %)" if data["eer_95"] else "")
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in data["notes"])
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>faceapp calibration</title>
@@ -190,7 +200,7 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}svg{{margin:6px}}<
 ({data['from_library']} described from the library), {data['pairs']['genuine']:,} same-person pairs,
 {data['pairs']['impostor']:,} different-person pairs. Descriptors: {html.escape(data['space'])}.</p>
 <ul>{notes}</ul>
-<p><b>Equal error rate</b> {data['eer'] * 100:.2f} %{eer_interval} at threshold <b>{data['eer_threshold']:.3f}</b>;
+<p><b>{html.escape(eer_sentence(data))}</b>;
 best accuracy {data['best_accuracy'] * 100:.2f} % at {data['best_accuracy_threshold']:.3f}.
 Intervals: {html.escape(data['bootstrap'])}.</p>
 <table><tr><th>FAR ≤</th><th>threshold</th><th>TAR</th><th>TAR 95 %</th></tr>{''.join(rows)}</table>

@@ -34,9 +34,7 @@ def _read() -> dict[str, Any]:
     path = thresholds_file()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # none yet, or unreadable
         return {}  # an unreadable file is the same as no calibration; saving replaces it
     return data if isinstance(data, dict) else {}
 

@@ -198,7 +198,7 @@ def _attach_borders(sets: _Sets, core: np.ndarray, candidates, previous, ids) ->
 
 
 def _label(ids, core, counts, sets, previous, incremental) -> Grouping:  # noqa: ANN001
-    """Give each set of two or more faces a group id, reusing earlier ids where the faces were grouped before."""
+    """Give each set of two or more faces, and each lone core face, a group id (earlier ids reused where the faces were grouped before)."""
     members: dict[int, list[int]] = {}
     for row in range(len(ids)):
         members.setdefault(sets.find(row), []).append(row)

@@ -16,18 +16,31 @@ from typing import Any
 import numpy as np
 
 from faceapp.core.defaults import PIPELINE_VERSION
-from faceapp.core.errors import FaceAppError
 from faceapp.core.library.cluster import Grouping, group_faces
 from faceapp.core.library.search import ExactIndex, PeopleIndex, Suggestion
-from faceapp.core.library.sqlite_store import FaceRecord, Library, NewFace, Person, PhotoRecord
-from faceapp.core.types import DescriptorSpace
+from faceapp.core.library.sqlite_store import (
+    FaceRecord,
+    Library,
+    NewFace,
+    Person,
+    PhotoRecord,
+)
+from faceapp.core.types import DescriptorSpace, Kind, choose_face
 
-__all__ = ["Hit", "people_index", "suggest", "photos_of", "similar_faces", "group", "enrol", "UNNAMED",
-           "FaceItem", "PersonItem", "GroupItem", "Overview", "overview", "person_items", "group_items",
-           "keep_apart_from_group"]
+__all__ = ["FaceState", "Hit", "people_index", "suggest", "face_hits", "photos_of", "similar_faces", "group", "enrol",
+           "UNNAMED", "current_groups", "faces_of_group", "keep_apart_from_group", "copies_dir", "keep_copy", "stored_faces"]
 
 #: SQL condition (on faces ``f``) for faces no person was confirmed for.
 UNNAMED = "NOT EXISTS (SELECT 1 FROM face_people fp WHERE fp.face_id = f.id AND fp.state = 'confirmed')"
+
+
+class FaceState(Kind):
+    """How a face shown to the user relates to the person or group on screen."""
+
+    CONFIRMED = "confirmed"
+    SUGGESTED = "suggested"
+    SIMILAR = "similar"
+    GROUP = "group"
 
 
 @dataclass(frozen=True)
@@ -37,7 +50,7 @@ class Hit:
     face: FaceRecord
     photo: PhotoRecord
     distance: float | None
-    state: str  # "confirmed", "suggested" or "similar"
+    state: FaceState  # CONFIRMED, SUGGESTED or SIMILAR
 
 
 def people_index(library: Library, space: DescriptorSpace) -> PeopleIndex:
@@ -54,7 +67,7 @@ def suggest(library: Library, space: DescriptorSpace, descriptors: np.ndarray, t
     return (index or people_index(library, space)).suggest(descriptors, threshold, margin, face_ids)
 
 
-def _hits(library: Library, face_ids: list[int], distances: list[float | None], state: str) -> list[Hit]:
+def face_hits(library: Library, face_ids: list[int], distances: list[float | None], state: FaceState) -> list[Hit]:
     hits = []
     for face_id, distance in zip(face_ids, distances):
         found = library.face(int(face_id))
@@ -67,13 +80,13 @@ def photos_of(library: Library, space: DescriptorSpace, person: Person, threshol
     """The faces of ``person``: confirmed ones, then the unnamed faces "who" would give them (nearest first)."""
     index = people_index(library, space)
     confirmed = [f for f, p in library.links("confirmed", person)]
-    hits = _hits(library, confirmed, [None] * len(confirmed), "confirmed")
+    hits = face_hits(library, confirmed, [None] * len(confirmed), FaceState.CONFIRMED)
     ids, matrix = library.descriptors(space, where=UNNAMED)
     if len(ids):
         answers = index.suggest(matrix, threshold, margin, [int(i) for i in ids])
         chosen = sorted(((a.distance, int(i)) for i, a in zip(ids, answers)
                          if a.status == "match" and a.person == person.id))
-        hits += _hits(library, [i for _, i in chosen], [d for d, _ in chosen], "suggested")
+        hits += face_hits(library, [i for _, i in chosen], [d for d, _ in chosen], FaceState.SUGGESTED)
     return hits
 
 
@@ -81,7 +94,7 @@ def similar_faces(library: Library, space: DescriptorSpace, descriptor: np.ndarr
     """Every library face within ``threshold`` of ``descriptor``, nearest first."""
     ids, matrix = library.descriptors(space)
     found, distances = ExactIndex(ids, matrix).within(descriptor, threshold)
-    return _hits(library, [int(i) for i in found], [float(d) for d in distances], "similar")
+    return face_hits(library, [int(i) for i in found], [float(d) for d in distances], FaceState.SIMILAR)
 
 
 def group(library: Library, space: DescriptorSpace, min_faces: int, max_distance: float, full: bool = False) -> Grouping:
@@ -97,6 +110,38 @@ def group(library: Library, space: DescriptorSpace, min_faces: int, max_distance
     return result
 
 
+def stored_faces(library: Library, path: str, space: DescriptorSpace) -> tuple[PhotoRecord, list[FaceRecord], np.ndarray] | None:
+    """The photo's stored faces and their descriptors in ``space``, when the library has the file unchanged; else None."""
+    real = os.path.realpath(path)
+    record = library.photo_by_path(real)
+    if record is None or record.status != "faces":
+        return None
+    if not record.same_file(os.stat(real)):
+        return None
+    faces = library.faces_of(record.id)
+    ids, matrix = library.descriptors(space, [f.id for f in faces])
+    if len(ids) != len(faces):
+        return None
+    return record, faces, matrix
+
+
+def copies_dir(library: Library) -> Path:
+    """Where the library keeps copies of photos that have no file of their own (pasted, downloaded)."""
+    return Path(library.path).parent / f"{Path(library.path).stem}-imported"
+
+
+def keep_copy(library: Library, image: np.ndarray) -> Path:
+    """Save a pasted or downloaded photo (RGB) beside the library, so its faces have a photo; named by content."""
+    from PIL import Image
+
+    folder = copies_dir(library)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"pasted-{hashlib.sha256(image.tobytes()).hexdigest()[:20]}.png"
+    if not path.exists():
+        Image.fromarray(image).save(path)
+    return path
+
+
 def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, face_number: int | None = None
           ) -> tuple[Person, FaceRecord, PhotoRecord]:
     """Confirm a face of ``photo`` as ``name`` (the largest face unless ``face_number``, from 1).
@@ -104,8 +149,8 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
     The photo joins the library (analysed with ``engine`` unless already there, unchanged, with
     descriptors in the engine's space), so "which photos show Anna?" finds it too.
     """
-    from faceapp.core.images import check_file, load_image
     from faceapp.core.detection.quality import face_quality
+    from faceapp.core.images import check_file, load_image
 
     path = os.path.realpath(os.path.expanduser(str(photo)))
     label = Path(path).name
@@ -113,7 +158,7 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
     space = engine.space
     info = os.stat(path)
     record = library.photo_by_path(path)
-    current = (record is not None and (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns)
+    current = (record is not None and record.same_file(info)
                and record.pipeline == PIPELINE_VERSION and record.status == "faces")
     if current:
         missing = library.faces_without(space, [record.id]).get(record.id, [])
@@ -130,15 +175,7 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
                            items, space)
         record = library.photo_by_path(path)
     faces = library.faces_of(record.id)
-    if not faces:
-        raise FaceAppError(f"No face found in '{label}'; choose a photo where the face is clearly visible.")
-    if face_number is None:
-        chosen = max(faces, key=lambda f: f.face.box.area)
-    elif 1 <= face_number <= len(faces):
-        chosen = faces[face_number - 1]
-    else:
-        raise FaceAppError(f"'{label}' has {len(faces)} face{'s' if len(faces) != 1 else ''}; "
-                           f"give --face from 1 to {len(faces)}.")
+    chosen = faces[choose_face([f.face.box for f in faces], face_number, f"'{label}'")]
     person = library.add_person(name)
     library.confirm(person, [chosen.id])
     return library.require_person(person.name), chosen, library.photo(record.id)
@@ -146,58 +183,7 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
 
 # -- records for a window -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class FaceItem:
-    """One face as a grid shows it: where to cut its thumbnail, its quality and how it relates to the person."""
-
-    face_id: int
-    path: str
-    number: int
-    face: Any  # faceapp.core.types.Face
-    quality: float
-    state: str  # "confirmed", "suggested" or "group"
-    distance: float | None = None
-
-
-@dataclass(frozen=True)
-class PersonItem:
-    id: int
-    name: str
-    confirmed: int
-    photos: int
-    cover: FaceItem | None
-
-
-@dataclass(frozen=True)
-class GroupItem:
-    id: int
-    size: int
-    cover: FaceItem
-
-
-@dataclass(frozen=True)
-class Overview:
-    """What the People view lists: people, unnamed groups (from the last grouping) and scanned folders."""
-
-    path: str
-    space: str
-    people: tuple[PersonItem, ...]
-    groups: tuple[GroupItem, ...]
-    folders: tuple[dict, ...]
-    counts: dict
-
-
-def _item(hit: Hit) -> FaceItem:
-    return FaceItem(hit.face.id, hit.photo.path, hit.face.number, hit.face.face, hit.face.quality, hit.state,
-                    hit.distance)
-
-
-def _items(library: Library, face_ids: list[int], state: str) -> list[FaceItem]:
-    items = [_item(h) for h in _hits(library, face_ids, [None] * len(face_ids), state) if not h.photo.missing]
-    return sorted(items, key=lambda item: -item.quality)
-
-
-def _current_groups(library: Library, space: DescriptorSpace) -> dict[int, list[int]]:
+def current_groups(library: Library, space: DescriptorSpace) -> dict[int, list[int]]:
     """The last grouping's groups, without faces named since (a group of fewer than two is gone)."""
     named = {f for f, _ in library.links("confirmed")}
     groups: dict[int, list[int]] = {}
@@ -207,42 +193,15 @@ def _current_groups(library: Library, space: DescriptorSpace) -> dict[int, list[
     return {g: faces for g, faces in groups.items() if len(faces) > 1}
 
 
-def overview(library: Library, space: DescriptorSpace | None) -> Overview:
-    """People, groups (of ``space``; none when it is unknown, e.g. the model files are missing) and folders."""
-    people = []
-    for person in library.people():
-        confirmed = [f for f, _ in library.links("confirmed", person)]
-        best = _items(library, confirmed, "confirmed")
-        people.append(PersonItem(person.id, person.name, person.confirmed, person.photos, best[0] if best else None))
-    groups = []
-    for group_id, faces in (_current_groups(library, space) if space is not None else {}).items():
-        items = _items(library, faces, "group")
-        if items:
-            groups.append(GroupItem(group_id, len(faces), items[0]))
-    groups.sort(key=lambda g: (-g.size, g.id))
-    return Overview(str(library.path), space.key if space is not None else "", tuple(people), tuple(groups),
-                    tuple(library.folders()), library.info())
-
-
-def person_items(library: Library, space: DescriptorSpace, person: Person, threshold: float, margin: float
-                 ) -> tuple[list[FaceItem], list[FaceItem]]:
-    """(confirmed faces, best first; suggested faces, nearest first) of ``person``."""
-    hits = photos_of(library, space, person, threshold, margin)
-    confirmed = sorted((_item(h) for h in hits if h.state == "confirmed" and not h.photo.missing),
-                       key=lambda item: -item.quality)
-    suggested = [_item(h) for h in hits if h.state == "suggested" and not h.photo.missing]
-    return confirmed, suggested
-
-
-def group_items(library: Library, space: DescriptorSpace, group_id: int) -> list[FaceItem]:
-    """The faces of unnamed group ``group_id`` (best first); empty when it no longer exists."""
-    return _items(library, _current_groups(library, space).get(group_id, []), "group")
+def faces_of_group(library: Library, space: DescriptorSpace, group_id: int) -> list[int]:
+    """The unnamed faces of group ``group_id`` of the last grouping (empty when it no longer exists)."""
+    return current_groups(library, space).get(group_id, [])
 
 
 def keep_apart_from_group(library: Library, space: DescriptorSpace, group_id: int, face_ids: list[int]) -> int:
     """"Not this person" on faces of an unnamed group: each is kept apart from every other face of the group
     (so the next grouping leaves them out); returns how many pairs were recorded."""
-    members = _current_groups(library, space).get(group_id, [])
+    members = current_groups(library, space).get(group_id, [])
     leaving = set(face_ids)
     pairs = [(a, b) for a in leaving for b in members if b not in leaving]
     library.set_apart(pairs)

@@ -39,6 +39,7 @@ from faceapp.core.errors import FaceAppError
 from faceapp.core.formats import is_photo_name, unreadable_format
 from faceapp.core.library.sqlite_store import Library, NewFace, PhotoRecord
 from faceapp.core.types import DescriptorSpace, Face
+from faceapp.core.wording import plural
 
 __all__ = ["Scanner", "ScanSummary", "ScanProgress", "Analysed"]
 
@@ -73,10 +74,36 @@ class ScanSummary:
         """One sentence on the files left out for their format ("" when there are none)."""
         if not self.unsupported:
             return ""
-        counts = [f"{count} {kind} file{'s' if count != 1 else ''}" for kind, count in sorted(self.unsupported.items())]
+        counts = [plural(count, f"{kind} file") for kind, count in sorted(self.unsupported.items())]
         them = "them" if sum(self.unsupported.values()) != 1 else "it"
         return (f"{' and '.join(counts)} {'were' if them == 'them' else 'was'} left out: faceapp cannot read "
                 f"{'these formats' if len(counts) > 1 else 'this format'}; save {them} as JPEG to include {them}.")
+
+    def headline(self) -> str:
+        """How the scan ended, in one short sentence (a status bar)."""
+        if self.cancelled:
+            return "Scan cancelled; what was done is kept."
+        return f"Scan finished: {plural(self.new, 'new photo')}, {plural(self.faces, 'face')} found."
+
+    def sentences(self, prune_hint: str) -> list[str]:
+        """The whole summary, one sentence a line, shared by the CLI and the window.
+
+        ``prune_hint`` says how to forget photos whose files are gone (a command or a menu).
+        """
+        lines = [("Scan cancelled; what was done is kept. " if self.cancelled else "")
+                 + f"{plural(self.photos, 'photo')} in {', '.join(self.folders)}: {self.new} new, "
+                 f"{self.updated} changed, {self.moved} moved, {self.unchanged} unchanged"
+                 f"{f', {self.described} described again' if self.described else ''}.",
+                 f"{plural(self.faces, 'face')} found; {plural(self.no_face, 'photo')} without a face; "
+                 f"{len(self.errors)} could not be read."]
+        if self.unreadable_folders:
+            lines.append(f"{plural(len(self.unreadable_folders), 'folder')} could not be read.")
+        if self.unsupported:
+            lines.append(self.unsupported_text())
+        if self.missing:
+            lines.append(f"{plural(self.missing, 'photo')} of the library are gone from these folders "
+                         f"(kept with their names; {prune_hint} forgets them).")
+        return lines
 
     def as_dict(self) -> dict[str, Any]:
         return {"folders": self.folders, "photos": self.photos, "unchanged": self.unchanged, "new": self.new,
@@ -282,8 +309,7 @@ class Scanner:
         record = self.library.photo_by_path(path)
         task = _Task("new", path, info.st_size, info.st_mtime_ns, record)
         if record is not None:
-            same_file = (record.size, record.mtime_ns) == (info.st_size, info.st_mtime_ns)
-            if not same_file:
+            if not record.same_file(info):
                 task = _Task("changed", path, info.st_size, info.st_mtime_ns, record)
             elif record.pipeline != PIPELINE_VERSION and record.status != "error":
                 task = _Task("redetect", path, info.st_size, info.st_mtime_ns, record)

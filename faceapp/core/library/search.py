@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ExactIndex", "PeopleIndex", "Suggestion"]
+from faceapp.core.types import Kind
+
+__all__ = ["ExactIndex", "PeopleIndex", "Suggestion", "WhoStatus"]
 
 _BLOCK = 4096  # query rows per matrix product: bounds the (block × N) distance matrix in memory
 _CELLS = 1 << 25  # distances per "who" block (128 MB of float32), however many samples there are
@@ -63,6 +65,15 @@ class ExactIndex:
         return self.ids[order], distances[order]
 
 
+class WhoStatus(Kind):
+    """How sure a "who is this?" answer is (see :class:`Suggestion`)."""
+
+    MATCH = "match"
+    UNSURE = "unsure"
+    UNKNOWN = "unknown"
+    NOBODY = "nobody"
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """The answer for one face.
@@ -74,7 +85,7 @@ class Suggestion:
     ``sample`` is the confirmed face that matched; ``runner_up``/``margin`` the next person.
     """
 
-    status: str
+    status: WhoStatus
     person: int | None = None
     distance: float | None = None
     sample: int | None = None
@@ -115,7 +126,7 @@ class PeopleIndex:
         """One :class:`Suggestion` per query descriptor (``face_ids``: the library faces they are, if any)."""
         queries = np.atleast_2d(np.asarray(queries, np.float32))
         if len(self.people) == 0:
-            return [Suggestion("nobody") for _ in range(len(queries))]
+            return [Suggestion(WhoStatus.NOBODY) for _ in range(len(queries))]
         step = max(1, _CELLS // max(1, len(self.samples)))
         results: list[Suggestion] = []
         for start in range(0, len(queries), step):
@@ -146,7 +157,7 @@ class PeopleIndex:
             first = int(np.argmin(ranked[row]))
             distance = float(ranked[row, first])
             if not np.isfinite(distance):
-                results.append(Suggestion("unknown"))
+                results.append(Suggestion(WhoStatus.UNKNOWN))
                 continue
             start, end = self._starts[first], ends[first]
             sample = int(self.samples.ids[start + int(np.argmin(distances[row, start:end]))])
@@ -156,11 +167,11 @@ class PeopleIndex:
             runner_distance = float(others[second])
             has_runner = np.isfinite(runner_distance)
             if distance > threshold:
-                status = "unknown"
+                status = WhoStatus.UNKNOWN
             elif has_runner and runner_distance - distance < margin:
-                status = "unsure"
+                status = WhoStatus.UNSURE
             else:
-                status = "match"
+                status = WhoStatus.MATCH
             results.append(Suggestion(status, int(self.people[first]), distance, sample,
                                       int(self.people[second]) if has_runner else None,
                                       runner_distance if has_runner else None))

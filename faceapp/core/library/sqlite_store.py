@@ -45,6 +45,14 @@ class PhotoRecord:
     pipeline: int
     missing: bool
 
+    def same_file(self, info: os.stat_result) -> bool:
+        """Whether the file is as the library last saw it (same size and modification time).
+
+        The one test of "unchanged" every part of faceapp uses: a file that passes is not
+        opened again (a scan skips it; who/find/calibrate use its stored faces).
+        """
+        return (self.size, self.mtime_ns) == (info.st_size, info.st_mtime_ns)
+
 
 @dataclass(frozen=True)
 class FaceRecord:

@@ -13,13 +13,15 @@ from faceapp.core.defaults import DEFAULT_THRESHOLD
 from faceapp.core.formats import dialog_filter
 from faceapp.core.report import analysis_text
 from faceapp.core.verification import cosine_distance
-from faceapp.gui.engine.engine_client import EngineClient
+from faceapp.core.wording import plural
+from faceapp.gui import settings as keys
 from faceapp.gui.compare.image_pane import ImagePane, drop_items
-from faceapp.gui.engine.jobs import AnalyzeJob, WhoJob
 from faceapp.gui.compare.loader import PhotoLoader, PhotoSource
-from faceapp.gui.messages import details, user_message
 from faceapp.gui.compare.overlay import annotated_image
 from faceapp.gui.compare.verdict_panel import VerdictPanel
+from faceapp.gui.engine.engine_client import EngineClient
+from faceapp.gui.engine.jobs import AnalyzeJob, WhoJob
+from faceapp.gui.messages import details, user_message
 
 if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
     import numpy as np
@@ -122,11 +124,11 @@ class CompareView(QWidget):
         self.active_pane = source.pane
         self.panes[source.pane].set_busy(True, "opening…")
         if source.path is not None:
-            self.settings.setValue("last_folder", str(source.path.parent))
+            self.settings.setValue(keys.LAST_FOLDER, str(source.path.parent))
         self.loader.load(source)
 
     def open_dialog(self, pane: str) -> None:
-        folder = str(self.settings.value("last_folder", str(Path.home())))
+        folder = str(self.settings.value(keys.LAST_FOLDER, str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(self, f"Open photo {pane}", folder, dialog_filter())
         if path:
             self.load_source(PhotoSource(pane=pane, path=Path(path)))
@@ -186,7 +188,7 @@ class CompareView(QWidget):
         self.analysed.emit(pane_name, result)
         ms = result.timings_ms.get("total", 0.0)
         count = len(result.faces)
-        self.status.emit(f"Photo {pane_name}: {count} face{'s' if count != 1 else ''} in {ms:.0f} ms.")
+        self.status.emit(f"Photo {pane_name}: {plural(count, 'face')} in {ms:.0f} ms.")
 
     def _analysis_failed(self, pane_name: str, exc: BaseException) -> None:
         pane = self.panes[pane_name]
@@ -233,7 +235,7 @@ class CompareView(QWidget):
         if pane.rgb is None:
             self.status.emit("Nothing to save yet; open a photo first.")
             return
-        folder = Path(str(self.settings.value("last_folder", str(Path.home()))))
+        folder = Path(str(self.settings.value(keys.LAST_FOLDER, str(Path.home()))))
         default = folder / f"{Path(pane.label).stem or 'photo'}-faces.png"
         path, _ = QFileDialog.getSaveFileName(self, "Save annotated image", str(default),
                                               "PNG image (*.png);;JPEG image (*.jpg *.jpeg)")

@@ -10,13 +10,34 @@ if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QIODevice, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen, QPixmap
+from PySide6.QtGui import (
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSizePolicy, QToolButton, QToolTip, QVBoxLayout, QWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
 )
 
 from faceapp.core.formats import is_photo_name
 from faceapp.core.types import AnalysisResult
+from faceapp.core.wording import no_face_found
 from faceapp.gui.compare.overlay import paint_faces, qimage_from_rgb
 
 __all__ = ["ImagePane", "FaceCanvas", "drop_items"]
@@ -217,7 +238,7 @@ class ImagePane(QFrame):
         self.canvas.customContextMenuRequested.connect(
             lambda pos: self._face_menu(self.canvas.face_at(pos.x(), pos.y()), self.canvas.mapToGlobal(pos)))
         self.add_button = QToolButton(text="Add to person…")
-        self.add_button.setToolTip("Name the chosen face as one of your people (Ctrl+N)")
+        self.add_button.setToolTip("Name the chosen face as one of your people")
         self.add_button.setAccessibleName(f"Add the chosen face of photo {name} to a person")
         self.add_button.clicked.connect(lambda: self.selected is not None and self.addToPerson.emit(self.selected))
         self.add_button.setEnabled(False)
@@ -252,7 +273,7 @@ class ImagePane(QFrame):
         self.set_busy(False)
         self._fill_faces()
         if not result.faces:
-            self.show_message(f"No face found in {self.label}; try a photo where a face is clearly visible.")
+            self.show_message(no_face_found(self.label))
         self.select_face(result.largest_face_index())
 
     def select_face(self, index: int | None) -> None:
@@ -277,18 +298,17 @@ class ImagePane(QFrame):
         for index in range(len(self.result.faces) if self.result is not None else 0):
             text = face_details(self.result, index)
             if index < len(self.people):
-                text = f"Your people: {self.people[index][1]}\n{text}"
+                text = f"Your people: {self.people[index][2]}\n{text}"
             self.faces.addItem(QListWidgetItem(text.replace("\n", "\n   ")))
         self.faces.blockSignals(False)
         if self.selected is not None:
             self.faces.setCurrentRow(self.selected)
 
-    def set_people(self, lines: list[tuple[str, str]]) -> None:
-        """Which of your people each face is ((status, text) per face, from the library)."""
+    def set_people(self, lines: list[tuple[str, str, str]]) -> None:
+        """Which of your people each face is ((status, label, text) per face, from the library)."""
         if self.result is not None and len(lines) == len(self.result.faces):
             self.people = list(lines)
-            self.canvas.people = [text.split(" · ")[0] if status in ("match", "unsure") else "?"
-                                  for status, text in lines]
+            self.canvas.people = [label for _status, label, _text in lines]
             self.canvas.update()
             self._fill_faces()
 

@@ -13,9 +13,18 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QRectF, QSettings, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
 )
 
+from faceapp.gui import settings as keys
 from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.engine.jobs import CalibrateJob, SpaceRef
 from faceapp.gui.messages import user_message
@@ -105,14 +114,14 @@ class CalibrationDialog(QDialog):
         self.resize(3 * (_PLOT_W + 12) + 24, 600)
 
     def choose_folder(self) -> None:
-        start = str(self.settings.value("calibration/folder", str(Path.home())))
+        start = str(self.settings.value(keys.CALIBRATION_FOLDER, str(Path.home())))
         folder = QFileDialog.getExistingDirectory(self, "Folder with one sub-folder per person", start)
         if folder:
-            self.settings.setValue("calibration/folder", folder)
+            self.settings.setValue(keys.CALIBRATION_FOLDER, folder)
             self.start(folder=folder)
 
     def choose_pairs(self) -> None:
-        start = str(self.settings.value("calibration/folder", str(Path.home())))
+        start = str(self.settings.value(keys.CALIBRATION_FOLDER, str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(self, "Pairs file (path_a, path_b, same)", start,
                                               "Pairs (*.csv *.tsv *.txt);;All files (*)")
         if path:
@@ -157,16 +166,20 @@ class CalibrationDialog(QDialog):
             for label in self.plots:
                 label.clear()
             return
-        from faceapp.core.evaluation.calibration_report import calibration_dict, left_out_lines, svg_plots
+        from faceapp.core.evaluation.calibration_report import (
+            calibration_dict,
+            eer_sentence,
+            left_out_lines,
+            svg_plots,
+        )
 
         data, e = calibration_dict(calibration), calibration.evaluation
-        interval = f" (95 %: {data['eer_95'][0] * 100:.1f}–{data['eer_95'][1] * 100:.1f} %)" if data["eer_95"] else ""
         notes = "".join(f"<br>{html.escape(note)}" for note in data["notes"])
         notes += "".join(f"<br>&nbsp;&nbsp;{html.escape(line)}" for line in left_out_lines(data, shown=3))
         self.summary.setText(
             f"{data['people']} people, {data['photos_used']} of {data['photos']} photos, "
             f"{data['pairs']['genuine']:,} same-person and {data['pairs']['impostor']:,} different-person pairs."
-            f"{notes}<br><b>Equal error rate {e.eer * 100:.2f} %</b>{interval} at threshold {e.eer_threshold:.3f}.")
+            f"{notes}<br><b>{html.escape(eer_sentence(data))}</b>.")
         plots = svg_plots(calibration, e.eer_threshold)
         ratio = self.devicePixelRatioF()
         for label, name in zip(self.plots, ("roc", "det", "histogram")):

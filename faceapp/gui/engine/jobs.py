@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from faceapp.core.types import Kind
+
 if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
     import numpy as np
 
@@ -128,15 +130,34 @@ class ScanJob(Job):
     cancellable = True
 
 
+class FacesKind(Kind):
+    PERSON = "person"
+    GROUP = "group"
+
+
+class EditAction(Kind):
+    CONFIRM = "confirm"
+    REJECT = "reject"
+    FORGET = "forget"
+    SPLIT = "split"
+    RENAME = "rename"
+    REMOVE = "remove"
+    MERGE = "merge"
+    APART = "apart"
+
+
 @dataclass(frozen=True, eq=False)
 class FacesJob(Job):
     """The faces of a person (``kind`` "person", ``key`` its id) or an unnamed group (``kind`` "group")."""
 
-    kind: str
+    kind: FacesKind
     key: int
     space: SpaceRef
     threshold: float
     margin: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", FacesKind(self.kind))  # a misspelt kind fails here, not in the worker
 
     @property
     def channel(self) -> str:
@@ -159,12 +180,15 @@ class EditJob(Job):
     """A change the user makes: ``action`` is one of confirm, reject, forget, split, rename, remove, merge,
     apart (faces leave an unnamed group ``group_id``).  Returns the new Overview."""
 
-    action: str
+    action: EditAction
     space: SpaceRef
     face_ids: tuple[int, ...] = ()
     name: str = ""
     other: str = ""
     group_id: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", EditAction(self.action))  # a misspelt action fails here
 
 
 @dataclass(frozen=True, eq=False)
@@ -196,10 +220,10 @@ class WhoJob(Job):
 
 @dataclass(frozen=True)
 class PaneWho:
-    """One line per face: ``text`` ("Anna · 0.31", "unknown") and the status behind it."""
+    """One line per face: the status, the label on its box ("Anna", "?") and the text ("Anna · 0.31")."""
 
     pane: str
-    lines: tuple[tuple[str, str], ...]  # (status, text)
+    lines: tuple[tuple[str, str, str], ...]  # (status, label, text)
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,17 +7,25 @@ meanwhile go between them.
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import Any, Callable
 
 from faceapp.core.cancel import CancelToken
 from faceapp.core.errors import FaceAppError
+from faceapp.gui.engine.context import TaskContext
 from faceapp.gui.engine.jobs import (
-    CalibrateJob, EditJob, EnrolJob, FacesJob, FacesPage, GroupJob, OpenLibraryJob, OverviewJob, PaneWho, ScanJob,
-    SpaceRef, WhoJob,
+    CalibrateJob,
+    EditJob,
+    EnrolJob,
+    FacesJob,
+    FacesPage,
+    GroupJob,
+    OpenLibraryJob,
+    OverviewJob,
+    PaneWho,
+    ScanJob,
+    SpaceRef,
+    WhoJob,
 )
-from faceapp.gui.engine.tasks import TaskContext
 
 __all__ = ["LIBRARY_TASKS", "SCAN_SLICE_S"]
 
@@ -40,7 +48,7 @@ def _library(context: TaskContext) -> Any:
 
 def _overview(context: TaskContext, ref: SpaceRef) -> Any:
     from faceapp.core.errors import ModelFilesMissing, WeightsError
-    from faceapp.core.library.recognition import overview
+    from faceapp.gui.people.view_models import overview
 
     try:
         space = _space(ref)
@@ -85,16 +93,16 @@ def _scan(job: ScanJob, context: TaskContext, token: CancelToken | None) -> Any:
 
 
 def _faces(job: FacesJob, context: TaskContext, _token: CancelToken | None) -> FacesPage:
-    from faceapp.core.library import recognition
+    from faceapp.gui.people import view_models
 
     library, space = _library(context), _space(job.space)
     if job.kind == "person":
         person = next((p for p in library.people() if p.id == job.key), None)
         if person is None:
             return FacesPage(job.kind, job.key, "", (), ())
-        confirmed, suggested = recognition.person_items(library, space, person, job.threshold, job.margin)
+        confirmed, suggested = view_models.person_items(library, space, person, job.threshold, job.margin)
         return FacesPage(job.kind, job.key, person.name, tuple(confirmed), tuple(suggested))
-    items = recognition.group_items(library, space, job.key)
+    items = view_models.group_items(library, space, job.key)
     return FacesPage(job.kind, job.key, f"Unnamed group {job.key}", tuple(items), ())
 
 
@@ -147,19 +155,9 @@ def _who(job: WhoJob, context: TaskContext, _token: CancelToken | None) -> PaneW
             context.people = (key, recognition.people_index(library, space))
         answers = recognition.suggest(library, space, list(job.descriptors), job.threshold, job.margin,
                                       index=context.people[1])
-    lines = []
-    for answer in answers:
-        nearest = names.get(answer.person, "")
-        if answer.status == "match":
-            text = f"{nearest} · {answer.distance:.2f}"
-        elif answer.status == "unsure":
-            text = f"{nearest}? · {answer.distance:.2f} (or {names.get(answer.runner_up, '')} "\
-                   f"· {answer.runner_up_distance:.2f})"
-        elif answer.status == "nobody":
-            text = "unknown (no one named yet)"
-        else:
-            text = "unknown" + (f" (nearest: {nearest} · {answer.distance:.2f})" if nearest else "")
-        lines.append((answer.status, text))
+    from faceapp.core.report import who_line
+
+    lines = [(answer.status, *who_line(answer, names)) for answer in answers]
     return PaneWho(job.pane, tuple(lines))
 
 
@@ -169,17 +167,7 @@ def _enrol(job: EnrolJob, context: TaskContext, _token: CancelToken | None) -> A
     library, engine = _library(context), context.engine
     if engine is None or engine.model_name != job.space.model:
         raise FaceAppError("The model is not loaded yet; wait until it is ready, then add the face again.")
-    path = job.path
-    if path is None:  # pasted or downloaded: keep a copy beside the library so the face has a photo
-        from PIL import Image
-
-        data = Image.fromarray(job.image)
-        folder = Path(library.path).parent / f"{Path(library.path).stem}-imported"
-        folder.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256(job.image.tobytes()).hexdigest()[:20]
-        path = str(folder / f"pasted-{digest}.png")
-        if not Path(path).exists():
-            data.save(path)
+    path = job.path if job.path is not None else str(recognition.keep_copy(library, job.image))
     engine.set_crop(job.space.crop)
     recognition.enrol(library, engine, job.name, path, job.number)
     return _overview(context, job.space)

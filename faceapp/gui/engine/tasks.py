@@ -10,38 +10,18 @@ import sys
 from typing import Any, Callable
 
 from faceapp.core.cancel import CancelToken
-from faceapp.gui.engine.jobs import AnalyzeJob, DownloadJob, ImportJob, Job, LoadModelJob, ModelInfo
+from faceapp.gui.engine.context import TaskContext
+from faceapp.gui.engine.jobs import (
+    AnalyzeJob,
+    DownloadJob,
+    ImportJob,
+    Job,
+    LoadModelJob,
+    ModelInfo,
+)
+from faceapp.gui.engine.library_tasks import LIBRARY_TASKS
 
-__all__ = ["TaskContext", "run_task"]
-
-
-class TaskContext:
-    """Worker-thread state: the Engine (one at a time), the open library, a scan in progress, and the
-    status/progress reporters."""
-
-    def __init__(self, status: Callable[[str], None], progress: Callable[[int, object], None],
-                 report: Callable[[object, object], None] | None = None) -> None:
-        self.status = status
-        self.progress = progress
-        self._report = report
-        self.job: Job | None = None  # the job running now
-        self.engine: Any = None  # faceapp.core.engine.Engine, built by a LoadModelJob
-        self.library: Any = None  # faceapp.core.library.Library, opened by an OpenLibraryJob
-        self.scanner: Any = None  # faceapp.core.library.scan.Scanner between the slices of a scan
-        #: ((space, library path, library version), PeopleIndex): "who" reuses it until the library changes.
-        self.people: tuple[Any, Any] | None = None
-
-    def report(self, payload: object) -> None:
-        """Send ``payload`` to whoever submitted the running job."""
-        if self._report is not None:
-            self._report(self.job, payload)
-
-    def engine_for(self, model: str, crop: str) -> Any:
-        """The loaded engine, set to ``crop``; RuntimeError if ``model`` is not the one loaded."""
-        if self.engine is None or self.engine.model_name != model:
-            raise RuntimeError("the model is not loaded yet")
-        self.engine.set_crop(crop)
-        return self.engine
+__all__ = ["run_task"]
 
 
 def _load_model(job: LoadModelJob, context: TaskContext, _token: CancelToken | None) -> ModelInfo:
@@ -95,8 +75,6 @@ _TASKS: dict[type, Callable[[Any, TaskContext, CancelToken | None], Any]] = {
 
 def run_task(job: Job, context: TaskContext, token: CancelToken | None) -> Any:
     """Run ``job``; its exceptions propagate to the worker, which emits them."""
-    from faceapp.gui.engine.library_tasks import LIBRARY_TASKS
-
     task = _TASKS.get(type(job)) or LIBRARY_TASKS.get(type(job))
     if task is None:
         raise TypeError(f"no task for {type(job).__name__}")

@@ -39,7 +39,7 @@ class EngineWorker(QObject):
 
     def __init__(self) -> None:
         super().__init__()
-        from faceapp.gui.engine.tasks import TaskContext
+        from faceapp.gui.engine.context import TaskContext
 
         self.latest = LatestRequests()
         self._token_lock = threading.Lock()

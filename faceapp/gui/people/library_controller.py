@@ -13,9 +13,19 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from faceapp.core.defaults import DEFAULT_THRESHOLD, GROUP_MIN_FACES, MATCH_MARGIN
+from faceapp.core.wording import plural
+from faceapp.gui import settings as keys
 from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.engine.jobs import (
-    EditJob, EnrolJob, FacesJob, GroupJob, OpenLibraryJob, OverviewJob, ScanJob, SpaceRef, WhoJob,
+    EditJob,
+    EnrolJob,
+    FacesJob,
+    GroupJob,
+    OpenLibraryJob,
+    OverviewJob,
+    ScanJob,
+    SpaceRef,
+    WhoJob,
 )
 from faceapp.gui.messages import user_message
 from faceapp.paths import library_path
@@ -53,7 +63,7 @@ class LibraryController(QObject):
     @property
     def path(self) -> str | None:
         """The library file chosen in the settings (None: the default place)."""
-        value = self.settings.value("library/path")
+        value = self.settings.value(keys.LIBRARY_PATH)
         return str(value) if value else None
 
     @property
@@ -71,7 +81,7 @@ class LibraryController(QObject):
         """
         chosen = path if path is not None else self.path
         if path is not None:
-            self.settings.setValue("library/path", path)
+            self.settings.setValue(keys.LIBRARY_PATH, path)
         if chosen is None and not create and not library_path().exists():
             self.overviewChanged.emit(None)  # no library yet: the People view invites a first scan
             return
@@ -131,7 +141,7 @@ class LibraryController(QObject):
     def _grouped(self, overview: Any) -> None:
         self._set_overview(overview)
         groups = len(overview.groups)
-        self.status.emit(f"{groups} group{'s' if groups != 1 else ''} of unnamed faces.")
+        self.status.emit(f"{plural(groups, 'group')} of unnamed faces.")
 
     # -- scanning --------------------------------------------------------------------
     def scan(self, folders: list[str]) -> None:
@@ -141,7 +151,7 @@ class LibraryController(QObject):
             return
         if not folders:
             return
-        self.settings.setValue("library/last_folder", folders[-1])
+        self.settings.setValue(keys.LIBRARY_LAST_FOLDER, folders[-1])
         if not self.is_open:
             self.open(create=True, then=lambda: self.scan(folders))
             return
@@ -162,9 +172,7 @@ class LibraryController(QObject):
             return
         self.scanning = False
         # The status bar said "Looking through the folders…": say how it ended (the People tab has the details).
-        self.status.emit("Scan cancelled; what was done is kept." if summary.cancelled else
-                         f"Scan finished: {summary.new} new photo{'s' if summary.new != 1 else ''}, "
-                         f"{summary.faces} face{'s' if summary.faces != 1 else ''} found.")
+        self.status.emit(summary.headline())
         self.scanFinished.emit(summary)
         self.refresh()
 

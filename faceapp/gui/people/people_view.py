@@ -12,10 +12,23 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QLabel, QMenu, QMessageBox, QProgressBar, QPushButton, QSlider, QSplitter,
-    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
+from faceapp.core.wording import plural
+from faceapp.gui import settings as keys
 from faceapp.gui.people.face_grid import THUMBNAIL_SIZES, FaceGrid
 from faceapp.gui.people.library_controller import LibraryController
 from faceapp.gui.people.name_dialog import ask_person_name
@@ -24,10 +37,6 @@ from faceapp.gui.people.thumbnails import ThumbnailLoader
 __all__ = ["PeopleView"]
 
 _KEY = Qt.ItemDataRole.UserRole
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 class PeopleView(QWidget):
@@ -103,7 +112,7 @@ class PeopleView(QWidget):
         self.size_slider = QSlider(Qt.Orientation.Horizontal)
         self.size_slider.setRange(0, len(THUMBNAIL_SIZES) - 1)
         self.size_slider.setAccessibleName("Thumbnail size")
-        size = int(settings.value("library/thumbnail", 128))
+        size = int(settings.value(keys.THUMBNAIL_SIZE, 128))
         self.size_slider.setValue(THUMBNAIL_SIZES.index(size) if size in THUMBNAIL_SIZES else 2)
         self.size_slider.valueChanged.connect(self._resize_thumbnails)
         actions = QHBoxLayout()
@@ -124,8 +133,7 @@ class PeopleView(QWidget):
             grid.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         page = QWidget()
         page_layout = QVBoxLayout(page)
-        for widget in (self.title,):
-            page_layout.addWidget(widget)
+        page_layout.addWidget(self.title)
         page_layout.addLayout(actions)
         page_layout.addWidget(self.confirmed_label)
         page_layout.addWidget(self.confirmed, 1)
@@ -178,15 +186,15 @@ class PeopleView(QWidget):
         if overview is not None:
             people = self._section(f"People ({len(overview.people)})")
             for person in overview.people:
-                self._entry(people, f"{person.name} — {_plural(person.confirmed, 'face')}", ("person", person.id),
+                self._entry(people, f"{person.name} — {plural(person.confirmed, 'face')}", ("person", person.id),
                             person.cover)
             groups = self._section(f"Unnamed groups ({len(overview.groups)})")
             for group in overview.groups:
-                self._entry(groups, f"Group {group.id} — {_plural(group.size, 'face')}", ("group", group.id), group.cover)
+                self._entry(groups, f"Group {group.id} — {plural(group.size, 'face')}", ("group", group.id), group.cover)
             folders = self._section(f"Folders ({len(overview.folders)})")
             for folder in overview.folders:
                 gone = "" if folder["present"] else " (not found)"
-                self._entry(folders, f"{folder['path']} — {_plural(folder['photos'], 'photo')}{gone}",
+                self._entry(folders, f"{folder['path']} — {plural(folder['photos'], 'photo')}{gone}",
                             ("folder", folder["path"]), None)
             self.sidebar.expandAll()
             if selected is not None:
@@ -233,10 +241,10 @@ class PeopleView(QWidget):
         if not page.title:
             self.title.setText("This person or group no longer exists; choose another.")
         elif person:
-            self.title.setText(f"<b>{page.title}</b> — {_plural(len(page.confirmed), 'confirmed face')}, "
-                               f"{_plural(len(page.suggested), 'suggestion')}")
+            self.title.setText(f"<b>{page.title}</b> — {plural(len(page.confirmed), 'confirmed face')}, "
+                               f"{plural(len(page.suggested), 'suggestion')}")
         else:
-            self.title.setText(f"<b>{page.title}</b> — {_plural(len(page.confirmed), 'face')} that look like "
+            self.title.setText(f"<b>{page.title}</b> — {plural(len(page.confirmed), 'face')} that look like "
                                "one person: select and name them (Ctrl+A selects all)")
         self.confirmed_label.setText("Confirmed" if person else "Faces")
         self.suggested_label.setText("Suggestions — faces faceapp would give this person: Enter confirms, "
@@ -269,7 +277,7 @@ class PeopleView(QWidget):
         ids = self._ids()
         if not ids:
             return
-        name = ask_person_name(self, f"Name {_plural(len(ids), 'face')}", self._names())
+        name = ask_person_name(self, f"Name {plural(len(ids), 'face')}", self._names())
         if name:
             self.library.edit("confirm", ids, name)
 
@@ -326,7 +334,7 @@ class PeopleView(QWidget):
             self.library.scan(folders)
 
     def choose_folder(self) -> None:
-        start = str(self.settings.value("library/last_folder", str(Path.home())))
+        start = str(self.settings.value(keys.LIBRARY_LAST_FOLDER, str(Path.home())))
         folder = QFileDialog.getExistingDirectory(self, "Scan a folder of photos", start)
         if folder:
             self.library.scan([folder])
@@ -360,7 +368,7 @@ class PeopleView(QWidget):
 
     def _resize_thumbnails(self, position: int) -> None:
         size = THUMBNAIL_SIZES[position]
-        self.settings.setValue("library/thumbnail", size)
+        self.settings.setValue(keys.THUMBNAIL_SIZE, size)
         for grid in (self.confirmed, self.suggested):
             grid.set_thumbnail_size(size)
 
@@ -392,20 +400,14 @@ class PeopleView(QWidget):
             self.summary.setText(f"The scan stopped: {user_message(result, 'scanning')}")
             self._scan_errors = []
         else:
-            stopped = "Scan cancelled; what was done is kept. " if result.cancelled else ""
-            self.summary.setText(
-                f"{stopped}{_plural(result.photos, 'photo')}: {result.new} new, {result.updated} changed, "
-                f"{result.moved} moved, {result.unchanged} unchanged; {_plural(result.faces, 'face')} found, "
-                f"{result.no_face} without a face, {len(result.errors)} could not be read"
-                + (f"; {len(result.unreadable_folders)} folder(s) could not be read" if result.unreadable_folders
-                   else "") + (". " + result.unsupported_text()).rstrip())
+            self.summary.setText(" ".join(result.sentences("Forget missing photos")))
             self._scan_errors = list(result.errors) + list(result.unreadable_folders)
         self.summary.show()
         self.details_button.setVisible(bool(self._scan_errors))
 
     def _show_scan_details(self) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, "Photos that could not be read",
-                          f"{_plural(len(self._scan_errors), 'photo or folder')} could not be read; "
+                          f"{plural(len(self._scan_errors), 'photo or folder')} could not be read; "
                           "they are retried when they change.", parent=self)
         box.setDetailedText("\n".join(message for _, message in self._scan_errors))
         box.exec()

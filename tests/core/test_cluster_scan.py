@@ -18,12 +18,13 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from faceapp.cli import EXIT_INPUT, EXIT_OK, main  # noqa: E402 - after the skip
+from faceapp.cli import main  # noqa: E402 - after the skip
+from faceapp.cli.common import EXIT_INPUT, EXIT_OK  # noqa: E402
 from faceapp.core.engine import descriptor_space  # noqa: E402
 from faceapp.core.library import Library  # noqa: E402
 from faceapp.core.library.distributed import ClusterAnalyser, ClusterError, parse_cluster  # noqa: E402
 from faceapp.core.library.scan import Scanner  # noqa: E402
-from tests.core.test_scan import make_folder  # noqa: E402
+from tests.helpers import make_folder  # noqa: E402
 
 MODEL, CROP = "resnet50", "vggface2"
 

@@ -6,6 +6,7 @@ Thin front-ends over :mod:`faceapp.core.library`; the JSON shapes are in README.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -45,6 +46,11 @@ def add_commands(commands: Any) -> None:
     """Add scan, people, who, find, cluster, faces and library to ``faceapp-cli``'s sub-parsers."""
     scan = commands.add_parser("scan", help="add folders of photos to the library (incremental; Ctrl+C safe)")
     scan.add_argument("folders", nargs="+", metavar="FOLDER")
+    scan.add_argument("--cluster", metavar="ADDRESS",
+                      help="analyse on a Dask cluster: its scheduler (tcp://HOST:8786), or local:N for N worker "
+                           "processes here (needs faceapp[server])")
+    scan.add_argument("--send-photos", action="store_true",
+                      help="with --cluster: send the photos to the workers (when they cannot read this path)")
     _library_options(scan)
     tags.add_scan_option(scan)
     scan.set_defaults(handler=cmd_scan)
@@ -165,10 +171,23 @@ def _names(library: Any) -> dict[int, str]:
 # -- scan -------------------------------------------------------------------------------------------
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    if args.send_photos and not args.cluster:
+        raise UsageError("--send-photos sends photos to a cluster's workers; give --cluster too.")
+    with contextlib.ExitStack() as stack:
+        analyser = None
+        if args.cluster:
+            from faceapp.core.library.distributed import ClusterAnalyser
+
+            analyser = stack.enter_context(ClusterAnalyser(args.cluster, args.model, args.crop, args.models_dir,
+                                                           send_photos=args.send_photos))
+        return _scan(args, analyser)
+
+
+def _scan(args: argparse.Namespace, analyser: Any) -> int:
     from faceapp.core.library.scan import Scanner
 
     with _open(args, create=True) as library:
-        scanner = Scanner(library, args.folders, args.model, args.crop, args.models_dir)
+        scanner = Scanner(library, args.folders, args.model, args.crop, args.models_dir, analyser=analyser)
         total = scanner.plan()
         interrupted = False
         try:
@@ -181,6 +200,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         summary = scanner.summary
         payload = {"command": "scan", "library": str(library.path), "space": scanner.space.key,
                    "summary": summary.as_dict()}
+        if analyser is not None:
+            payload["cluster"] = analyser.as_dict()
         text = _scan_text(summary, library.path)
         read = None if interrupted else tags.import_after_scan(args, library)
         if read is not None:
@@ -188,6 +209,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
             text += "\n" + read.text()
         emit(args, payload, text)
         for folder, message in summary.unreadable_folders:
+            print(f"faceapp-cli: {message}", file=sys.stderr)
+        for path, message in getattr(analyser, "left_out", ()):
             print(f"faceapp-cli: {message}", file=sys.stderr)
     if interrupted:
         print("faceapp-cli: interrupted; what was finished is kept — run the same scan again to go on.",

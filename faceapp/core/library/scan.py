@@ -44,7 +44,7 @@ from faceapp.core.library.store import Library
 from faceapp.core.types import DescriptorSpace, Face
 from faceapp.core.wording import plural
 
-__all__ = ["Scanner", "ScanSummary", "ScanProgress"]
+__all__ = ["Scanner", "ScanSummary", "ScanProgress", "Analysed"]
 
 #: Faces sent through the model together (larger batches gained nothing on 2 cores: BENCHMARKS.md).
 BATCH_FACES = 16
@@ -160,11 +160,35 @@ class _Task:
 
 
 @dataclass
+class Analysed:
+    """What a worker elsewhere (distributed.py) found in one photo; the image itself stays there.
+
+    ``face_ids`` set: ``descriptors`` are those of these known faces (described, not detected).
+    """
+
+    dims: tuple[int, int]
+    faces: list[Face]
+    qualities: list[float]
+    descriptors: np.ndarray
+    face_ids: list[int] | None = None
+
+
+@dataclass
 class _Loaded:
     task: _Task
     digest: str | None = None
     image: np.ndarray | None = None
     error: str | None = None
+    analysed: Analysed | None = None
+    #: The error is the worker's (it could not read the file), not the photo's: reported, not recorded,
+    #: so the next scan tries the photo again.
+    retry: bool = False
+
+    @property
+    def dims(self) -> tuple[int, int]:
+        if self.analysed is not None:
+            return self.analysed.dims
+        return self.image.shape[1], self.image.shape[0]
 
 
 @dataclass
@@ -183,8 +207,6 @@ def _read(task: _Task) -> _Loaded:
 
     The size is checked before a byte is read, and the hash is computed chunk by chunk while reading,
     so a huge file costs neither its size in memory nor a stopped scan."""
-    from faceapp.core.images import load_image
-
     loaded = _Loaded(task)
     name = shown(os.path.basename(task.path))
     try:
@@ -210,7 +232,16 @@ def _read(task: _Task) -> _Loaded:
     except MemoryError:
         loaded.error = f"Cannot open '{name}': there was not enough memory to read it; close other programs and scan again."
         return loaded
-    loaded.digest = digest.hexdigest()
+    return _decode(task, bytes(data), digest.hexdigest())
+
+
+def _decode(task: _Task, data: bytes, digest: str | None = None) -> _Loaded:
+    """Hash (unless ``digest`` is known) and decode the bytes of one photo (here, or on a cluster's worker)."""
+    from faceapp.core.images import load_image
+
+    loaded = _Loaded(task)
+    name = shown(os.path.basename(task.path))
+    loaded.digest = digest or hashlib.sha256(data).hexdigest()
     try:
         loaded.image = load_image(data) if data else None
         if loaded.image is None:
@@ -230,20 +261,23 @@ class Scanner:
     """Scan ``folders`` into ``library`` with ``model``/``crop``.
 
     ``engine``: an Engine to use (a window passes the one it has loaded); without
-    one, an Engine is built only if some photo needs describing.  :meth:`run` does
+    one, an Engine is built only if some photo needs describing.  ``analyser``:
+    runs the analysis elsewhere instead (``distributed.ClusterAnalyser``: a Dask
+    cluster); planning, decisions, storing and the summary stay here.  :meth:`run` does
     everything; :meth:`plan` then :meth:`step` do it in slices (the window's
     worker runs one slice per job so other requests can go between).
     """
 
     def __init__(self, library: Library, folders: Sequence[str | os.PathLike], model: str, crop: str,
                  models_dir: str | os.PathLike | None = None, engine: Any = None,
-                 batch_faces: int = BATCH_FACES, threshold: float | None = None) -> None:
+                 batch_faces: int = BATCH_FACES, threshold: float | None = None, analyser: Any = None) -> None:
         from faceapp.core.evaluation.thresholds import threshold_for
 
         self.library = library
         self.folders = [os.path.abspath(os.path.expanduser(str(f))) for f in folders]
         self.model, self.crop, self.models_dir = model, crop, models_dir
         self._engine = engine
+        self._analyser = analyser
         self.batch_faces = batch_faces
         #: Same-person threshold in use: a changed photo's names move only to faces this near the old ones.
         self.threshold = threshold if threshold is not None else threshold_for(model, crop)
@@ -408,7 +442,7 @@ class Scanner:
         started = time.perf_counter()
         if not self._started:
             self._started = started
-        if self._pool is None and self._tasks:
+        if self._pool is None and self._tasks and self._analyser is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faceapp-scan-read")
         try:
             while self._tasks or self._reading:
@@ -416,9 +450,8 @@ class Scanner:
                     self.summary.cancelled = True
                     self._stop_reading()
                     break
-                while self._tasks and len(self._reading) < PREFETCH and self._pool is not None:
-                    self._reading.append(self._pool.submit(_read, self._tasks.popleft()))
-                loaded = self._reading.popleft().result()
+                self._start_reading()
+                loaded = self._next_loaded()
                 try:
                     self._process(loaded)
                 except MemoryError:  # one photo too large to analyse: recorded, and the scan goes on
@@ -426,9 +459,10 @@ class Scanner:
                     loaded.error = (f"Cannot analyse '{shown(os.path.basename(loaded.task.path))}': there was not "
                                     "enough memory; close other programs and scan again.")
                     self._process(loaded)
-                self._done += 1
-                if progress is not None:
-                    progress(self._progress(loaded.task.path))
+                if loaded.analysed is None or loaded.analysed.face_ids is None:  # not a photo's second part
+                    self._done += 1
+                    if progress is not None:
+                        progress(self._progress(loaded.task.path))
                 if budget_s is not None and time.perf_counter() - started >= budget_s:
                     break
             if not self._tasks and not self._reading or self.summary.cancelled:
@@ -454,6 +488,19 @@ class Scanner:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+
+    def _start_reading(self) -> None:
+        if self._analyser is not None:
+            while self._tasks and len(self._reading) < self._analyser.window:
+                self._reading.append(self._analyser.submit(self._tasks.popleft()))
+            return
+        while self._tasks and len(self._reading) < PREFETCH and self._pool is not None:
+            self._reading.append(self._pool.submit(_read, self._tasks.popleft()))
+
+    def _next_loaded(self) -> _Loaded:
+        if self._analyser is not None:  # whichever worker finishes first
+            return self._analyser.next_done(self._reading)
+        return self._reading.popleft().result()
 
     def _stop_reading(self) -> None:
         while self._reading:
@@ -482,9 +529,13 @@ class Scanner:
     def _process(self, loaded: _Loaded) -> None:
         task, record = loaded.task, loaded.task.record
         if loaded.error is not None:
-            self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, None, PIPELINE_VERSION,
-                                    error=loaded.error)
+            if not loaded.retry:
+                self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, None, PIPELINE_VERSION,
+                                        error=loaded.error)
             self.summary.errors.append((task.path, loaded.error))
+            return
+        if loaded.analysed is not None and loaded.analysed.face_ids is not None:  # known faces, described elsewhere
+            self.library.add_descriptors(self.space, list(zip(loaded.analysed.face_ids, loaded.analysed.descriptors)))
             return
         if task.kind == "changed" and record is not None and record.hash == loaded.digest \
                 and record.pipeline == PIPELINE_VERSION and record.status != "error":
@@ -511,8 +562,8 @@ class Scanner:
     def _analyse(self, loaded: _Loaded) -> None:
         from faceapp.core.detection.quality import face_quality
 
-        engine, image = self.engine, loaded.image
-        faces = engine.detector.detect(image)
+        analysed = loaded.analysed
+        faces = analysed.faces if analysed is not None else self.engine.detector.detect(loaded.image)
         if loaded.task.kind == "new":
             self.summary.new += 1
         else:
@@ -522,16 +573,23 @@ class Scanner:
             self.summary.no_face += 1
             return
         self.summary.faces += len(faces)
+        if analysed is not None:
+            self._store(loaded, faces, analysed.qualities, analysed.descriptors)
+            return
+        image = loaded.image
         self._queue(_Pending(loaded, faces, [face_quality(image, f) for f in faces],
-                             engine.crops_of(image, faces, self.crop)))
+                             self.engine.crops_of(image, faces, self.crop)))
 
     def _describe_if_needed(self, loaded: _Loaded, record: PhotoRecord) -> None:
         wanted = set(self.library.faces_without(self.space, [record.id]).get(record.id, []))
         if not wanted:
             return
         faces = [f for f in self.library.faces_of(record.id) if f.id in wanted]
-        crops = self.engine.crops_of(loaded.image, [f.face for f in faces], self.crop)
         self.summary.described += 1
+        if self._analyser is not None:  # the photo is on a worker: describe these faces there
+            self._reading.append(self._analyser.describe(loaded.task, [f.face for f in faces], [f.id for f in faces]))
+            return
+        crops = self.engine.crops_of(loaded.image, [f.face for f in faces], self.crop)
         self._queue(_Pending(loaded, [f.face for f in faces], [f.quality for f in faces], crops, [f.id for f in faces]))
 
     def _queue(self, pending: _Pending) -> None:
@@ -555,10 +613,10 @@ class Scanner:
                 self._store(pending.loaded, pending.faces, pending.qualities, vectors)
 
     def _store(self, loaded: _Loaded, faces: list[Face], qualities: list[float], vectors: np.ndarray | None) -> None:
-        task, image = loaded.task, loaded.image
+        task = loaded.task
         new_faces = [NewFace(face, quality, vectors[i]) for i, (face, quality) in enumerate(zip(faces, qualities))]
         same_content = task.record is not None and task.record.hash == loaded.digest
         carry = carry_over(self.library, task.path, self.space, new_faces, self.threshold, same_content)
-        self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, (image.shape[1], image.shape[0]),
+        self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, loaded.dims,
                                 PIPELINE_VERSION, new_faces, self.space, carry=carry.mapping)
         self.summary.detached += [(task.path, number, person) for number, person in carry.detached]

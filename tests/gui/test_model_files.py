@@ -63,7 +63,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from faceapp.gui.dialogs.model_dialog import ModelDialog
-from tests.gui.test_model_files import _assert_every_line_readable
+from tests.gui.helpers import assert_every_line_readable
 folder = Path('/home/someone').joinpath(*(['a-rather-long-folder-name-as-people-make-them'] * 6), 'models')
 dialog = ModelDialog('resnet50', ('rcmalli_vggface_tf_resnet50.h5',), folder)
 dialog.show(); app.processEvents()

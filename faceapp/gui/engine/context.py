@@ -36,10 +36,3 @@ class TaskContext:
             raise RuntimeError("the model is not loaded yet")
         self.engine.set_crop(crop)
         return self.engine
-
-    def release_models(self) -> None:
-        """Drop the engine (its runtime sessions) and the caches built from it, now, on this thread."""
-        import gc
-
-        self.engine, self.people = None, None
-        gc.collect()

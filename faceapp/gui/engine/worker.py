@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -121,25 +121,17 @@ class _PythonLoopThread(QThread):
     from Python keeps one thread state alive for the thread's whole life.
     """
 
-    def __init__(self, before_exit: Callable[[], None]) -> None:
-        super().__init__()
-        self._before_exit = before_exit
-
     def run(self) -> None:
         self.exec()
-        # The models' ONNX Runtime sessions go on the thread that made them, while Python still runs: left
-        # to the collector at interpreter exit, they ended in "Fatal Python error: bool_dealloc" (a QThread
-        # plus ONNX Runtime; reproduced by tests/gui/test_window.py, never with plain threads).
-        self._before_exit()
 
 
 class WorkerThread:
     """Owns the QThread and the worker; ``stop()`` = cancel, ``quit()``, ``wait()``."""
 
     def __init__(self) -> None:
-        self.worker = EngineWorker()
-        self.thread = _PythonLoopThread(self.worker.context.release_models)
+        self.thread = _PythonLoopThread()
         self.thread.setObjectName("faceapp-engine")
+        self.worker = EngineWorker()
         self.worker.moveToThread(self.thread)
         self.thread.finished.connect(self.worker.deleteLater)
         self.thread.start()

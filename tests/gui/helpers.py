@@ -8,10 +8,11 @@ from __future__ import annotations
 
 def drop(pane, mime):
     """Deliver a real QDropEvent carrying ``mime`` to ``pane``."""
-    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtCore import QPoint, QPointF, Qt
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
-    enter = QDragEnterEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+    # Qt's own signatures: a QPoint for the drag entering, a QPointF for the drop.
+    enter = QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                             Qt.KeyboardModifier.NoModifier)
     pane.dragEnterEvent(enter)
     assert pane.canvas.highlight  # the drop target lights up while dragging

@@ -63,7 +63,7 @@ def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):
 
 
 def test_a_folder_dropped_on_the_people_tab_is_scanned(qtbot, library_window, tmp_path):
-    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
     from PySide6.QtGui import QDragEnterEvent, QDropEvent
     from PySide6.QtWidgets import QWidget
 
@@ -74,9 +74,8 @@ def test_a_folder_dropped_on_the_people_tab_is_scanned(qtbot, library_window, tm
     def events(path):
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(path))])
-        args = (QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                Qt.KeyboardModifier.NoModifier)
-        return mime, QDragEnterEvent(*args), QDropEvent(*args)
+        rest = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        return mime, QDragEnterEvent(QPoint(20, 20), *rest), QDropEvent(QPointF(20, 20), *rest)
 
     photo_mime, enter, _drop = events(photos / "work" / "obama.jpg")  # a photo is for Compare, not a scan
     view.dragEnterEvent(enter)
@@ -214,7 +213,7 @@ def test_add_a_compared_face_to_a_person(qtbot, library_window, tmp_path):
 
 
 def test_thousands_of_faces_load_only_what_is_shown(qtbot, window_factory, models_dir, tmp_path):
-    from PySide6.QtCore import QCoreApplication, QSettings
+    from PySide6.QtCore import QCoreApplication, QSettings, QTimer
 
     from faceapp.core.types import Box, Face
     from faceapp.gui.people.view_models import FaceItem
@@ -239,8 +238,14 @@ def test_thousands_of_faces_load_only_what_is_shown(qtbot, window_factory, model
     view.loader.wait()  # every thumbnail asked for is made; their signals are delivered next
     QCoreApplication.processEvents()
     assert 0 < len(made) < 300  # only the faces on screen were made, not 5,000
+    # The grid lays its rows out in batches while the event loop runs: keep going to the bottom until
+    # the last faces are the ones shown (and asked for).
+    follow = QTimer()
+    follow.timeout.connect(view.confirmed.scrollToBottom)
+    follow.start(50)
     with qtbot.waitSignal(view.loader.ready, timeout=30_000, check_params_cb=lambda face_id: face_id >= 4900):
         view.confirmed.scrollToBottom()
+    follow.stop()
 
 
 @pytest.mark.parametrize("problem", ["not sqlite", "newer", "missing"])

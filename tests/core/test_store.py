@@ -43,7 +43,8 @@ def test_search_order_env_then_keras_cache(tmp_path, monkeypatch, models_dir):
     env_dir = tmp_path / "env"
     env_dir.mkdir()
     for path in models_dir.iterdir():
-        shutil.copy(path, env_dir / path.name)
+        if path.is_file():
+            shutil.copy(path, env_dir / path.name)
     monkeypatch.setenv("FACEAPP_MODELS_DIR", str(env_dir))
     assert store.locate("resnet50").weights.parent == env_dir
     assert store.default_target_dir() == env_dir

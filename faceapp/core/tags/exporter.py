@@ -37,6 +37,7 @@ from faceapp.core.tags.sidecar import (
     write_sidecar,
 )
 from faceapp.core.tags.xmp import Packet, Region, XmpError, new_packet, parse
+from faceapp.core.wording import plural
 
 __all__ = ["export_tags", "ExportSummary", "PhotoExport"]
 
@@ -85,10 +86,9 @@ class ExportSummary:
 
     def text(self) -> str:
         t = self.totals()
-        lines = [f"{t['regions_written']} name{'s' if t['regions_written'] != 1 else ''} written into "
-                 f"{t['files_written']} file{'s' if t['files_written'] != 1 else ''} for {t['photos']} photo"
-                 f"{'s' if t['photos'] != 1 else ''} with named faces; {t['already_tagged']} already tagged, "
-                 f"{t['conflicts']} conflict{'s' if t['conflicts'] != 1 else ''}, {t['problems']} not written."]
+        lines = [f"{plural(t['regions_written'], 'name')} written into {plural(t['files_written'], 'file')} for "
+                 f"{plural(t['photos'], 'photo')} with named faces; {t['already_tagged']} already tagged, "
+                 f"{plural(t['conflicts'], 'conflict')}, {t['problems']} not written."]
         lines += [p.problem for p in self.photos if p.problem]
         if t["conflicts"]:
             lines.append("Conflicts (a tag naming someone else on the same face) were left as they are.")

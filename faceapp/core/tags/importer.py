@@ -37,6 +37,7 @@ from faceapp.core.library.store import Library
 from faceapp.core.tags.regions import region_to_box, to_displayed
 from faceapp.core.tags.sidecar import read_photo_tags
 from faceapp.core.types import Box, Face
+from faceapp.core.wording import plural
 
 __all__ = ["import_tags", "ImportSummary", "PhotoImport", "match_regions", "photo_files"]
 
@@ -86,10 +87,10 @@ class ImportSummary:
     def text(self) -> str:
         """The same summary in one or two sentences (CLI and window)."""
         t = self.totals()
-        lines = [f"{t['regions']} face tag{'s' if t['regions'] != 1 else ''} read in {t['photos']} photo"
-                 f"{'s' if t['photos'] != 1 else ''}: {t['named']} face{'s' if t['named'] != 1 else ''} named, "
+        lines = [f"{plural(t['regions'], 'face tag')} read in {plural(t['photos'], 'photo')}: "
+                 f"{plural(t['named'], 'face')} named, "
                  f"{t['already_named']} already named, {t['from_tags']} new from tags (no face detected there), "
-                 f"{t['conflicts']} conflict{'s' if t['conflicts'] != 1 else ''}, {t['ignored']} ignored."]
+                 f"{plural(t['conflicts'], 'conflict')}, {t['ignored']} ignored."]
         if t["conflicts"]:
             lines.append("Conflicts were left as they are in the library: check those faces and name them yourself.")
         return "\n".join(lines)

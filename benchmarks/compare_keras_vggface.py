@@ -76,7 +76,7 @@ def main() -> None:
     # The layer the classifier reads: fc7's ReLU in VGG16, the flatten in the ResNets.
     descriptor_layer = model.get_layer("fc7/relu") if args.model == "vgg16" else model.layers[-2]
     reference_descriptor = np.asarray(tf_keras.Model(model.input, descriptor_layer.output)(batch, training=False))
-    session = onnxruntime.InferenceSession(build_graph_bytes(path, args.model, True).data,
+    session = onnxruntime.InferenceSession(build_graph_bytes(path, args.model, True).read(),
                                            providers=["CPUExecutionProvider"])
     descriptor, probabilities = session.run(None, {"input": batch})
     reference_descriptor = reference_descriptor.reshape(descriptor.shape)

@@ -1,4 +1,4 @@
-"""ONNX Runtime, in one place: which execution providers run faceapp's graphs, and a session from graph bytes.
+"""ONNX Runtime, in one place: which execution providers run faceapp's graphs, and a session from a graph's bytes or file.
 
 CPU by default.  ``FACEAPP_PROVIDERS`` (a comma-separated list of ONNX Runtime
 provider names, most preferred first, e.g. ``CUDAExecutionProvider`` or
@@ -45,8 +45,8 @@ def execution_providers(requested: str | None = None) -> list[str]:
     return [name for name in wanted if name != _CPU] + [_CPU]
 
 
-def session(model_bytes: bytes, requested: str | None = None) -> Any:
-    """An ``onnxruntime.InferenceSession`` for a serialised ONNX graph, on :func:`execution_providers`."""
+def session(model: bytes | os.PathLike, requested: str | None = None) -> Any:
+    """An ``onnxruntime.InferenceSession`` for a serialised ONNX graph (bytes or a file), on :func:`execution_providers`."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -57,4 +57,5 @@ def session(model_bytes: bytes, requested: str | None = None) -> Any:
     options.intra_op_num_threads = INTRA_OP_THREADS
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
     options.log_severity_level = 3  # warnings about the graph mean nothing to a user of the CLI
-    return onnxruntime.InferenceSession(model_bytes, sess_options=options, providers=execution_providers(requested))
+    source = model if isinstance(model, bytes) else os.fspath(model)
+    return onnxruntime.InferenceSession(source, sess_options=options, providers=execution_providers(requested))

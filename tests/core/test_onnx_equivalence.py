@@ -43,7 +43,7 @@ def outputs(request, tmp_path_factory, crops):
     name, top = request.param
     path = write_synthetic_weights(tmp_path_factory.mktemp("eq") / "w.h5", name, include_top=top, seed=11)
     batch = preprocess_input(crops, MODELS[name].preprocess_version)
-    session = onnxruntime.InferenceSession(build_graph_bytes(path, name, top).data,
+    session = onnxruntime.InferenceSession(build_graph_bytes(path, name, top).read(),
                                            providers=["CPUExecutionProvider"])
     got = session.run(None, {INPUT_NAME: batch})
     model = build_model(name, include_top=top)

@@ -51,9 +51,9 @@ def test_a_corrupt_cached_graph_is_rebuilt_never_run(weights):
     data[len(data) // 2] ^= 0xFF  # one flipped bit in a filter: still a valid protobuf, wrong numbers
     graph.write_bytes(bytes(data))
     again = load_graph(weights, MODEL, include_top=False)
-    assert not again.from_cache and again.data == built.data
-    assert graph.read_bytes() == built.data  # the cache was repaired
-    graph.write_bytes(built.data[:1000])  # truncated
+    assert not again.from_cache and again.read() == built.read()
+    assert graph.read_bytes() == built.read()  # the cache was repaired
+    graph.write_bytes(built.read()[:1000])  # truncated
     assert not load_graph(weights, MODEL, include_top=False).from_cache
     _record(weights).write_text("{not json")
     assert not load_graph(weights, MODEL, include_top=False).from_cache
@@ -72,7 +72,7 @@ def test_replaced_weights_get_a_new_graph(weights):
 def test_an_unwritable_model_folder_costs_only_the_cache(weights):
     (weights.parent / CACHE_FOLDER).write_text("a file where the cache folder would go")
     graph = load_graph(weights, MODEL, include_top=False)
-    assert not graph.from_cache and graph.data
+    assert not graph.from_cache and graph.read()
     assert not load_graph(weights, MODEL, include_top=False).from_cache
 
 

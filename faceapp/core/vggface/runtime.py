@@ -46,7 +46,7 @@ class VGGFaceModel:
         self.fingerprint: str = graph.fingerprint
         #: Whether the graph came from the model folder's cache (False: built from the weights file now).
         self.graph_from_cache = graph.from_cache
-        self._session = session(graph.data, providers)
+        self._session = session(graph.source, providers)
         self._input = self._session.get_inputs()[0].name
 
     @classmethod

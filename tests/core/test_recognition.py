@@ -127,6 +127,39 @@ def test_index_agrees_with_the_rule_written_by_hand_in_any_block_size(monkeypatc
     assert expected != unrejected  # ... and the rejections change some answers
 
 
+def test_the_index_path_measures_the_chosen_people_exactly_when_candidates_miss_their_nearest_face():
+    from faceapp.core.library.search import IndexedPeople
+
+    matrix, labels = identities(10, 6, seed=9, siblings=2, sibling_closeness=0.95)
+    confirmed = [(i, int(labels[i])) for i in range(len(labels)) if i % 6 < 4]
+    rejected = [(int(np.flatnonzero(labels == 1)[4]), 0)]
+    queries = [i for i in range(len(labels)) if i % 6 >= 4]
+    exact = ExactIndex(np.arange(len(labels)), matrix)
+    named = np.array(sorted({f for f, _ in confirmed} | {f for f, _ in rejected}))
+
+    def approximate(query_rows, k):
+        """An index that returns k near named faces but never the very nearest one (as HNSW may)."""
+        out = []
+        for query in query_rows:
+            distances = exact.distances(query[None])[0][named]
+            order = np.argsort(distances, kind="stable")[1:k + 1]
+            out.append((named[order], distances[order]))
+        return out
+
+    def measure(query, ids):
+        return np.asarray(ids), exact.distances(query[None])[0][np.asarray(ids)]
+
+    truth = PeopleIndex(exact, confirmed, rejected).suggest(matrix[queries], 0.45, 0.08, queries)
+    fields = [(a.status, a.person, a.sample, a.runner_up) for a in truth]
+    plain = IndexedPeople(approximate, confirmed, rejected, k=12).suggest(matrix[queries], 0.45, 0.08, queries)
+    measured = IndexedPeople(approximate, confirmed, rejected, k=12, measure=measure).suggest(
+        matrix[queries], 0.45, 0.08, queries)
+    assert [(a.status, a.person, a.sample, a.runner_up) for a in measured] == fields
+    np.testing.assert_allclose([a.distance for a in measured], [a.distance for a in truth], atol=1e-6)
+    assert [(a.status, a.person, a.sample, a.runner_up) for a in plain] != fields  # the miss shows without measuring
+    assert {a.status for a in truth} >= {"match", "unsure"}
+
+
 def test_rejections_are_never_suggested_again_and_count_against(library_location):
     matrix, labels = identities(3, 6, seed=4, siblings=1, sibling_closeness=0.9)
     with Library.open(library_location) as library:

@@ -200,10 +200,26 @@ class PostgresLibrary(Library):
             {"q": np.asarray(query, np.float32).ravel(), "s": space_id, "r": float(radius)}, binary=True).fetchall()
         return np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float32)
 
+    @guarded
+    def distances_to(self, space: DescriptorSpace, query: np.ndarray, face_ids: list[int]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """(face ids, exact cosine distances from ``query``) of those of ``face_ids`` that have a descriptor in
+        ``space`` — by primary key, no index scan."""
+        space_id = self.space_id(space, create=False)
+        if space_id is None or not face_ids:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        rows = self._db.execute(
+            "SELECT d.face_id, d.vector <=> %(q)s FROM descriptors d JOIN faces f ON f.id = d.face_id "
+            "JOIN photos p ON p.id = f.photo_id WHERE d.space_id = %(s)s AND p.missing = 0 "
+            "AND d.face_id = ANY(%(ids)s) ORDER BY d.face_id",
+            {"q": np.asarray(query, np.float32).ravel(), "s": space_id, "ids": [int(i) for i in face_ids]},
+            binary=True).fetchall()
+        return np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.float32)
+
     def people_index(self, space: DescriptorSpace) -> Any:
         """Exact (the base class's) up to :data:`EXACT_PEOPLE` named faces; above, the index answers."""
         confirmed, rejected = self.links("confirmed"), self.links("rejected")
         if len(confirmed) + len(rejected) <= EXACT_PEOPLE:
             return super().people_index(space)
         return IndexedPeople(lambda queries, k: self.nearest(space, queries, k, named_only=True),
-                             confirmed, rejected, CANDIDATES)
+                             confirmed, rejected, CANDIDATES, lambda query, ids: self.distances_to(space, query, ids))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from faceapp.core.errors import DownloadCancelled, DownloadError, ModelFilesMissing, StorageError, WeightsError
+from faceapp.core.errors import DownloadCancelled, DownloadError, FaceAppError, ModelFilesMissing, StorageError, WeightsError
 from faceapp.core.vggface.catalog import MODELS, RELEASE_URL, ModelSpec, get_spec
 from faceapp.paths import MODELS_DIR_ENV, models_search_dirs, user_models_dir
 
@@ -139,6 +139,14 @@ def _cannot_write(filename: str, target_dir: Path, exc: OSError) -> str:
             "choose another models folder or check its permissions.")
 
 
+def _make_folder(target_dir: Path, filename: str, error: type[FaceAppError]) -> None:
+    """Create the models folder that ``filename`` goes into; ``error`` (one sentence) when it cannot be."""
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise error(_cannot_write(filename, target_dir, exc)) from None
+
+
 def download_file(filename: str, target_dir: str | os.PathLike, *, base_url: str = RELEASE_URL,
                   progress: ProgressCallback | None = None, cancel: CancelCheck | None = None,
                   validate: Callable[[Path], None] | None = None, timeout: float = 30.0) -> Path:
@@ -155,10 +163,7 @@ def download_file(filename: str, target_dir: str | os.PathLike, *, base_url: str
     validation, or that a full disk cut short, is deleted.
     """
     target_dir = Path(target_dir)
-    try:
-        target_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DownloadError(_cannot_write(filename, target_dir, exc)) from None
+    _make_folder(target_dir, filename, DownloadError)
     final = target_dir / filename
     part = target_dir / (filename + ".part")
     offset = part.stat().st_size if part.exists() else 0
@@ -307,10 +312,7 @@ def import_file(path: str | os.PathLike, models_dir: str | os.PathLike | None = 
     if official != spec.labels_file:
         check_weights_file(source, name, official == spec.weights_file)
     target_dir = default_target_dir(models_dir)
-    try:
-        target_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(_cannot_write(official, target_dir, exc)) from None
+    _make_folder(target_dir, official, StorageError)
     final = target_dir / official
     if final.exists() and final.resolve() == source.resolve():
         return final

@@ -6,6 +6,10 @@ provider names, most preferred first, e.g. ``CUDAExecutionProvider`` or
 provider is always appended last, so a provider lacking an operator falls back
 instead of failing.  Only the CPU path is tested here.
 
+``FACEAPP_THREADS`` (a whole number ≥ 1) sets the threads one pass may use; unset,
+ONNX Runtime chooses (one per core).  A cluster's worker processes set it so that
+the workers on one machine share its cores instead of each taking all of them.
+
 ``onnxruntime`` is imported when a session is made, never at import time.
 """
 
@@ -16,11 +20,14 @@ from typing import Any
 
 from faceapp.core.errors import FaceAppError
 
-__all__ = ["PROVIDERS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "execution_providers", "session"]
+__all__ = ["PROVIDERS_ENV", "THREADS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "execution_providers",
+           "pass_threads", "session"]
 
 #: Environment variable naming the execution providers, most preferred first.
 PROVIDERS_ENV = "FACEAPP_PROVIDERS"
 _CPU = "CPUExecutionProvider"
+#: Environment variable: threads of one pass (unset: :data:`INTRA_OP_THREADS`).
+THREADS_ENV = "FACEAPP_THREADS"
 #: Threads of one pass: 0 = ONNX Runtime's choice (one per physical core; BENCHMARKS.md, "ONNX Runtime threads").
 INTRA_OP_THREADS = 0
 #: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
@@ -45,6 +52,18 @@ def execution_providers(requested: str | None = None) -> list[str]:
     return [name for name in wanted if name != _CPU] + [_CPU]
 
 
+def pass_threads() -> int:
+    """Threads one pass may use: ``$FACEAPP_THREADS`` if set, else :data:`INTRA_OP_THREADS` (0: ONNX Runtime's
+    choice).  Raises FaceAppError for a value that is not a whole number of at least 1."""
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return INTRA_OP_THREADS
+    if not text.isdigit() or int(text) < 1:
+        raise FaceAppError(f"{THREADS_ENV} is {text!r}; set it to a whole number of threads (1 or more) "
+                           "or unset it to use every core.")
+    return int(text)
+
+
 def session(model: bytes | os.PathLike, requested: str | None = None) -> Any:
     """An ``onnxruntime.InferenceSession`` for a serialised ONNX graph (bytes or a file), on :func:`execution_providers`."""
     import onnxruntime
@@ -54,7 +73,7 @@ def session(model: bytes | os.PathLike, requested: str | None = None) -> Any:
     # One pass at a time per session; its threads split each operator (BENCHMARKS.md, "ONNX Runtime threads").
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
-    options.intra_op_num_threads = INTRA_OP_THREADS
+    options.intra_op_num_threads = pass_threads()
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
     options.log_severity_level = 3  # warnings about the graph mean nothing to a user of the CLI
     source = model if isinstance(model, bytes) else os.fspath(model)

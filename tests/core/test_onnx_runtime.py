@@ -13,7 +13,7 @@ import pytest
 
 from faceapp.core.errors import FaceAppError, WeightsError
 from faceapp.core.vggface.graph_cache import CACHE_FOLDER, load_graph
-from faceapp.core.runtime import PROVIDERS_ENV, execution_providers
+from faceapp.core.runtime import INTRA_OP_THREADS, PROVIDERS_ENV, THREADS_ENV, execution_providers, pass_threads
 from faceapp.core.vggface.runtime import VGGFaceModel
 from faceapp.core.vggface.synthetic import random_arrays, write_synthetic_weights
 
@@ -105,6 +105,27 @@ def test_providers_are_chosen_in_one_place(monkeypatch):
     monkeypatch.setenv(PROVIDERS_ENV, "NoSuchExecutionProvider,CPUExecutionProvider")
     with pytest.raises(FaceAppError, match=f"no execution provider 'NoSuchExecutionProvider'; set {PROVIDERS_ENV}"):
         execution_providers()
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_threads_per_pass_come_from_the_environment_or_one_sentence(monkeypatch, value):
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    assert pass_threads() == INTRA_OP_THREADS
+    monkeypatch.setenv(THREADS_ENV, " 3 ")
+    assert pass_threads() == 3
+    monkeypatch.setenv(THREADS_ENV, value)
+    with pytest.raises(FaceAppError, match=f"^{THREADS_ENV} is '{value}'; set it to a whole number of threads"):
+        pass_threads()
+
+
+def test_local_cluster_workers_share_the_cores(monkeypatch):
+    from faceapp.core.library.distributed import local_worker_env
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert local_worker_env(2) == {THREADS_ENV: "4"} and local_worker_env(16) == {THREADS_ENV: "1"}
+    monkeypatch.setenv(THREADS_ENV, "2")  # the user's own setting wins
+    assert local_worker_env(2) == {THREADS_ENV: "2"}
 
 
 def test_the_app_runs_a_model_without_tensorflow_or_keras(tmp_path):

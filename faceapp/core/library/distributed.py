@@ -32,6 +32,7 @@ import numpy as np
 
 from faceapp.core.errors import FaceAppError
 from faceapp.core.library.scan import Analysed, _decode, _Loaded, _read, _Task
+from faceapp.core.runtime import THREADS_ENV
 from faceapp.core.types import Face
 
 __all__ = ["ClusterAnalyser", "ClusterError", "parse_cluster", "CONNECT_TIMEOUT"]
@@ -124,6 +125,13 @@ def _engine(settings: _Settings) -> Any:
         raise ClusterError(f"The worker {_worker_name()} has other {settings.model} model files than this machine "
                            f"(in {where}); copy the same files to every worker.")
     return engine
+
+
+def local_worker_env(workers: int) -> dict[str, str]:
+    """The environment of ``local:N``'s worker processes: each pass on its share of this machine's cores
+    (``FACEAPP_THREADS``, unless this process already sets it), so N workers do not each take all of them."""
+    share = max(1, (os.cpu_count() or 1) // max(1, workers))
+    return {THREADS_ENV: os.environ.get(THREADS_ENV) or str(share)}
 
 
 def check_worker(settings: _Settings, dask_worker: Any = None) -> str:
@@ -224,9 +232,11 @@ class ClusterAnalyser:
         #: (path, sentence) of photos the cluster did not analyse (not recorded: the next scan does them).
         self.left_out: list[tuple[str, str]] = []
         if local_workers is not None:
-            # Single-threaded worker processes: each holds its own model; one photo at a time each.
+            # Single-threaded worker processes: each holds its own model; one photo at a time each, its passes
+            # on its share of this machine's cores (unless FACEAPP_THREADS already says how many).
             self._cluster = distributed.LocalCluster(n_workers=local_workers, threads_per_worker=1, processes=True,
-                                                     dashboard_address=":0", silence_logs=logging.ERROR)
+                                                     dashboard_address=":0", silence_logs=logging.ERROR,
+                                                     env=local_worker_env(local_workers))
             target = self._cluster.scheduler_address
         try:
             self.client = distributed.Client(target, timeout=timeout)

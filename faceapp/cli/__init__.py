@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import traceback
 
@@ -59,7 +58,6 @@ def _fail(args: argparse.Namespace, exc: BaseException, status: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``faceapp-cli``; returns the exit status."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

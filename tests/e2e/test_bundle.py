@@ -44,7 +44,7 @@ def _clean_env(tmp_path: Path) -> dict[str, str]:
     """No Python environment, no user model folders: only what the bundle carries."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "FACEAPP_"))}
     env.update(HOME=str(tmp_path), KERAS_HOME=str(tmp_path / "keras"), XDG_DATA_HOME=str(tmp_path / "data"),
-               PATH="/usr/bin:/bin", TF_CPP_MIN_LOG_LEVEL="2")
+               PATH="/usr/bin:/bin")
     return env
 
 

@@ -15,7 +15,8 @@ from faceapp.core.tags.regions import region_to_box, to_displayed
 from faceapp.core.tags.sidecar import read_photo_tags, write_sidecar
 from faceapp.core.tags.xmp import Region, parse
 from faceapp.core.types import Box
-from tests.tagphotos import NAMES, displayed_boxes, exiftool, needs_exiftool, read_regions, tagged_photo, tagged_photos
+from tests.tagphotos import NAMES, displayed, displayed_boxes, exiftool, needs_exiftool, read_regions, tagged_photo, \
+    tagged_photos
 
 pytestmark = needs_exiftool
 
@@ -50,6 +51,38 @@ def test_every_orientation_places_each_name_on_its_face(every_kind, orientation,
     assert read_photo_tags(path).source == ("embedded" if where == "embedded" else
                                             str(path.with_suffix(".xmp") if where == "lightroom" else
                                                 path.with_name(path.name + ".xmp")))
+
+
+@pytest.fixture(scope="module")
+def heics(tmp_path_factory):
+    """HEICs (pixels turned by irot/imir, as phones store them) in each orientation, tags embedded by exiftool."""
+    folder = tmp_path_factory.mktemp("heic")
+    specs = [(o, "embedded") for o in range(1, 9)] + [(6, "sidecar")]
+    return dict(zip(specs, tagged_photos(folder, specs, suffix="heic")))
+
+
+@pytest.mark.parametrize("spec", [(o, "embedded") for o in range(1, 9)] + [(6, "sidecar")])
+def test_heic_regions_land_on_the_faces_as_displayed(heics, spec):
+    import numpy as np
+
+    from faceapp.core.images import load_image
+
+    path = heics[spec]
+    orientation, where = spec
+    tags = read_photo_tags(path)
+    assert tags.source == ("embedded" if where == "embedded" else str(path) + ".xmp")
+    # The stored (coded) image, turned by the orientation pillow-heif applies while decoding.
+    assert tags.stored.orientation == orientation and tags.stored.format == "HEIF"
+    shown = displayed()
+    assert (tags.stored.width, tags.stored.height) == (shown.size[::-1] if orientation >= 5 else shown.size)
+    # faceapp sees the photo upright (the faces where displayed_boxes says) ...
+    pixels = load_image(path)
+    assert pixels.shape[:2] == (shown.height, shown.width)
+    assert np.abs(pixels.astype(float) - np.asarray(shown, dtype=float)).mean() < 8
+    # ... and each name lands on its face there (the faces are left and right of the centre).
+    placed = _placed(path)
+    for name, truth in zip(NAMES, displayed_boxes()):
+        assert placed[name].iou(Box(*truth)) > 0.9, (name, placed[name], truth)
 
 
 def test_microsoft_regions_from_another_program(tmp_path):

@@ -57,6 +57,21 @@ def test_every_orientation_names_the_right_face_and_twice_changes_nothing(tmp_pa
 
 
 @needs_exiftool
+def test_heic_names_land_on_the_faces_the_detector_finds(tmp_path, models_dir):
+    """A phone's HEIC, turned by irot/imir: the scan sees it upright, and the regions are moved the same way."""
+    folder = tmp_path / "phone"
+    specs = [(6, "embedded"), (7, "embedded")]
+    tagged_photos(folder, specs, suffix="heic")
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        summary = import_tags(library, [folder], MODEL, CROP, models_dir)
+        assert not summary.errors and summary.totals()["named"] == 4 and summary.totals()["from_tags"] == 0
+        placed = _names_by_place(library)
+        for orientation, _ in specs:
+            name = f"o{orientation}-embedded.heic"
+            assert placed[(name, "left")] == NAMES[0] and placed[(name, "right")] == NAMES[1], (name, placed)
+
+
+@needs_exiftool
 def test_conflicts_are_reported_and_a_face_with_no_detection_comes_from_the_tag(tmp_path, models_dir):
     folder = tmp_path / "photos"
     path, = tagged_photos(folder, [(6, "none")])

@@ -1,7 +1,11 @@
 """XMP inside a photo: read from any format Pillow exposes it for, written into JPEG only.
 
 Reading uses what Pillow already extracts while reading the header (JPEG APP1,
-PNG iTXt, TIFF tag 700, WebP "XMP " chunk); parsing is :mod:`.xmp`'s.  Writing
+PNG iTXt, TIFF tag 700, WebP "XMP " chunk, HEIC's ``mime`` XMP item through
+pillow-heif); parsing is :mod:`.xmp`'s.  A HEIC's regions, like a JPEG's, apply
+to the image as stored (coded): pillow-heif turns the pixels by the file's
+``irot``/``imir`` while decoding, so the stored size is the decoded one turned
+back, and the orientation is the one pillow-heif applied.  Writing
 (``--embed``) replaces or inserts only the JPEG APP1 segment that holds XMP, byte
 for byte: every other segment (EXIF, ICC profile, IPTC, the image data) is copied
 unchanged.  Other formats are refused in one sentence rather than risked.
@@ -40,29 +44,42 @@ def stored_image(path: str | os.PathLike) -> StoredImage:
 
     The orientation is the one :func:`faceapp.core.images.load_image` applies to the
     pixels (Pillow's EXIF orientation, which falls back to the XMP ``tiff:Orientation``
-    of the photo itself), so regions move exactly as the pixels did.
+    of the photo itself; for HEIC, the ``irot``/``imir`` turn pillow-heif applied while
+    decoding), so regions move exactly as the pixels did.
     """
     import warnings
 
     from PIL import Image
 
+    from faceapp.core.images import prepare_heif
+
     name = Path(path).name
     try:
+        with open(path, "rb") as handle:
+            heif = prepare_heif(path, handle.read(16))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with Image.open(path) as image:
                 width, height = image.size
                 xmp = image.info.get("xmp")
                 try:
-                    orientation = int(image.getexif().get(0x0112, 1))
+                    if heif:  # already turned upright by pillow-heif, which says by what
+                        orientation = int(image.info.get("original_orientation") or 1)
+                    else:
+                        orientation = int(image.getexif().get(0x0112, 1))
                 except Exception:  # noqa: BLE001 - load_image ignores a broken EXIF block too
                     orientation = 1
                 kind = image.format or ""
     except (OSError, ValueError, SyntaxError) as exc:
         raise FaceAppError(f"Cannot read the tags of '{name}': it is not a photo faceapp can open ({exc}).") from None
+    except FaceAppError as exc:  # pillow-heif missing: load_image's sentence says what to do
+        raise FaceAppError(f"Cannot read the tags of '{name}': {str(exc).split(': ', 1)[-1]}") from None
+    orientation = orientation if 1 <= orientation <= 8 else 1
+    if heif and orientation >= 5:  # the decoded size is the displayed one: the stored image is turned back
+        width, height = height, width
     if isinstance(xmp, str):
         xmp = xmp.encode("utf-8")
-    return StoredImage(width, height, orientation if 1 <= orientation <= 8 else 1, xmp or None, kind)
+    return StoredImage(width, height, orientation, xmp or None, kind)
 
 
 def wrap_packet(xml: bytes, padding: int = 2048) -> bytes:

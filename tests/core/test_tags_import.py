@@ -100,6 +100,68 @@ def test_conflicts_are_reported_and_a_face_with_no_detection_comes_from_the_tag(
 
 
 @needs_exiftool
+def test_a_face_from_a_tag_stays_when_the_photo_changes_and_goes_reported_when_its_tag_goes(tmp_path, models_dir):
+    """A user's tag is never dropped silently: a rescan after new bytes (metadata written by another program, then
+    edited and smaller pixels) keeps the face from the tag with its name, described again from the new crop."""
+    import numpy as np
+    from PIL import Image, ImageEnhance
+
+    from faceapp.core.engine import descriptor_space
+    from faceapp.core.library.scan import Scanner
+
+    folder = tmp_path / "photos"
+    path, = tagged_photos(folder, [(6, "sidecar")])
+    sidecar = path.with_name(path.name + ".xmp")
+    # The stored image is 330×563 (orientation 6); "Painted" marks the wall, where no face is detected.
+    boxes = [stored_box(b, (563, 330), 6) for b in displayed_boxes()] + [(250, 20, 40, 40)]
+    exiftool("-overwrite_original", *region_args(boxes, (330, 563), (*NAMES, "Painted")), sidecar)
+    space = descriptor_space(MODEL, CROP, models_dir)
+
+    def rescan(library):
+        summary = Scanner(library, [folder], MODEL, CROP, models_dir).run()
+        assert summary.updated == 1 and not summary.errors
+        return summary
+
+    def from_tag(library):
+        faces = [f for f in library.faces_of(library.photo_by_path(str(path)).id) if f.source == "tag"]
+        return faces, library.descriptors(space, [f.id for f in faces])[1]
+
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        assert import_tags(library, [path], MODEL, CROP, models_dir).totals()["from_tags"] == 1
+        (painted,), before = from_tag(library)
+
+        exiftool("-overwrite_original", "-Rating=5", path)  # another program writes into the photo: new bytes
+        summary = rescan(library)
+        (kept,), after = from_tag(library)
+        assert summary.detached == summary.detached_tags == []
+        assert kept.face.box == painted.face.box and library.person_of(kept.id).name == "Painted"
+        assert np.allclose(after, before, atol=1e-4)  # the same pixels: the same descriptor
+
+        with Image.open(path) as image:  # edited: brighter and smaller (the same shape), EXIF kept
+            exif = image.info["exif"]
+            edited = ImageEnhance.Brightness(image.convert("RGB")).enhance(1.2)
+            edited = edited.resize((image.width * 4 // 5, image.height * 4 // 5), Image.Resampling.BILINEAR)
+        edited.save(path, quality=92, exif=exif)
+        summary = rescan(library)
+        (kept,), after = from_tag(library)
+        assert summary.detached_tags == [] and library.person_of(kept.id).name == "Painted"
+        was = painted.face.box  # the same place, in proportion to the smaller photo
+        assert kept.face.box.iou(Box(was.x * 4 // 5, was.y * 4 // 5, was.width * 4 // 5, was.height * 4 // 5)) > 0.8
+        assert len(after) == 1 and not np.allclose(after, before, atol=1e-4)  # described from the new crop
+
+        # Another program removed the tag, and the photo changed again: the name is detached and said so.
+        exiftool("-overwrite_original", *region_args(boxes[:2], (330, 563), NAMES), sidecar)
+        exiftool("-overwrite_original", "-Rating=3", path)
+        summary = rescan(library)
+        assert from_tag(library)[0] == [] and library.require_person("Painted").confirmed == 0
+        assert [(d["person"], d["from_tag"]) for d in summary.as_dict()["detached"]] == [("Painted", True)]
+        assert summary.detached_text() == [
+            f"Painted: face {kept.number} of {path.name} came from a face tag that no longer marks that place in the "
+            "changed photo, so the name was not carried over; import the photo's tags again, or name the face "
+            "again if it is them."]
+
+
+@needs_exiftool
 def test_round_trip_export_then_import_on_a_copy_gives_the_same_names_on_the_same_faces(tmp_path, models_dir):
     folder = tmp_path / "mine"
     specs = [(o, "none") for o in range(1, 9)]

@@ -162,6 +162,38 @@ def test_a_face_from_a_tag_stays_when_the_photo_changes_and_goes_reported_when_i
 
 
 @needs_exiftool
+def test_export_gives_microsoft_only_regions_an_mwg_copy_for_mwg_readers(tmp_path, models_dir):
+    """A sidecar with Windows' People tags only: an export leaves them in that form and adds the MWG form, for
+    the regions faceapp holds (Lefty) and the ones it does not (Righty: faceapp names that face otherwise)."""
+    import json
+
+    from faceapp.core.library.scan import Scanner
+
+    folder = tmp_path / "windows"
+    path, = tagged_photos(folder, [(6, "sidecar")], microsoft=True)
+    sidecar = path.with_name(path.name + ".xmp")
+    assert read_regions(sidecar) == []  # MWG readers see nothing yet
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        Scanner(library, [folder], MODEL, CROP, models_dir).run()
+        faces = sorted(library.faces_of(library.photo_by_path(str(path)).id), key=lambda f: f.face.box.x)
+        library.confirm(library.add_person(NAMES[0]), [faces[0].id])
+        library.confirm(library.add_person("Someone Else"), [faces[1].id])
+        photo = export_tags(library).photos[0]
+        assert photo.wrote and photo.mirrored == 2 and photo.already == 1 and not photo.written
+        assert [c["tag"] for c in photo.conflicts] == [NAMES[1]]
+        assert export_tags(library).totals()["files_written"] == 0  # exporting twice writes nothing
+    data = json.loads(exiftool("-struct", "-j", "-RegionInfo", "-RegionInfoMP", sidecar))[0]
+    assert sorted(r["PersonDisplayName"] for r in data["RegionInfoMP"]["Regions"]) == sorted(NAMES)  # kept, once
+    regions = {r["name"]: r for r in read_regions(sidecar)}
+    assert sorted(regions) == sorted(NAMES)
+    assert data["RegionInfo"]["AppliedToDimensions"] == {"W": 330, "H": 563, "Unit": "pixel"}
+    for name, box in zip(NAMES, displayed_boxes()):  # the MWG centres fall inside the faces (stored frame)
+        x, y, w, h = stored_box(box, (563, 330), 6)
+        cx, cy = regions[name]["x"] * 330, regions[name]["y"] * 563
+        assert x <= cx <= x + w and y <= cy <= y + h, name
+
+
+@needs_exiftool
 def test_round_trip_export_then_import_on_a_copy_gives_the_same_names_on_the_same_faces(tmp_path, models_dir):
     folder = tmp_path / "mine"
     specs = [(o, "none") for o in range(1, 9)]

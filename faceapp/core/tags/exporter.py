@@ -13,6 +13,9 @@ Rules (issue 20), in one place:
 * a region already marking the face with the same name is left alone (exporting
   twice writes nothing); one marking it with **another** name is a conflict,
   reported and kept — faceapp never overwrites someone else's tag;
+* regions the target holds in the Microsoft form only (Windows Photo Gallery,
+  whether or not faceapp holds their faces) are written in the MWG form too, the
+  Microsoft form kept, so that programs reading MWG only see them as well;
 * a packet faceapp cannot parse is never overwritten: the photo is reported.
 """
 
@@ -55,13 +58,14 @@ class PhotoExport:
     already: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     copied: int = 0  # regions copied from the source a new sidecar outranks
+    mirrored: int = 0  # Microsoft-only regions of the target also written in the MWG form
     problem: str = ""
     wrote: bool = False  # the target file was written
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "target": self.target, "file_written": self.wrote, "written": self.written,
                 "already_tagged": self.already, "conflicts": self.conflicts, "copied": self.copied,
-                "problem": self.problem}
+                "mirrored": self.mirrored, "problem": self.problem}
 
 
 @dataclass
@@ -146,6 +150,7 @@ def _export_photo(path: str, named: list[tuple[FaceRecord, str]], dims: tuple[in
         result.problem = str(exc)
         return result
     existing = packet.regions()
+    mirror = packet.microsoft_only()
     adding: list[Region] = []
     for face, person in named:
         region = to_stored(box_to_region(face.face.box, width, height, person), stored.orientation)
@@ -158,8 +163,10 @@ def _export_photo(path: str, named: list[tuple[FaceRecord, str]], dims: tuple[in
             result.already += 1
         else:
             result.conflicts.append({**entry, "tag": found.name})
-    if not adding and not result.copied:
+    if not adding and not result.copied and not mirror:
         return result
+    packet.add_regions(mirror, (stored.width, stored.height), microsoft=False)
+    result.mirrored = len(mirror)
     packet.add_regions(adding, (stored.width, stored.height))
     try:
         if sidecar is None:
@@ -168,7 +175,7 @@ def _export_photo(path: str, named: list[tuple[FaceRecord, str]], dims: tuple[in
         else:
             result.wrote = write_sidecar(sidecar, packet)
     except FaceAppError as exc:
-        result.problem, result.written = str(exc), []
+        result.problem, result.written, result.mirrored = str(exc), [], 0
     return result
 
 

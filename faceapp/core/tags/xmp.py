@@ -227,14 +227,24 @@ class Packet:
         """Every named or unnamed region: MWG first, then Microsoft regions that MWG does not already hold."""
         self.skipped = 0
         mwg = self._mwg()
-        out = list(mwg)
-        for region in self._mp():
-            if not any(r.name.casefold() == region.name.casefold() and r.iou(region) >= 0.3 for r in mwg):
-                out.append(region)
+        out = mwg + self._microsoft_only(mwg)
         if len(out) > MAX_REGIONS:
             self.skipped += len(out) - MAX_REGIONS
             out = out[:MAX_REGIONS]
         return out
+
+    def _microsoft_only(self, mwg: list[Region]) -> list[Region]:
+        """The Microsoft regions with no MWG region of the same name in the same place."""
+        return [region for region in self._mp()
+                if not any(r.name.casefold() == region.name.casefold() and r.iou(region) >= 0.3 for r in mwg)]
+
+    def microsoft_only(self) -> list[Region]:
+        """Regions the packet holds in the Microsoft form only (what MWG-only readers cannot see)."""
+        skipped = self.skipped
+        try:
+            return self._microsoft_only(self._mwg())[:MAX_REGIONS]
+        finally:
+            self.skipped = skipped
 
     def _mwg(self) -> list[Region]:
         out: list[Region] = []
@@ -305,13 +315,13 @@ class Packet:
             bag = ET.SubElement(array, _RDF_BAG)
         return bag
 
-    def add_regions(self, regions: list[Region], dims: tuple[int, int] | None) -> None:
-        """Append ``regions`` (stored frame) in both forms; ``dims`` (stored w, h) becomes AppliedToDimensions
-        when the packet states none."""
+    def add_regions(self, regions: list[Region], dims: tuple[int, int] | None, microsoft: bool = True) -> None:
+        """Append ``regions`` (stored frame) in both forms (``microsoft`` False: in the MWG form only); ``dims``
+        (stored w, h) becomes AppliedToDimensions when the packet states none."""
         if not regions:
             return
         mwg = self._list(_q("mwg-rs", "Regions"), _q("mwg-rs", "RegionList"), dims)
-        mp = self._list(_q("MP", "RegionInfo"), _q("MPRI", "Regions"), None)
+        mp = self._list(_q("MP", "RegionInfo"), _q("MPRI", "Regions"), None) if microsoft else None
         for region in regions:
             cx, cy = region.center
             li = ET.SubElement(mwg, _RDF_LI, {_PARSE_TYPE: "Resource"})
@@ -319,9 +329,10 @@ class Packet:
             for key, value in (("x", cx), ("y", cy), ("w", region.width), ("h", region.height)):
                 ET.SubElement(area, _q("stArea", key)).text = _decimal(value)
             ET.SubElement(area, _q("stArea", "unit")).text = "normalized"
-            ET.SubElement(li, _q("mwg-rs", "Name")).text = region.name
+            if region.name:  # an unnamed Microsoft region (someone not identified) has no MWG Name either
+                ET.SubElement(li, _q("mwg-rs", "Name")).text = region.name
             ET.SubElement(li, _q("mwg-rs", "Type")).text = region.kind
-            if region.kind != "Face":
+            if mp is None or region.kind != "Face":
                 continue  # Microsoft's regions are people only
             li = ET.SubElement(mp, _RDF_LI, {_PARSE_TYPE: "Resource"})
             ET.SubElement(li, _q("MPReg", "PersonDisplayName")).text = region.name

@@ -8,8 +8,9 @@ Rules (issue 20), in one place:
 * by default into ``photo.jpg.xmp``: an existing sidecar is edited in place
   (everything else in it stays as it was); a new one first copies the regions of
   the source it will outrank (``photo.xmp`` or the embedded XMP, :mod:`.sidecar`);
-* ``embed``: into the JPEG's own XMP segment, every other byte kept
-  (:func:`.embedded.replace_jpeg_xmp`); other formats are refused for the photo;
+* ``embed``: into the JPEG's own XMP segment (standard + Extended XMP when over
+  64 kB), every other byte kept (:func:`.embedded.write_jpeg_xmp`); other formats
+  are refused for the photo, and so is a JPEG whose Extended XMP cannot be read;
 * a region already marking the face with the same name is left alone (exporting
   twice writes nothing); one marking it with **another** name is a conflict,
   reported and kept — faceapp never overwrites someone else's tag;
@@ -31,7 +32,7 @@ from typing import Any
 from faceapp.core.errors import FaceAppError
 from faceapp.core.library.records import FaceRecord
 from faceapp.core.library.store import Library
-from faceapp.core.tags.embedded import replace_jpeg_xmp, stored_image, wrap_packet
+from faceapp.core.tags.embedded import read_embedded, stored_image, write_jpeg_xmp
 from faceapp.core.tags.regions import box_to_region, swaps_sides, to_stored
 from faceapp.core.tags.sidecar import (
     own_sidecar,
@@ -39,7 +40,7 @@ from faceapp.core.tags.sidecar import (
     read_sidecar,
     write_sidecar,
 )
-from faceapp.core.tags.xmp import Packet, Region, XmpError, new_packet, parse
+from faceapp.core.tags.xmp import Packet, Region, XmpError, new_packet
 from faceapp.core.wording import plural
 
 __all__ = ["export_tags", "ExportSummary", "PhotoExport"]
@@ -116,7 +117,13 @@ def _target_packet(path: str, embed: bool, stored: Any, result: PhotoExport) -> 
             raise FaceAppError(f"'{name}' was left as it was: faceapp writes tags into JPEG photos only; "
                                "export without --embed to write a sidecar for it.")
         result.target = path
-        return (parse(stored.xmp) if stored.xmp else new_packet()), None
+        if not stored.xmp:
+            return new_packet(), None
+        packet, problem = read_embedded(stored, name)
+        if problem:  # writing would lose what faceapp could not read
+            raise FaceAppError(f"'{name}' was left as it was: part of its XMP (its Extended XMP) could not be read; "
+                               "export without --embed to write a sidecar for it.")
+        return packet, None
     sidecar = own_sidecar(path)
     result.target = str(sidecar)
     if sidecar.is_file():
@@ -170,7 +177,7 @@ def _export_photo(path: str, named: list[tuple[FaceRecord, str]], dims: tuple[in
     packet.add_regions(adding, (stored.width, stored.height))
     try:
         if sidecar is None:
-            replace_jpeg_xmp(path, wrap_packet(packet.serialise()))
+            write_jpeg_xmp(path, packet)
             result.wrote = True
         else:
             result.wrote = write_sidecar(sidecar, packet)

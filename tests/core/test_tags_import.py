@@ -62,6 +62,7 @@ def test_heic_names_land_on_the_faces_the_detector_finds(tmp_path, models_dir):
     folder = tmp_path / "phone"
     specs = [(6, "embedded"), (7, "embedded")]
     tagged_photos(folder, specs, suffix="heic")
+    untagged, = tagged_photos(folder, [(5, "none")], suffix="heic")
     with Library.open(tmp_path / "lib.sqlite") as library:
         summary = import_tags(library, [folder], MODEL, CROP, models_dir)
         assert not summary.errors and summary.totals()["named"] == 4 and summary.totals()["from_tags"] == 0
@@ -69,6 +70,17 @@ def test_heic_names_land_on_the_faces_the_detector_finds(tmp_path, models_dir):
         for orientation, _ in specs:
             name = f"o{orientation}-embedded.heic"
             assert placed[(name, "left")] == NAMES[0] and placed[(name, "right")] == NAMES[1], (name, placed)
+        # And back: names given in faceapp go to the sidecar in the HEIC's coded frame.
+        truth = [Box(*b) for b in displayed_boxes()]
+        for face in library.faces_of(library.photo_by_path(str(untagged)).id):
+            side = next(i for i, box in enumerate(truth) if box.iou(face.face.box) > 0.3)
+            library.confirm(library.add_person(NAMES[side]), [face.id])
+        assert export_tags(library, [untagged]).totals()["regions_written"] == 2
+    regions = {r["name"]: r for r in read_regions(untagged.with_name(untagged.name + ".xmp"))}
+    for name, box in zip(NAMES, displayed_boxes()):
+        x, y, w, h = stored_box(box, (563, 330), 5)
+        cx, cy = regions[name]["x"] * 330, regions[name]["y"] * 563
+        assert x <= cx <= x + w and y <= cy <= y + h, name
 
 
 @needs_exiftool

@@ -174,6 +174,24 @@ def test_a_face_from_a_tag_stays_when_the_photo_changes_and_goes_reported_when_i
 
 
 @needs_exiftool
+def test_naming_a_face_of_a_changed_photo_keeps_its_face_from_a_tag(tmp_path, models_dir, engine):
+    """The other way a changed photo is analysed again: naming one of its faces (people add PHOTO)."""
+    from faceapp.core.library.recognition import enrol
+
+    folder = tmp_path / "photos"
+    path, = tagged_photos(folder, [(1, "embedded")])
+    boxes = displayed_boxes() + [(20, 20, 40, 40)]  # orientation 1: stored = displayed (563×330)
+    exiftool("-overwrite_original", *region_args(boxes, (563, 330), (*NAMES, "Painted")), path)
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        assert import_tags(library, [path], MODEL, CROP, models_dir).totals()["from_tags"] == 1
+        exiftool("-overwrite_original", "-Rating=5", path)  # new bytes
+        person, _, photo = enrol(library, engine, "Someone", path, 1)
+        kept = [f for f in library.faces_of(photo.id) if f.source == "tag"]
+        assert len(kept) == 1 and library.person_of(kept[0].id).name == "Painted"
+        assert library.faces_without(engine.space, [photo.id]) == {}  # described from the new version
+
+
+@needs_exiftool
 def test_export_gives_microsoft_only_regions_an_mwg_copy_for_mwg_readers(tmp_path, models_dir):
     """A sidecar with Windows' People tags only: an export leaves them in that form and adds the MWG form, for
     the regions faceapp holds (Lefty) and the ones it does not (Righty: faceapp names that face otherwise)."""

@@ -76,9 +76,20 @@ def region_args(boxes: list[tuple[int, int, int, int]], size: tuple[int, int], n
     return [f"-XMP-mwg-rs:RegionInfo={{AppliedToDimensions={{W={w},H={h},Unit=pixel}},RegionList=[{items}]}}"]
 
 
+def save_heic(image: Image.Image, path: Path, orientation: int) -> None:
+    """``image`` (the stored pixels) as a HEIC with EXIF ``orientation``: pillow-heif writes the same turn as
+    the HEIF ``irot``/``imir`` boxes, which a reader applies while decoding (as a phone's photos are made)."""
+    from pillow_heif import from_pillow
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    from_pillow(image).save(path, quality=92, exif=exif.tobytes())
+
+
 def tagged_photos(folder: Path, specs: list[tuple[int, str]], names: tuple[str, ...] = NAMES,
-                  microsoft: bool = False) -> list[Path]:
-    """JPEGs stored for each ``(orientation, where)`` whose regions name the two faces (one exiftool run).
+                  microsoft: bool = False, suffix: str = "jpg") -> list[Path]:
+    """JPEGs (or HEICs: ``suffix`` "heic") stored for each ``(orientation, where)`` whose regions name the two
+    faces (one exiftool run).
 
     ``where``: "embedded", "sidecar" (photo.jpg.xmp), "lightroom" (photo.xmp), "both" (the sidecar names
     them rightly, the embedded regions wrongly) or "none" (no regions; still a keyword and a rating).
@@ -90,13 +101,18 @@ def tagged_photos(folder: Path, specs: list[tuple[int, str]], names: tuple[str, 
     paths = []
     for orientation, where in specs:
         stored = shown.transpose(_STORE[orientation]) if orientation != 1 else shown
-        path = folder / f"o{orientation}-{where}{'-mp' if microsoft else ''}.jpg"
-        stored.save(path, quality=92)
+        path = folder / f"o{orientation}-{where}{'-mp' if microsoft else ''}.{suffix}"
+        if suffix == "heic":
+            save_heic(stored, path, orientation)
+        else:
+            stored.save(path, quality=92)
         paths.append(path)
         stored_boxes = [stored_box(b, shown.size, orientation) for b in boxes]
         regions = region_args(stored_boxes, stored.size, names, microsoft)
         inside = region_args(stored_boxes, stored.size, ("Wrong1", "Wrong2"), microsoft) if where == "both" else regions
-        commands.append(["-overwrite_original", f"-Orientation#={orientation}", "-XMP-dc:Subject=holiday",
+        # A HEIC's orientation is written with its pixels (above): EXIF alone would disagree with irot/imir.
+        turn = [f"-Orientation#={orientation}"] if suffix != "heic" else []
+        commands.append(["-overwrite_original", *turn, "-XMP-dc:Subject=holiday",
                          "-Rating=4", *(inside if where in ("embedded", "both") else []), str(path)])
         if where in ("sidecar", "both", "lightroom"):
             sidecar = path.with_name(path.name + ".xmp") if where != "lightroom" else path.with_suffix(".xmp")

@@ -53,7 +53,7 @@ def test_import_then_export_json_and_embed_refusal(tmp_path, models_dir, capsys)
     assert data["command"] == "tags export" and data["totals"]["photos"] == 1
     photo = data["photos"][0]
     assert set(photo) == {"path", "target", "file_written", "written", "already_tagged", "conflicts", "copied",
-                          "problem"}
+                          "mirrored", "problem"}
     assert photo["file_written"] and data["totals"]["files_written"] == 1
     # A new sidecar carries the embedded regions (the sidecar now wins), which already name both faces.
     assert photo["target"] == str(good) + ".xmp" and photo["copied"] == 2 and photo["already_tagged"] == 2

@@ -25,7 +25,7 @@ from faceapp.core.defaults import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 from faceapp.core.errors import ImageLoadError
 from faceapp.core.formats import SUPPORTED_FORMATS, unreadable_format
 
-__all__ = ["check_file", "load_image", "resize_rgb", "ImageSource", "describe_source"]
+__all__ = ["check_file", "load_image", "resize_rgb", "ImageSource", "describe_source", "prepare_heif"]
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray]
 
@@ -97,6 +97,20 @@ def _register_heif(source: ImageSource) -> None:
     # Only the primary image: faceapp never reads thumbnails, depth maps or auxiliary images.
     pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
     _heif_registered = True
+
+
+def prepare_heif(source: ImageSource, head: bytes) -> bool:
+    """Whether ``head`` (the file's first 12 bytes or more) starts a HEIF file; if so, Pillow can open it after
+    this (pillow-heif registered; ImageLoadError when it is not installed).
+
+    pillow-heif turns the pixels by the file's ``irot``/``imir`` while decoding, so the image Pillow
+    gives is upright: its size is the displayed one, its EXIF orientation is reset to 1, and the turn
+    it applied is ``info["original_orientation"]`` (the EXIF orientation HEIF writers store alongside).
+    """
+    if not _is_heif(head):
+        return False
+    _register_heif(source)
+    return True
 
 
 def _to_rgb_array(image) -> np.ndarray:  # image: PIL.Image.Image

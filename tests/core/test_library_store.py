@@ -203,3 +203,57 @@ def test_busy_library_is_one_sentence(tmp_path):
     finally:
         holder.rollback()
         holder.close()
+
+
+def test_a_face_from_a_tag_follows_its_tag_when_the_photo_changes(library, tmp_path):
+    """The rule of carry.py for faces from tags, on both engines: kept where a tag still marks them (no
+    detection to find again), taken over by a face the detector now finds there, reported when the tag is gone."""
+    from PIL import Image
+
+    from faceapp.core.library.carry import carry_over
+    from faceapp.core.tags.sidecar import write_sidecar
+    from faceapp.core.tags.xmp import Region, new_packet
+
+    path = str(tmp_path / "wall.jpg")
+    Image.new("RGB", (640, 480), "grey").save(path)
+    sidecar = tmp_path / "wall.jpg.xmp"
+
+    def tag(*regions: Region) -> None:
+        packet = new_packet()
+        packet.add_regions(list(regions), (640, 480))
+        write_sidecar(sidecar, packet)
+
+    painted = Region("Painted", 400 / 640, 100 / 480, 60 / 640, 60 / 480)
+    tag(painted)
+    vectors, _ = identities(2, 2, seed=5)
+    left, = add_photo(library, path, [face(10)], vectors[:1])
+    photo_id = library.photo_by_path(path).id
+    tag_id, = library.add_tag_faces(photo_id, [NewFace(Face(Box(400, 100, 60, 60), 1.0), 0.5, vectors[2])], SPACE)
+    library.confirm(library.add_person("Painted"), [tag_id])
+
+    # New content (edited pixels): the detector finds the face again, but nothing where the tag is.
+    faces = [NewFace(face(14), 0.9, vectors[0])]
+    carry = carry_over(library, path, SPACE, faces, threshold=0.5, dims=(640, 480))
+    assert carry.mapping == {0: left} and carry.tags == {tag_id: Box(400, 100, 60, 60)}
+    assert carry.detached == [] and carry.detached_tags == []
+    library.save_photo(path, 100, 2, "hash-2", (640, 480), 1, faces, SPACE, carry=carry.mapping, tags=carry.tags)
+    kept = library.faces_of(photo_id)
+    assert [(f.number, f.source, f.face.box) for f in kept] == [(1, "detected", Box(14, 10, 80, 80)),
+                                                                (2, "tag", Box(400, 100, 60, 60))]
+    assert library.person_of(kept[1].id).name == "Painted"
+    assert library.faces_without(SPACE, [photo_id]) == {photo_id: [kept[1].id]}  # to be described from the new crop
+
+    # A smaller copy (same shape): the tag's region scales with it; the detector now finds a face there.
+    faces = [NewFace(face(7, 5, 40), 0.9, vectors[0]), NewFace(Face(Box(201, 51, 30, 30), 0.9), 0.9, vectors[3])]
+    carry = carry_over(library, path, SPACE, faces, threshold=0.5, dims=(320, 240))
+    assert carry.mapping == {1: kept[1].id} and carry.tags == {}
+    library.save_photo(path, 100, 3, "hash-3", (320, 240), 1, faces, SPACE, carry=carry.mapping, tags=carry.tags)
+    now = library.faces_of(photo_id)
+    assert library.person_of(now[1].id).name == "Painted" and now[1].source == "detected"
+
+    # Another program removed the tag and the photo changed again: nothing marks the place; reported.
+    library.add_tag_faces(photo_id, [NewFace(Face(Box(20, 150, 30, 30), 1.0), 0.5, vectors[2])], SPACE)
+    library.confirm(library.add_person("Gone"), [library.faces_of(photo_id)[-1].id])
+    tag(painted)
+    carry = carry_over(library, path, SPACE, faces[:1], threshold=0.5, dims=(320, 240))
+    assert carry.tags == {} and carry.detached == [(2, "Painted")] and carry.detached_tags == [(3, "Gone")]

@@ -168,7 +168,8 @@ def test_a_changed_photo_keeps_its_names_only_for_the_same_face(tmp_path, models
         photo(target, "obama.jpg", brightness=0.8)
         summary = scan(library, folder, models_dir)
         assert summary.detached == [(str(target), 1, "Barack")]
-        assert summary.as_dict()["detached"] == [{"path": str(target), "number": 1, "person": "Barack"}]
+        assert summary.as_dict()["detached"] == [{"path": str(target), "number": 1, "person": "Barack",
+                                                   "from_tag": False}]
         assert summary.detached_text()[0].startswith("Barack: face 1 of IMG_0001.JPG changed into someone else's")
         assert library.person_of(library.faces_of(record.id)[0].id) is None
         assert library.require_person("Barack").confirmed == 0

@@ -57,6 +57,33 @@ def test_every_orientation_names_the_right_face_and_twice_changes_nothing(tmp_pa
 
 
 @needs_exiftool
+def test_heic_names_land_on_the_faces_the_detector_finds(tmp_path, models_dir):
+    """A phone's HEIC, turned by irot/imir: the scan sees it upright, and the regions are moved the same way."""
+    folder = tmp_path / "phone"
+    specs = [(6, "embedded"), (7, "embedded")]
+    tagged_photos(folder, specs, suffix="heic")
+    untagged, = tagged_photos(folder, [(5, "none")], suffix="heic")
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        summary = import_tags(library, [folder], MODEL, CROP, models_dir)
+        assert not summary.errors and summary.totals()["named"] == 4 and summary.totals()["from_tags"] == 0
+        placed = _names_by_place(library)
+        for orientation, _ in specs:
+            name = f"o{orientation}-embedded.heic"
+            assert placed[(name, "left")] == NAMES[0] and placed[(name, "right")] == NAMES[1], (name, placed)
+        # And back: names given in faceapp go to the sidecar in the HEIC's coded frame.
+        truth = [Box(*b) for b in displayed_boxes()]
+        for face in library.faces_of(library.photo_by_path(str(untagged)).id):
+            side = next(i for i, box in enumerate(truth) if box.iou(face.face.box) > 0.3)
+            library.confirm(library.add_person(NAMES[side]), [face.id])
+        assert export_tags(library, [untagged]).totals()["regions_written"] == 2
+    regions = {r["name"]: r for r in read_regions(untagged.with_name(untagged.name + ".xmp"))}
+    for name, box in zip(NAMES, displayed_boxes()):
+        x, y, w, h = stored_box(box, (563, 330), 5)
+        cx, cy = regions[name]["x"] * 330, regions[name]["y"] * 563
+        assert x <= cx <= x + w and y <= cy <= y + h, name
+
+
+@needs_exiftool
 def test_conflicts_are_reported_and_a_face_with_no_detection_comes_from_the_tag(tmp_path, models_dir):
     folder = tmp_path / "photos"
     path, = tagged_photos(folder, [(6, "none")])
@@ -82,6 +109,118 @@ def test_conflicts_are_reported_and_a_face_with_no_detection_comes_from_the_tag(
         again = import_tags(library, [path], MODEL, CROP, models_dir).photos[0]
         assert not again.named and not again.unmatched and len(again.conflicts) == 1
         assert len(library.faces_of(photo_id)) == 3
+
+
+@needs_exiftool
+def test_a_face_from_a_tag_stays_when_the_photo_changes_and_goes_reported_when_its_tag_goes(tmp_path, models_dir):
+    """A user's tag is never dropped silently: a rescan after new bytes (metadata written by another program, then
+    edited and smaller pixels) keeps the face from the tag with its name, described again from the new crop."""
+    import numpy as np
+    from PIL import Image, ImageEnhance
+
+    from faceapp.core.engine import descriptor_space
+    from faceapp.core.library.scan import Scanner
+
+    folder = tmp_path / "photos"
+    path, = tagged_photos(folder, [(6, "sidecar")])
+    sidecar = path.with_name(path.name + ".xmp")
+    # The stored image is 330×563 (orientation 6); "Painted" marks the wall, where no face is detected.
+    boxes = [stored_box(b, (563, 330), 6) for b in displayed_boxes()] + [(250, 20, 40, 40)]
+    exiftool("-overwrite_original", *region_args(boxes, (330, 563), (*NAMES, "Painted")), sidecar)
+    space = descriptor_space(MODEL, CROP, models_dir)
+
+    def rescan(library):
+        summary = Scanner(library, [folder], MODEL, CROP, models_dir).run()
+        assert summary.updated == 1 and not summary.errors
+        return summary
+
+    def from_tag(library):
+        faces = [f for f in library.faces_of(library.photo_by_path(str(path)).id) if f.source == "tag"]
+        return faces, library.descriptors(space, [f.id for f in faces])[1]
+
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        assert import_tags(library, [path], MODEL, CROP, models_dir).totals()["from_tags"] == 1
+        (painted,), before = from_tag(library)
+
+        exiftool("-overwrite_original", "-Rating=5", path)  # another program writes into the photo: new bytes
+        summary = rescan(library)
+        (kept,), after = from_tag(library)
+        assert summary.detached == summary.detached_tags == []
+        assert kept.face.box == painted.face.box and library.person_of(kept.id).name == "Painted"
+        assert np.allclose(after, before, atol=1e-4)  # the same pixels: the same descriptor
+
+        with Image.open(path) as image:  # edited: brighter and smaller (the same shape), EXIF kept
+            exif = image.info["exif"]
+            edited = ImageEnhance.Brightness(image.convert("RGB")).enhance(1.2)
+            edited = edited.resize((image.width * 4 // 5, image.height * 4 // 5), Image.Resampling.BILINEAR)
+        edited.save(path, quality=92, exif=exif)
+        summary = rescan(library)
+        (kept,), after = from_tag(library)
+        assert summary.detached_tags == [] and library.person_of(kept.id).name == "Painted"
+        was = painted.face.box  # the same place, in proportion to the smaller photo
+        assert kept.face.box.iou(Box(was.x * 4 // 5, was.y * 4 // 5, was.width * 4 // 5, was.height * 4 // 5)) > 0.8
+        assert len(after) == 1 and not np.allclose(after, before, atol=1e-4)  # described from the new crop
+
+        # Another program removed the tag, and the photo changed again: the name is detached and said so.
+        exiftool("-overwrite_original", *region_args(boxes[:2], (330, 563), NAMES), sidecar)
+        exiftool("-overwrite_original", "-Rating=3", path)
+        summary = rescan(library)
+        assert from_tag(library)[0] == [] and library.require_person("Painted").confirmed == 0
+        assert [(d["person"], d["from_tag"]) for d in summary.as_dict()["detached"]] == [("Painted", True)]
+        assert summary.detached_text() == [
+            f"Painted: face {kept.number} of {path.name} came from a face tag that no longer marks that place in the "
+            "changed photo, so the name was not carried over; import the photo's tags again, or name the face "
+            "again if it is them."]
+
+
+@needs_exiftool
+def test_naming_a_face_of_a_changed_photo_keeps_its_face_from_a_tag(tmp_path, models_dir, engine):
+    """The other way a changed photo is analysed again: naming one of its faces (people add PHOTO)."""
+    from faceapp.core.library.recognition import enrol
+
+    folder = tmp_path / "photos"
+    path, = tagged_photos(folder, [(1, "embedded")])
+    boxes = displayed_boxes() + [(20, 20, 40, 40)]  # orientation 1: stored = displayed (563×330)
+    exiftool("-overwrite_original", *region_args(boxes, (563, 330), (*NAMES, "Painted")), path)
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        assert import_tags(library, [path], MODEL, CROP, models_dir).totals()["from_tags"] == 1
+        exiftool("-overwrite_original", "-Rating=5", path)  # new bytes
+        person, _, photo = enrol(library, engine, "Someone", path, 1)
+        kept = [f for f in library.faces_of(photo.id) if f.source == "tag"]
+        assert len(kept) == 1 and library.person_of(kept[0].id).name == "Painted"
+        assert library.faces_without(engine.space, [photo.id]) == {}  # described from the new version
+
+
+@needs_exiftool
+def test_export_gives_microsoft_only_regions_an_mwg_copy_for_mwg_readers(tmp_path, models_dir):
+    """A sidecar with Windows' People tags only: an export leaves them in that form and adds the MWG form, for
+    the regions faceapp holds (Lefty) and the ones it does not (Righty: faceapp names that face otherwise)."""
+    import json
+
+    from faceapp.core.library.scan import Scanner
+
+    folder = tmp_path / "windows"
+    path, = tagged_photos(folder, [(6, "sidecar")], microsoft=True)
+    sidecar = path.with_name(path.name + ".xmp")
+    assert read_regions(sidecar) == []  # MWG readers see nothing yet
+    with Library.open(tmp_path / "lib.sqlite") as library:
+        Scanner(library, [folder], MODEL, CROP, models_dir).run()
+        faces = sorted(library.faces_of(library.photo_by_path(str(path)).id), key=lambda f: f.face.box.x)
+        library.confirm(library.add_person(NAMES[0]), [faces[0].id])
+        library.confirm(library.add_person("Someone Else"), [faces[1].id])
+        photo = export_tags(library).photos[0]
+        assert photo.wrote and photo.mirrored == 2 and photo.already == 1 and not photo.written
+        assert [c["tag"] for c in photo.conflicts] == [NAMES[1]]
+        assert export_tags(library).totals()["files_written"] == 0  # exporting twice writes nothing
+    data = json.loads(exiftool("-struct", "-j", "-RegionInfo", "-RegionInfoMP", sidecar))[0]
+    assert sorted(r["PersonDisplayName"] for r in data["RegionInfoMP"]["Regions"]) == sorted(NAMES)  # kept, once
+    regions = {r["name"]: r for r in read_regions(sidecar)}
+    assert sorted(regions) == sorted(NAMES)
+    assert data["RegionInfo"]["AppliedToDimensions"] == {"W": 330, "H": 563, "Unit": "pixel"}
+    for name, box in zip(NAMES, displayed_boxes()):  # the MWG centres fall inside the faces (stored frame)
+        x, y, w, h = stored_box(box, (563, 330), 6)
+        cx, cy = regions[name]["x"] * 330, regions[name]["y"] * 563
+        assert x <= cx <= x + w and y <= cy <= y + h, name
 
 
 @needs_exiftool

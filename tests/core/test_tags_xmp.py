@@ -133,3 +133,21 @@ def test_new_packet_gets_both_forms():
     assert [(r.name, r.form) for r in again.regions()] == [("Ann", "mwg")]
     assert list(again._mp()) and again._mp()[0].name == "Ann"
     assert again.applied_to() == (10, 20)
+
+
+def test_microsoft_only_regions_get_an_mwg_copy_and_keep_their_own_form():
+    body = mwg(mwg_item("Anna", 0.5, 0.5, 0.2, 0.4)) + (
+        '<MP:RegionInfo rdf:parseType="Resource"><MPRI:Regions><rdf:Bag>'
+        '<rdf:li MPReg:PersonDisplayName="Anna" MPReg:Rectangle="0.4, 0.3, 0.2, 0.4"/>'
+        '<rdf:li MPReg:PersonDisplayName="Bob" MPReg:Rectangle="0.1, 0.2, 0.1, 0.1"/>'
+        '<rdf:li MPReg:Rectangle="0.7, 0.7, 0.1, 0.1"/></rdf:Bag></MPRI:Regions></MP:RegionInfo>')
+    parsed = parse(packet(body))
+    only = parsed.microsoft_only()
+    assert [(r.name, r.form) for r in only] == [("Bob", "mp"), ("", "mp")]  # Anna is in both forms already
+    parsed.add_regions(only, None, microsoft=False)
+    again = parse(parsed.serialise())
+    assert [(r.name, r.form) for r in again._mwg()] == [("Anna", "mwg"), ("Bob", "mwg"), ("", "mwg")]
+    assert len(again._mp()) == 3 and again.microsoft_only() == []  # the Microsoft form unchanged
+    bob = again._mwg()[1]
+    assert (bob.left, bob.top, bob.width, bob.height) == pytest.approx((0.1, 0.2, 0.1, 0.1))
+    assert "<mwg-rs:Name></mwg-rs:Name>" not in parsed.serialise().decode()

@@ -183,10 +183,15 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
 
         # The photo changed since it was scanned: names move only to the same faces (carry.py).
         carry = carry_over(library, path, space, items, threshold_for(space.model, space.crop),
-                           same_content=record is not None and record.hash == digest)
+                           same_content=record is not None and record.hash == digest, dims=result.image_size)
         library.save_photo(path, info.st_size, info.st_mtime_ns, digest, result.image_size, PIPELINE_VERSION,
-                           items, space, carry=carry.mapping)
+                           items, space, carry=carry.mapping, tags=carry.tags)
         record = library.photo_by_path(path)
+        if carry.tags:  # faces from tags kept in the new version: described from its crops
+            bare = set(library.faces_without(space, [record.id]).get(record.id, []))
+            kept = [f for f in library.faces_of(record.id) if f.id in bare]
+            vectors, _ = engine.model.run(engine.crops_of(image, [f.face for f in kept]))
+            library.add_descriptors(space, [(f.id, v) for f, v in zip(kept, vectors)])
     faces = library.faces_of(record.id)
     chosen = faces[choose_face([f.face.box for f in faces], face_number, f"'{label}'")]
     person = library.add_person(name)

@@ -77,6 +77,8 @@ class ScanSummary:
     unmounted: list[tuple[str, int]] = field(default_factory=list)
     #: Names that could not move to the new version of a changed photo: (path, old face number, person).
     detached: list[tuple[str, int, str]] = field(default_factory=list)
+    #: The same for faces from tags whose tag no longer marks a place in the new version.
+    detached_tags: list[tuple[str, int, str]] = field(default_factory=list)
     cancelled: bool = False
     seconds: float = 0.0
 
@@ -89,7 +91,10 @@ class ScanSummary:
         """One sentence per name that stayed behind when its photo changed."""
         return [f"{person}: face {number} of {shown(os.path.basename(path))} changed into someone else's (or too "
                 "much to tell), so the name was not carried over; name the face again if it is them."
-                for path, number, person in self.detached]
+                for path, number, person in self.detached] + [
+            f"{person}: face {number} of {shown(os.path.basename(path))} came from a face tag that no longer marks "
+            "that place in the changed photo, so the name was not carried over; import the photo's tags again, or "
+            "name the face again if it is them." for path, number, person in self.detached_tags]
 
     def unsupported_text(self) -> str:
         """One sentence on the files left out for their format ("" when there are none)."""
@@ -135,7 +140,9 @@ class ScanSummary:
                 "unreadable_folders": [{"path": p, "message": m} for p, m in self.unreadable_folders],
                 "unsupported": dict(sorted(self.unsupported.items())),
                 "unmounted": [{"path": p, "known_photos": n} for p, n in self.unmounted],
-                "detached": [{"path": p, "number": n, "person": person} for p, n, person in self.detached],
+                "detached": [{"path": p, "number": n, "person": person, "from_tag": tag}
+                             for tag, items in ((False, self.detached), (True, self.detached_tags))
+                             for p, n, person in items],
                 "cancelled": self.cancelled, "seconds": round(self.seconds, 2)}
 
 
@@ -581,16 +588,21 @@ class Scanner:
                              self.engine.crops_of(image, faces, self.crop)))
 
     def _describe_if_needed(self, loaded: _Loaded, record: PhotoRecord) -> None:
-        wanted = set(self.library.faces_without(self.space, [record.id]).get(record.id, []))
+        if self._describe_missing(loaded, record.id):
+            self.summary.described += 1
+
+    def _describe_missing(self, loaded: _Loaded, photo_id: int) -> bool:
+        """Describe the photo's faces that have no descriptor in this space (queued); False when none."""
+        wanted = set(self.library.faces_without(self.space, [photo_id]).get(photo_id, []))
         if not wanted:
-            return
-        faces = [f for f in self.library.faces_of(record.id) if f.id in wanted]
-        self.summary.described += 1
+            return False
+        faces = [f for f in self.library.faces_of(photo_id) if f.id in wanted]
         if self._analyser is not None:  # the photo is on a worker: describe these faces there
             self._reading.append(self._analyser.describe(loaded.task, [f.face for f in faces], [f.id for f in faces]))
-            return
+            return True
         crops = self.engine.crops_of(loaded.image, [f.face for f in faces], self.crop)
         self._queue(_Pending(loaded, [f.face for f in faces], [f.quality for f in faces], crops, [f.id for f in faces]))
+        return True
 
     def _queue(self, pending: _Pending) -> None:
         self._batch.append(pending)
@@ -616,7 +628,11 @@ class Scanner:
         task = loaded.task
         new_faces = [NewFace(face, quality, vectors[i]) for i, (face, quality) in enumerate(zip(faces, qualities))]
         same_content = task.record is not None and task.record.hash == loaded.digest
-        carry = carry_over(self.library, task.path, self.space, new_faces, self.threshold, same_content)
-        self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, loaded.dims,
-                                PIPELINE_VERSION, new_faces, self.space, carry=carry.mapping)
+        carry = carry_over(self.library, task.path, self.space, new_faces, self.threshold, same_content, loaded.dims)
+        photo_id = self.library.save_photo(task.path, task.size, task.mtime_ns, loaded.digest, loaded.dims,
+                                           PIPELINE_VERSION, new_faces, self.space, carry=carry.mapping,
+                                           tags=carry.tags)
         self.summary.detached += [(task.path, number, person) for number, person in carry.detached]
+        self.summary.detached_tags += [(task.path, number, person) for number, person in carry.detached_tags]
+        if carry.tags:  # faces from tags kept: described from the new version's crops
+            self._describe_missing(loaded, photo_id)

@@ -39,7 +39,7 @@ from faceapp.core.library.records import (
     photo_from_row,
 )
 from faceapp.core.library.search import ExactIndex, PeopleIndex
-from faceapp.core.types import DescriptorSpace
+from faceapp.core.types import Box, DescriptorSpace
 from faceapp.paths import is_server_location
 
 __all__ = ["Library", "PhotoRecord", "FaceRecord", "Person", "NewFace", "is_server_location"]
@@ -235,14 +235,19 @@ class Library(PeopleQueries):
     @_guarded
     def save_photo(self, path: str, size: int, mtime_ns: int, digest: str | None, dims: tuple[int, int] | None,
                    pipeline: int, faces: Sequence[NewFace] = (), space: DescriptorSpace | None = None,
-                   error: str | None = None, carry: Mapping[int, int] | None = None) -> int:
+                   error: str | None = None, carry: Mapping[int, int] | None = None,
+                   tags: Mapping[int, Box] | None = None) -> int:
         """Record a photo's analysis in one transaction: the photo, its faces and their descriptors, or its error.
 
         When the photo was analysed before (same path), its old faces are replaced.
         ``carry`` (``{index in faces: old face id}``) says which new face takes over
         what the user said about an old one (confirmed, rejected, apart); the rule
         that decides it is :func:`faceapp.core.library.carry.carry_over` — this
-        method only executes it.  Old faces not carried go, with their names.
+        method only executes it.  ``tags`` (``{old face id: box}``): faces from tags
+        kept in the new version, after the detected ones, with their box there and what
+        the user said about them; they have no descriptor until described again (a
+        scan does it next; until then :meth:`faces_without` lists them).  Old faces not
+        carried or kept go, with their names.
         An unreadable new version (``error``) keeps the old faces and their names.
         Two writers saving one path: the unique path decides, the second waits for
         the first and then replaces its faces (no duplicate photo).
@@ -278,6 +283,17 @@ class Library(PeopleQueries):
                 if old_id is not None and old_id in previous:
                     previous.discard(old_id)  # one old face moves to one new face at most
                     self._move_names(old_id, face_id)
+            number = len(faces)
+            for old_id, box in (tags or {}).items():
+                if old_id not in previous:
+                    continue
+                previous.discard(old_id)
+                number += 1
+                face_id = int(self._one(
+                    "INSERT INTO faces (photo_id, number, x, y, width, height, confidence, rotation, landmarks, "
+                    "quality, source) SELECT photo_id, ?, ?, ?, ?, ?, confidence, rotation, NULL, quality, 'tag' "
+                    "FROM faces WHERE id=? RETURNING id", number, box.x, box.y, box.width, box.height, old_id))
+                self._move_names(old_id, face_id)
             self._execute("DELETE FROM faces WHERE photo_id=? AND number < 0", (photo_id,))
         return photo_id
 

@@ -8,11 +8,15 @@ Rules (issue 20), in one place:
 * by default into ``photo.jpg.xmp``: an existing sidecar is edited in place
   (everything else in it stays as it was); a new one first copies the regions of
   the source it will outrank (``photo.xmp`` or the embedded XMP, :mod:`.sidecar`);
-* ``embed``: into the JPEG's own XMP segment, every other byte kept
-  (:func:`.embedded.replace_jpeg_xmp`); other formats are refused for the photo;
+* ``embed``: into the JPEG's own XMP segment (standard + Extended XMP when over
+  64 kB), every other byte kept (:func:`.embedded.write_jpeg_xmp`); other formats
+  are refused for the photo, and so is a JPEG whose Extended XMP cannot be read;
 * a region already marking the face with the same name is left alone (exporting
   twice writes nothing); one marking it with **another** name is a conflict,
   reported and kept — faceapp never overwrites someone else's tag;
+* regions the target holds in the Microsoft form only (Windows Photo Gallery,
+  whether or not faceapp holds their faces) are written in the MWG form too, the
+  Microsoft form kept, so that programs reading MWG only see them as well;
 * a packet faceapp cannot parse is never overwritten: the photo is reported.
 """
 
@@ -28,7 +32,7 @@ from typing import Any
 from faceapp.core.errors import FaceAppError
 from faceapp.core.library.records import FaceRecord
 from faceapp.core.library.store import Library
-from faceapp.core.tags.embedded import replace_jpeg_xmp, stored_image, wrap_packet
+from faceapp.core.tags.embedded import read_embedded, stored_image, write_jpeg_xmp
 from faceapp.core.tags.regions import box_to_region, swaps_sides, to_stored
 from faceapp.core.tags.sidecar import (
     own_sidecar,
@@ -36,7 +40,7 @@ from faceapp.core.tags.sidecar import (
     read_sidecar,
     write_sidecar,
 )
-from faceapp.core.tags.xmp import Packet, Region, XmpError, new_packet, parse
+from faceapp.core.tags.xmp import Packet, Region, XmpError, new_packet
 from faceapp.core.wording import plural
 
 __all__ = ["export_tags", "ExportSummary", "PhotoExport"]
@@ -55,13 +59,14 @@ class PhotoExport:
     already: int = 0
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     copied: int = 0  # regions copied from the source a new sidecar outranks
+    mirrored: int = 0  # Microsoft-only regions of the target also written in the MWG form
     problem: str = ""
     wrote: bool = False  # the target file was written
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "target": self.target, "file_written": self.wrote, "written": self.written,
                 "already_tagged": self.already, "conflicts": self.conflicts, "copied": self.copied,
-                "problem": self.problem}
+                "mirrored": self.mirrored, "problem": self.problem}
 
 
 @dataclass
@@ -112,7 +117,13 @@ def _target_packet(path: str, embed: bool, stored: Any, result: PhotoExport) -> 
             raise FaceAppError(f"'{name}' was left as it was: faceapp writes tags into JPEG photos only; "
                                "export without --embed to write a sidecar for it.")
         result.target = path
-        return (parse(stored.xmp) if stored.xmp else new_packet()), None
+        if not stored.xmp:
+            return new_packet(), None
+        packet, problem = read_embedded(stored, name)
+        if problem:  # writing would lose what faceapp could not read
+            raise FaceAppError(f"'{name}' was left as it was: part of its XMP (its Extended XMP) could not be read; "
+                               "export without --embed to write a sidecar for it.")
+        return packet, None
     sidecar = own_sidecar(path)
     result.target = str(sidecar)
     if sidecar.is_file():
@@ -146,6 +157,7 @@ def _export_photo(path: str, named: list[tuple[FaceRecord, str]], dims: tuple[in
         result.problem = str(exc)
         return result
     existing = packet.regions()
+    mirror = packet.microsoft_only()
     adding: list[Region] = []
     for face, person in named:
         region = to_stored(box_to_region(face.face.box, width, height, person), stored.orientation)
@@ -158,17 +170,19 @@ def _export_photo(path: str, named: list[tuple[FaceRecord, str]], dims: tuple[in
             result.already += 1
         else:
             result.conflicts.append({**entry, "tag": found.name})
-    if not adding and not result.copied:
+    if not adding and not result.copied and not mirror:
         return result
+    packet.add_regions(mirror, (stored.width, stored.height), microsoft=False)
+    result.mirrored = len(mirror)
     packet.add_regions(adding, (stored.width, stored.height))
     try:
         if sidecar is None:
-            replace_jpeg_xmp(path, wrap_packet(packet.serialise()))
+            write_jpeg_xmp(path, packet)
             result.wrote = True
         else:
             result.wrote = write_sidecar(sidecar, packet)
     except FaceAppError as exc:
-        result.problem, result.written = str(exc), []
+        result.problem, result.written, result.mirrored = str(exc), [], 0
     return result
 
 

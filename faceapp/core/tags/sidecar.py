@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from faceapp.core.errors import FaceAppError
-from faceapp.core.tags.embedded import StoredImage, stored_image
+from faceapp.core.tags.embedded import StoredImage, read_embedded, stored_image
 from faceapp.core.tags.xmp import MAX_PACKET_BYTES, Packet, Region, XmpError, parse
 
 __all__ = ["PhotoTags", "read_photo_tags", "sidecar_candidates", "own_sidecar", "read_sidecar", "write_sidecar"]
@@ -95,7 +95,13 @@ def read_photo_tags(photo: str | os.PathLike) -> PhotoTags:
     sources: list[tuple[str, Callable[[], Packet]]] = [(str(c), lambda c=c: read_sidecar(c))
                                                         for c in sidecar_candidates(photo)]
     if stored.xmp:
-        sources.append(("embedded", lambda: parse(stored.xmp)))
+        def embedded() -> Packet:
+            packet, problem = read_embedded(stored, name)
+            if problem:  # its Extended XMP was ignored: what the standard packet holds is still read
+                tags.problems.append(problem)
+            return packet
+
+        sources.append(("embedded", embedded))
     for source, read in sources:
         try:
             packet = read()

@@ -21,7 +21,9 @@ existing lists, and every other element and attribute is left as it was.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 import xml.parsers.expat
 from dataclasses import dataclass
 from xml.etree import ElementTree as ET
@@ -47,6 +49,7 @@ NS = {
     "MPRI": "http://ns.microsoft.com/photo/1.2/t/RegionInfo#",
     "MPReg": "http://ns.microsoft.com/photo/1.2/t/Region#",
     "tiff": "http://ns.adobe.com/tiff/1.0/",
+    "xmpNote": "http://ns.adobe.com/xmp/note/",
 }
 _NS_SEP = "}"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -58,6 +61,7 @@ def _q(prefix: str, name: str) -> str:
 
 _RDF_LI, _RDF_DESC, _RDF_BAG = _q("rdf", "li"), _q("rdf", "Description"), _q("rdf", "Bag")
 _PARSE_TYPE, _RDF_RDF = _q("rdf", "parseType"), _q("rdf", "RDF")
+_GUID = re.compile(r"[0-9A-F]{32}")
 
 
 class XmpError(FaceAppError):
@@ -227,14 +231,24 @@ class Packet:
         """Every named or unnamed region: MWG first, then Microsoft regions that MWG does not already hold."""
         self.skipped = 0
         mwg = self._mwg()
-        out = list(mwg)
-        for region in self._mp():
-            if not any(r.name.casefold() == region.name.casefold() and r.iou(region) >= 0.3 for r in mwg):
-                out.append(region)
+        out = mwg + self._microsoft_only(mwg)
         if len(out) > MAX_REGIONS:
             self.skipped += len(out) - MAX_REGIONS
             out = out[:MAX_REGIONS]
         return out
+
+    def _microsoft_only(self, mwg: list[Region]) -> list[Region]:
+        """The Microsoft regions with no MWG region of the same name in the same place."""
+        return [region for region in self._mp()
+                if not any(r.name.casefold() == region.name.casefold() and r.iou(region) >= 0.3 for r in mwg)]
+
+    def microsoft_only(self) -> list[Region]:
+        """Regions the packet holds in the Microsoft form only (what MWG-only readers cannot see)."""
+        skipped = self.skipped
+        try:
+            return self._microsoft_only(self._mwg())[:MAX_REGIONS]
+        finally:
+            self.skipped = skipped
 
     def _mwg(self) -> list[Region]:
         out: list[Region] = []
@@ -276,12 +290,67 @@ class Packet:
                     out.append(region)
         return out
 
-    # -- writing ---------------------------------------------------------------
-    def _description(self) -> ET.Element:
-        """The rdf:Description to add properties to (created when the packet has none)."""
+    # -- Extended XMP (JPEG packets over 64 kB: XMP specification part 3, 1.1.3.1) ----
+    def extended_guid(self) -> str | None:
+        """The GUID of the Extended XMP this (standard) packet continues in (``xmpNote:HasExtendedXMP``), if any."""
+        for description in self.root.iter(_RDF_DESC):
+            value = _text(description, _q("xmpNote", "HasExtendedXMP")).upper()
+            if value:
+                return value if _GUID.fullmatch(value) else None
+        return None
+
+    def merge(self, extended: Packet) -> None:
+        """Add the properties of ``extended`` (the Extended XMP this packet continues in) to this packet."""
+        rdf = self._rdf()
+        for description in list(extended.root.iter(_RDF_DESC)):
+            rdf.append(description)
+        for uri, prefix in extended.prefixes.items():
+            self.prefixes.setdefault(uri, prefix)
+
+    def split(self, limit: int) -> tuple[bytes, bytes | None]:
+        """The packet serialised as (standard, extended): the standard part at most ``limit`` bytes, the
+        largest properties moved to the Extended XMP until it fits (``extended`` None when all fits).
+
+        The packet itself is changed (properties moved out, ``xmpNote:HasExtendedXMP`` set): serialise
+        it once, for the writing.  Raises :class:`XmpError` when even the smallest standard part is too large.
+        """
+        note = _q("xmpNote", "HasExtendedXMP")
+        for description in self.root.iter(_RDF_DESC):  # the packet read may have continued in one
+            description.attrib.pop(note, None)
+            for child in description.findall(note):
+                description.remove(child)
+        whole = self.serialise()
+        if len(whole) <= limit:
+            return whole, None
+        descriptions = [d for d in self._rdf() if d.tag == _RDF_DESC]
+        properties = sorted(((len(ET.tostring(child)), index, description, child)
+                             for index, description in enumerate(descriptions) for child in description),
+                            key=lambda item: (-item[0], item[1]))
+        root = ET.Element(_q("x", "xmpmeta"), {_q("x", "xmptk"): "faceapp"})
+        moved = ET.SubElement(ET.SubElement(root, _RDF_RDF), _RDF_DESC, {_q("rdf", "about"): ""})
+        marker = ET.SubElement(descriptions[0], note)
+        marker.text = "0" * 32  # the GUID's size, while measuring
+        for _, _, description, child in properties:
+            description.remove(child)
+            moved.append(child)
+            if len(self.serialise()) <= limit:
+                break
+        else:
+            raise XmpError("The XMP metadata does not fit inside a JPEG even with Extended XMP.")
+        extended = Packet(root, self.prefixes).serialise()
+        marker.text = hashlib.md5(extended).hexdigest().upper()
+        return self.serialise(), extended
+
+    def _rdf(self) -> ET.Element:
         rdf = self.root if self.root.tag == _RDF_RDF else self.root.find(f".//{_RDF_RDF}")
         if rdf is None:
             raise XmpError("The XMP metadata has no rdf:RDF element, so faceapp cannot add regions to it.")
+        return rdf
+
+    # -- writing ---------------------------------------------------------------
+    def _description(self) -> ET.Element:
+        """The rdf:Description to add properties to (created when the packet has none)."""
+        rdf = self._rdf()
         description = rdf.find(_RDF_DESC)
         if description is None:
             description = ET.SubElement(rdf, _RDF_DESC, {_q("rdf", "about"): ""})
@@ -305,13 +374,13 @@ class Packet:
             bag = ET.SubElement(array, _RDF_BAG)
         return bag
 
-    def add_regions(self, regions: list[Region], dims: tuple[int, int] | None) -> None:
-        """Append ``regions`` (stored frame) in both forms; ``dims`` (stored w, h) becomes AppliedToDimensions
-        when the packet states none."""
+    def add_regions(self, regions: list[Region], dims: tuple[int, int] | None, microsoft: bool = True) -> None:
+        """Append ``regions`` (stored frame) in both forms (``microsoft`` False: in the MWG form only); ``dims``
+        (stored w, h) becomes AppliedToDimensions when the packet states none."""
         if not regions:
             return
         mwg = self._list(_q("mwg-rs", "Regions"), _q("mwg-rs", "RegionList"), dims)
-        mp = self._list(_q("MP", "RegionInfo"), _q("MPRI", "Regions"), None)
+        mp = self._list(_q("MP", "RegionInfo"), _q("MPRI", "Regions"), None) if microsoft else None
         for region in regions:
             cx, cy = region.center
             li = ET.SubElement(mwg, _RDF_LI, {_PARSE_TYPE: "Resource"})
@@ -319,9 +388,10 @@ class Packet:
             for key, value in (("x", cx), ("y", cy), ("w", region.width), ("h", region.height)):
                 ET.SubElement(area, _q("stArea", key)).text = _decimal(value)
             ET.SubElement(area, _q("stArea", "unit")).text = "normalized"
-            ET.SubElement(li, _q("mwg-rs", "Name")).text = region.name
+            if region.name:  # an unnamed Microsoft region (someone not identified) has no MWG Name either
+                ET.SubElement(li, _q("mwg-rs", "Name")).text = region.name
             ET.SubElement(li, _q("mwg-rs", "Type")).text = region.kind
-            if region.kind != "Face":
+            if mp is None or region.kind != "Face":
                 continue  # Microsoft's regions are people only
             li = ET.SubElement(mp, _RDF_LI, {_PARSE_TYPE: "Resource"})
             ET.SubElement(li, _q("MPReg", "PersonDisplayName")).text = region.name

@@ -105,7 +105,7 @@ def test_stale_requests_are_skipped_not_painted(qtbot, ready_window):
     qtbot.waitUntil(lambda: bool(delivered) and older in skipped.items, timeout=60_000)
     qtbot.wait(100)
     assert [name for name, _ in delivered] == ["newer"] and len(delivered[0][1].faces) == 1
-    assert not engine.is_current(older) and engine.is_current(newer)
+    assert not engine.latest.is_current(older) and engine.latest.is_current(newer)
 
 
 def test_slider_rejudges_without_calling_the_worker(qtbot, ready_window):

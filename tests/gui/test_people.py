@@ -40,7 +40,7 @@ def scan_and_wait(qtbot, window, folder):
 
 
 def sidebar_entries(window, kind):
-    return [item for item in window.people._all_items() if (item.data(0, 0x0100) or ("",))[0] == kind]
+    return window.people.entries(kind)
 
 
 def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):

@@ -25,7 +25,7 @@ def library_window(window_factory, models_dir, tmp_path, qtbot):
 
 
 def people_entries(window):
-    return [item for item in window.people._all_items() if (item.data(0, 0x0100) or ("",))[0] == "person"]
+    return window.people.entries("person")
 
 
 def test_import_names_from_photo_tags_then_write_them_back(qtbot, library_window, tmp_path):

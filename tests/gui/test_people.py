@@ -95,7 +95,7 @@ def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path,
     from faceapp.core.library import Library, recognition
     from faceapp.gui.engine.context import TaskContext
     from faceapp.gui.engine.jobs import SpaceRef, WhoJob
-    from faceapp.gui.engine.library_tasks import _who
+    from faceapp.gui.engine.tasks import run_task  # what the worker runs a job with
 
     built = []
     index = recognition.people_index
@@ -108,11 +108,11 @@ def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path,
     vector[0] = 1.0
     job = WhoJob(pane="a", descriptors=(vector,), space=ref, threshold=0.5, margin=0.05)
     try:
-        assert _who(job, context, None).lines == (("nobody", "?", "unknown (no one named yet)"),)
-        _who(job, context, None)
+        assert run_task(job, context, None).lines == (("nobody", "?", "unknown (no one named yet)"),)
+        run_task(job, context, None)
         assert len(built) == 1  # the second photo reuses the index
         context.library.add_person("Anna")
-        _who(job, context, None)
+        run_task(job, context, None)
         assert len(built) == 2  # the library changed: read again
     finally:
         context.library.close()

@@ -136,9 +136,8 @@ def test_clicking_a_face_chooses_it(qtbot, ready_window):
     pane = window.compare.panes["B"]
     assert pane.selected == 1
     canvas = pane.canvas
-    scale, offset = canvas._geometry()
-    x, y = pane.result.faces[0].face.box.center
-    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(offset.x() + x * scale), int(offset.y() + y * scale)))
+    where = canvas.widget_point(*pane.result.faces[0].face.box.center)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(where.x()), int(where.y())))
     assert pane.selected == 0
     assert "face 1 of photo B (two_people.jpg)" in window.compare.verdict.pair.text()
 

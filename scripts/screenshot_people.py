@@ -39,13 +39,11 @@ def shot(name, then):
     QTimer.singleShot(300, then)
 def people():
     window.tabs.setCurrentWidget(window.people)
-    items = window.people._all_items()
-    person = next(i for i in items if (i.data(0, 0x0100) or ("",))[0] == "person")
+    person = window.people.entries("person")[0]
     window.people.sidebar.setCurrentItem(person)
     QTimer.singleShot(6000, lambda: shot("people.png", grid))
 def grid():
-    items = window.people._all_items()
-    group = next((i for i in items if (i.data(0, 0x0100) or ("",))[0] == "group"), None)
+    group = next(iter(window.people.entries("group")), None)
     if group is not None:
         window.people.sidebar.setCurrentItem(group)
     def select():

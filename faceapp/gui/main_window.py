@@ -22,7 +22,7 @@ from faceapp.gui import settings as keys
 from faceapp.gui.compare.compare_view import CompareView
 from faceapp.gui.dialogs.model_files import ModelFilesController
 from faceapp.gui.engine.engine_client import EngineClient
-from faceapp.gui.engine.jobs import ModelInfo
+from faceapp.gui.engine.jobs import LatestRequests, ModelInfo
 from faceapp.gui.people.library_controller import LibraryController
 from faceapp.gui.people.name_dialog import ask_person_name
 from faceapp.gui.people.people_view import PeopleView
@@ -49,8 +49,11 @@ class MainWindow(QMainWindow):
         icon = resource_path("faceapp.png")
         if icon.is_file():
             self.setWindowIcon(QIcon(str(icon)))
+        # "Latest request wins" has one record for the whole window: the engine client and its worker, and the
+        # comparison's photo loader (through the client), all read and write this one.
         self.engine = EngineClient(_setting(self.settings, "model", DEFAULT_MODEL, MODELS),
-                                   _setting(self.settings, "crop", DEFAULT_CROP, CROP_RECIPES), models_dir, self)
+                                   _setting(self.settings, "crop", DEFAULT_CROP, CROP_RECIPES), models_dir,
+                                   LatestRequests(), self)
         self.compare = CompareView(self.engine, self.settings)
         self.model_files = ModelFilesController(self.engine, self, download_url)
         self.library = LibraryController(self.engine, self.settings, self)

@@ -51,6 +51,8 @@ def window_factory(qtbot, tmp_path):
 
 @pytest.fixture()
 def ready_window(window_factory, models_dir, qtbot):
+    from tests.gui.helpers import wait_model_ready
+
     window = window_factory(models_dir)
-    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, window)
     return window

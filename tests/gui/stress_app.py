@@ -25,8 +25,9 @@ def main() -> int:
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
+    from faceapp.gui.engine.jobs import AnalyzeJob
     from faceapp.gui.main_window import MainWindow
-    from tests.gui.helpers import drop, file_mime
+    from tests.gui.helpers import drop, file_mime, recorder
 
     app = QApplication([])
     mode, models_dir = sys.argv[1], sys.argv[2]
@@ -36,18 +37,31 @@ def main() -> int:
     window.show()
     window.start_worker()
     report: dict[str, object] = {}
-    deadline = time.monotonic() + 240
+    deadline = QTimer()  # a hung window reports a timeout instead of hanging the test
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(lambda: (report.update(timeout=True), finish()))
+    deadline.start(240_000)
 
-    def wait(condition, then) -> None:  # noqa: ANN001
+    def when(signals, condition, then) -> None:  # noqa: ANN001
+        """Call ``then`` once ``condition()`` holds: at once, or at the first emission of one of ``signals``
+        (GUI-thread signals, emitted after the state the condition reads has changed) after which it does."""
         if condition():
             then()
-        elif time.monotonic() > deadline:
-            report["timeout"] = True
-            finish()
-        else:
-            QTimer.singleShot(50, lambda: wait(condition, then))
+            return
+        done = []
+
+        def check(*_args) -> None:  # noqa: ANN002
+            if not done and condition():
+                done.append(True)
+                for signal in signals:
+                    signal.disconnect(check)
+                then()
+
+        for signal in signals:
+            signal.connect(check)
 
     def finish() -> None:
+        deadline.stop()
         report["closing_at"] = time.monotonic()
         print(json.dumps(report), flush=True)
         window.close()
@@ -59,11 +73,13 @@ def main() -> int:
 
     if mode == "download":
         def start_download() -> None:
+            received = recorder()  # download progress: bytes done
+            window.engine.progress.connect(lambda done, _total: received.record(done))
             window.model_files.dialog.download_button.click()
-            part = Path(models_dir) / "rcmalli_vggface_tf_resnet50.h5.part"
-            wait(lambda: part.exists() and part.stat().st_size > 0, finish)  # bytes arrived, then the server stalls
+            # Bytes arrived (the server stalls after a few): close now, mid-download.
+            when((received.recorded,), lambda: any(done > 0 for done in received.items), finish)
 
-        wait(lambda: window.model_files.dialog is not None, start_download)
+        when((window.engine.modelFailed,), lambda: window.model_files.dialog is not None, start_download)
         app.exec()
         window.engine.stop(timeout_ms=120_000)  # as faceapp.gui.app.run does
         return 0
@@ -116,7 +132,9 @@ def main() -> int:
 
     def settle() -> None:
         report["drops_done_at"] = time.monotonic()
-        wait(lambda: window.engine.ready and all(shown(p) for p in "AB"), close_mid_analysis)
+        compare = window.compare
+        when((compare.analysed, compare.loader.failed, window.engine.modelReady),
+             lambda: window.engine.ready and all(shown(p) for p in "AB"), close_mid_analysis)
 
     def close_mid_analysis() -> None:
         panes = window.compare.panes
@@ -124,11 +142,14 @@ def main() -> int:
                       faces={p: len(panes[p].result.faces) for p in "AB" if panes[p].result is not None},
                       crop=window.engine.crop, model=window.engine.info.model,
                       expected={p: last[p].name for p in "AB"})
+        started = recorder()  # jobs the engine starts from now on
+        window.engine.worker.started.connect(started.record)
         window.compare.open_paths([str(photos[-1]), str(photos[-1])])
-        QTimer.singleShot(400, finish)  # the decode is done, the analysis is running
+        # Close the moment the engine starts analysing them (the decode is done): mid-analysis.
+        when((started.recorded,), lambda: any(isinstance(job, AnalyzeJob) for job in started.items), finish)
 
     report["started_at"] = time.monotonic()
-    wait(lambda: window.engine.ready, next_step)
+    when((window.engine.modelReady,), lambda: window.engine.ready, next_step)
     app.exec()
     window.engine.stop(timeout_ms=120_000)  # as faceapp.gui.app.run does
     return 0

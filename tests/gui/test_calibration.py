@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.gui.helpers import wait_model_ready
+
 pytestmark = pytest.mark.gui
 
 
@@ -15,9 +17,10 @@ def test_calibrate_then_use_the_threshold(qtbot, ready_window, people_folder, tm
     window.calibrate()
     dialog = window.calibration_dialog
     assert dialog.isVisible() and not dialog.eer_button.isVisible()
-    dialog.start(folder=str(people_folder))
-    assert dialog.cancel_button.isVisible() and not dialog.folder_button.isEnabled()
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=120_000)
+    with qtbot.waitSignal(dialog.calibrated, timeout=120_000):
+        dialog.start(folder=str(people_folder))
+        assert dialog.cancel_button.isVisible() and not dialog.folder_button.isEnabled()
+    assert dialog.result is not None
     assert "3 people, 9 of 10 photos" in dialog.summary.text() and not dialog.plots[0].pixmap().isNull()
     assert "Cannot open &#x27;broken.jpg&#x27;" in dialog.summary.text()  # the photo left out, and why
     assert dialog.far_note.isVisibleTo(dialog) and not dialog.far_button.isVisibleTo(dialog)  # 23 pairs: no FAR
@@ -31,7 +34,7 @@ def test_calibrate_then_use_the_threshold(qtbot, ready_window, people_folder, tm
     verdict.spin.setValue(0.9)
     assert verdict.meaning.text().startswith("at 0.90: ")  # what the new value means, at once
     window.choose_crop("tutorial")  # another crop has its own threshold (none calibrated: the default)
-    qtbot.waitUntil(lambda: window.engine.ready, timeout=60_000)
+    wait_model_ready(qtbot, window, timeout=60_000)
     assert verdict.threshold == 0.5 and not verdict.meaning.isVisibleTo(verdict)
 
 
@@ -40,6 +43,7 @@ def test_calibration_problems_are_one_sentence(qtbot, ready_window, tmp_path):
     window = ready_window
     window.calibrate()
     dialog = window.calibration_dialog
-    dialog.start(folder=str(tmp_path / "one"))
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    with qtbot.waitSignal(dialog.calibrated, timeout=60_000):
+        dialog.start(folder=str(tmp_path / "one"))
+    assert not dialog.running
     assert "no photos in sub-folders" in dialog.summary.text() and dialog.folder_button.isEnabled()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.helpers import assert_every_line_readable, shown_text
+from tests.gui.helpers import assert_every_line_readable, process_posted_events, recorder, shown_text, wait_for
 
 pytestmark = pytest.mark.gui
 
@@ -19,10 +19,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _open_dialog(qtbot, window_factory, folder, **kwargs):
+    """A window whose model cannot load (``modelFailed``), and the dialog it opened."""
     window = window_factory(folder, **kwargs)
-    qtbot.waitUntil(lambda: window.model_files.dialog is not None and window.model_files.dialog.isVisible(),
-                    timeout=60_000)
+    wait_for(qtbot, window.engine.modelFailed,
+             lambda: window.model_files.dialog is not None and window.model_files.dialog.isVisible(), timeout=60_000)
     return window, window.model_files.dialog
+
+
+def _wait_status(qtbot, window, condition, timeout=30_000):
+    """Until ``condition()``, checked whenever the model-files flow reports to the status bar (it does so
+    last, once the dialog shows how a download or import ended)."""
+    wait_for(qtbot, window.model_files.status, condition, timeout=timeout)
 
 
 def test_cancel_button_appears_only_while_downloading(qtbot, tmp_path, window_factory, server):
@@ -35,7 +42,7 @@ def test_cancel_button_appears_only_while_downloading(qtbot, tmp_path, window_fa
     dialog.download_button.click()
     assert dialog.cancel_button.isVisible() and dialog.downloading and not dialog.download_button.isEnabled()
     dialog.cancel_button.click()
-    qtbot.waitUntil(lambda: not dialog.downloading, timeout=10_000)
+    _wait_status(qtbot, window, lambda: not dialog.downloading, timeout=10_000)
     assert not dialog.cancel_button.isVisible() and dialog.download_button.isEnabled()
     assert "cancelled" in shown_text(dialog.error)
 
@@ -43,11 +50,11 @@ def test_cancel_button_appears_only_while_downloading(qtbot, tmp_path, window_fa
 def test_failed_download_message_is_readable_with_a_long_folder(qtbot, tmp_path, window_factory):
     folder = tmp_path.joinpath(*(["a-rather-long-folder-name-as-people-make-them"] * 6), "models")
     window, dialog = _open_dialog(qtbot, window_factory, folder, download_url="http://127.0.0.1:9/")
-    qtbot.wait(50)
+    process_posted_events()  # the resize the dialog asked for, and the layout after it
     assert_every_line_readable(dialog)
     dialog.download_button.click()
-    qtbot.waitUntil(lambda: dialog.error.isVisibleTo(dialog), timeout=30_000)
-    qtbot.wait(50)
+    _wait_status(qtbot, window, lambda: dialog.error.isVisibleTo(dialog))
+    process_posted_events()
     assert_every_line_readable(dialog)
     message = shown_text(dialog.error)
     assert str(folder) in message and "rcmalli_vggface_tf_resnet50.h5" in message
@@ -88,14 +95,16 @@ def test_closing_the_dialog_cancels_its_download(qtbot, tmp_path, window_factory
     FileServer.stall_after = 30_000
     folder = tmp_path / "m"
     window, dialog = _open_dialog(qtbot, window_factory, folder, download_url=server)
-    dialog.download_button.click()
     part = folder / "rcmalli_vggface_tf_resnet50.h5.part"
-    qtbot.waitUntil(lambda: part.exists() and part.stat().st_size == 30_000, timeout=30_000)
+    # Every byte the server sends before it goes silent has arrived (progress is reported after each write).
+    with qtbot.waitSignal(window.engine.progress, timeout=30_000, check_params_cb=lambda done, _total: done >= 30_000):
+        dialog.download_button.click()
     started = time.monotonic()
     dialog.close()
     assert window.model_files.dialog is None
-    qtbot.waitUntil(lambda: "Download cancelled; use Model → Model files… to resume it." == window.status_label.text(),
-                    timeout=10_000)
+    _wait_status(qtbot, window,
+                 lambda: "Download cancelled; use Model → Model files… to resume it." == window.status_label.text(),
+                 timeout=10_000)
     assert time.monotonic() - started < 5  # the stalled read was interrupted, not waited out
     assert part.stat().st_size == 30_000  # kept for resuming
 
@@ -112,10 +121,10 @@ def test_unexpected_errors_keep_their_traceback(qtbot, ready_window, caplog):
     from faceapp.gui.engine.jobs import AnalyzeJob
 
     caplog.set_level(logging.WARNING, logger="faceapp.gui.engine.worker")
-    errors = []
-    ready_window.engine.submit(AnalyzeJob("A", "not an image", ready_window.engine.model, ready_window.engine.crop),
-                               errored=errors.append)
-    qtbot.waitUntil(lambda: bool(errors), timeout=30_000)
+    errors = recorder()
+    with qtbot.waitSignal(errors.recorded, timeout=30_000):
+        ready_window.engine.submit(AnalyzeJob("A", "not an image", ready_window.engine.model, ready_window.engine.crop),
+                                   errored=errors.record)
     assert [r for r in caplog.records if r.exc_info is not None]
 
 
@@ -125,7 +134,7 @@ def test_callback_runs_after_the_first_paint(qtbot):
 
     from faceapp.gui.app import after_first_paint
 
-    events = []
+    events, called = [], recorder()
 
     class Watch(QObject):
         def eventFilter(self, watched, event):  # noqa: N802
@@ -138,7 +147,12 @@ def test_callback_runs_after_the_first_paint(qtbot):
     watch = Watch()
     label.installEventFilter(watch)
     label.show()
-    after_first_paint(label, lambda: events.append("callback"))
-    assert "callback" not in events
-    qtbot.waitUntil(lambda: "callback" in events, timeout=5_000)
+
+    def callback() -> None:
+        events.append("callback")
+        called.record("callback")
+
+    with qtbot.waitSignal(called.recorded, timeout=5_000):
+        after_first_paint(label, callback)
+        assert "callback" not in events
     assert events.index("paint") < events.index("callback")

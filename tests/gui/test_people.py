@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from faceapp.gui import settings as keys
+from tests.gui.helpers import wait_for, wait_model_ready
 from tests.helpers import face_photo, make_folder
 
 pytestmark = pytest.mark.gui
@@ -25,22 +26,28 @@ def library_window(window_factory, models_dir, tmp_path, qtbot, monkeypatch):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue(keys.LIBRARY_PATH, str(tmp_path / "people.sqlite"))
     window = window_factory(models_dir, settings=settings)
-    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, window)
     window.answers = answers
     return window
 
 
 def scan_and_wait(qtbot, window, folder):
-    progress, finished = [], []
+    progress = []
     window.library.scanProgress.connect(progress.append)
-    window.library.scanFinished.connect(finished.append)
-    window.library.scan([str(folder)])
-    qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
-    return progress, finished[0]
+    with qtbot.waitSignal(window.library.scanFinished, timeout=120_000) as finished:
+        window.library.scan([str(folder)])
+    return progress, finished.args[0]
 
 
-def sidebar_entries(window, kind):
-    return [item for item in window.people._all_items() if (item.data(0, 0x0100) or ("",))[0] == kind]
+def wait_overview(qtbot, window, condition, timeout=30_000):
+    """Until ``condition()``, checked as each new overview of the library is shown."""
+    wait_for(qtbot, window.library.overviewChanged, condition, timeout=timeout)
+
+
+def wait_page(qtbot, window, condition, timeout=30_000):
+    """Until ``condition(page)`` for the faces page shown (checked as each new one arrives)."""
+    wait_for(qtbot, window.library.pageChanged,
+             lambda: window.library.page is not None and condition(window.library.page), timeout=timeout)
 
 
 def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):
@@ -51,13 +58,12 @@ def test_scan_shows_progress_and_a_summary(qtbot, library_window, tmp_path):
     assert summary.new == 5 and summary.faces == 5 and len(summary.errors) == 1
     assert progress and progress[-1].done == progress[-1].total == 6 and progress[-1].rate > 0
     view = window.people
-    qtbot.waitUntil(lambda: window.library.overview is not None and window.library.overview.counts["faces"] == 5,
-                    timeout=30_000)
+    wait_overview(qtbot, window, lambda: window.library.overview is not None and window.library.overview.counts["faces"] == 5)
     assert "1 could not be read" in view.summary.text() and view.details_button.isVisibleTo(view)
     assert view.summary.text().endswith("1 camera raw file was left out: faceapp cannot read this format; "
                                         "save it as JPEG to include it.")
     assert not view.cancel_button.isVisibleTo(view)
-    folders = sidebar_entries(window, "folder")
+    folders = view.entries("folder")
     assert len(folders) == 1 and "6 photos" in folders[0].text(0)
     assert window.status_label.text() == "Scan finished: 5 new photos, 5 faces found."  # not "Looking through…"
 
@@ -80,14 +86,12 @@ def test_a_folder_dropped_on_the_people_tab_is_scanned(qtbot, library_window, tm
     photo_mime, enter, _drop = events(photos / "work" / "obama.jpg")  # a photo is for Compare, not a scan
     view.dragEnterEvent(enter)
     assert not enter.isAccepted()
-    finished = []
-    window.library.scanFinished.connect(finished.append)
     folder_mime, enter, dropped = events(photos)  # the events point at their mime data: keep it alive
     view.dragEnterEvent(enter)
     assert enter.isAccepted()
-    view.dropEvent(dropped)
-    qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
-    assert finished[0].new == 5 and finished[0].folders == [str(photos)]
+    with qtbot.waitSignal(window.library.scanFinished, timeout=120_000) as finished:
+        view.dropEvent(dropped)
+    assert finished.args[0].new == 5 and finished.args[0].folders == [str(photos)]
 
 
 def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path, models_dir, monkeypatch):
@@ -95,7 +99,7 @@ def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path,
     from faceapp.core.library import Library, recognition
     from faceapp.gui.engine.context import TaskContext
     from faceapp.gui.engine.jobs import SpaceRef, WhoJob
-    from faceapp.gui.engine.library_tasks import _who
+    from faceapp.gui.engine.tasks import run_task  # what the worker runs a job with
 
     built = []
     index = recognition.people_index
@@ -108,11 +112,11 @@ def test_who_reads_the_named_faces_again_only_when_the_library_changed(tmp_path,
     vector[0] = 1.0
     job = WhoJob(pane="a", descriptors=(vector,), space=ref, threshold=0.5, margin=0.05)
     try:
-        assert _who(job, context, None).lines == (("nobody", "?", "unknown (no one named yet)"),)
-        _who(job, context, None)
+        assert run_task(job, context, None).lines == (("nobody", "?", "unknown (no one named yet)"),)
+        run_task(job, context, None)
         assert len(built) == 1  # the second photo reuses the index
         context.library.add_person("Anna")
-        _who(job, context, None)
+        run_task(job, context, None)
         assert len(built) == 2  # the library changed: read again
     finally:
         context.library.close()
@@ -123,12 +127,10 @@ def test_cancel_keeps_what_was_scanned(qtbot, library_window, tmp_path):
 
     window = library_window
     many_photos(tmp_path / "many", 14)
-    finished = []
-    window.library.scanFinished.connect(finished.append)
     window.library.scanProgress.connect(lambda p: p.done >= 2 and window.people.cancel_button.click())
-    window.library.scan([str(tmp_path / "many")])
-    qtbot.waitUntil(lambda: bool(finished), timeout=120_000)
-    assert finished[0].cancelled and "Scan cancelled" in window.people.summary.text()
+    with qtbot.waitSignal(window.library.scanFinished, timeout=120_000) as finished:
+        window.library.scan([str(tmp_path / "many")])
+    assert finished.args[0].cancelled and "Scan cancelled" in window.people.summary.text()
     assert window.status_label.text() == "Scan cancelled; what was done is kept."
     with sqlite3.connect(tmp_path / "people.sqlite") as db:
         assert 2 <= db.execute("SELECT COUNT(*) FROM photos").fetchone()[0] < 14
@@ -138,31 +140,32 @@ def test_name_a_group_reject_a_face_and_it_stays_rejected(qtbot, library_window,
     window, view = library_window, library_window.people
     scan_and_wait(qtbot, window, make_folder(tmp_path / "photos"))
     window.library.group()  # generated weights: every face looks alike, so the four unnamed faces are one group
-    qtbot.waitUntil(lambda: len(sidebar_entries(window, "group")) == 1, timeout=30_000)
-    view.sidebar.setCurrentItem(sidebar_entries(window, "group")[0])
-    qtbot.waitUntil(lambda: window.library.page is not None and len(window.library.page.confirmed) == 5,
-                    timeout=30_000)
+    wait_overview(qtbot, window, lambda: len(view.entries("group")) == 1)
+    view.sidebar.setCurrentItem(view.entries("group")[0])
+    wait_page(qtbot, window, lambda page: len(page.confirmed) == 5)
     view.confirmed.selectAll()
     window.answers.append("Anna")
     view.buttons["name"].click()
-    qtbot.waitUntil(lambda: [p.name for p in window.library.overview.people] == ["Anna"], timeout=30_000)
+    wait_overview(qtbot, window, lambda: [p.name for p in window.library.overview.people] == ["Anna"])
     assert window.library.overview.people[0].confirmed == 5 and not window.library.overview.groups
 
-    anna = sidebar_entries(window, "person")[0]
+    anna = view.entries("person")[0]
     view.sidebar.setCurrentItem(anna)
-    qtbot.waitUntil(lambda: window.library.page.kind == "person" and len(window.library.page.confirmed) == 5,
-                    timeout=30_000)
+    wait_page(qtbot, window, lambda page: page.kind == "person" and len(page.confirmed) == 5)
     view.confirmed.setFocus()
     view.confirmed.setCurrentIndex(view.confirmed.model().index(0, 0))
     rejected = view.confirmed.selected_items()[0].face_id
     from PySide6.QtCore import Qt
 
     qtbot.keyClick(view.confirmed, Qt.Key.Key_Delete)  # not this person
-    qtbot.waitUntil(lambda: len(window.library.page.confirmed) == 4, timeout=30_000)
-    window.library.group(full=True)  # the rejected face is unnamed again and may be grouped...
-    qtbot.waitUntil(lambda: window.library.page is not None and window.library.page.kind == "person", timeout=30_000)
-    qtbot.wait(500)
+    wait_page(qtbot, window, lambda page: len(page.confirmed) == 4)
+    # The rejected face is unnamed again and may be grouped: the grouping's overview, then Anna's page read
+    # again after it (nothing else is pending: the page after the reject was the last one asked for)...
+    with qtbot.waitSignals([(window.library.overviewChanged, "overviewChanged"), (window.library.pageChanged, "pageChanged")],
+                           order="strict", timeout=30_000):
+        window.library.group(full=True)
     page = window.library.page
+    assert page.kind == "person" and page.title == "Anna"
     ids = {f.face_id for f in page.confirmed + page.suggested}
     assert rejected not in ids and len(page.confirmed) == 4  # ...but never suggested as Anna again
 
@@ -171,21 +174,21 @@ def test_split_into_a_new_person(qtbot, library_window, tmp_path):
     window, view = library_window, library_window.people
     scan_and_wait(qtbot, window, make_folder(tmp_path / "photos"))
     window.library.group()
-    qtbot.waitUntil(lambda: len(sidebar_entries(window, "group")) == 1, timeout=30_000)
-    view.sidebar.setCurrentItem(sidebar_entries(window, "group")[0])
-    qtbot.waitUntil(lambda: window.library.page is not None and len(window.library.page.confirmed) == 5,
-                    timeout=30_000)
+    wait_overview(qtbot, window, lambda: len(view.entries("group")) == 1)
+    view.sidebar.setCurrentItem(view.entries("group")[0])
+    wait_page(qtbot, window, lambda page: len(page.confirmed) == 5)
     grid = view.confirmed
     for row in (0, 1):
         grid.selectionModel().select(grid.model().index(row, 0), grid.selectionModel().SelectionFlag.Select)
     window.answers.append("Bob")
     view.buttons["split"].click()
-    qtbot.waitUntil(lambda: [p.name for p in window.library.overview.people] == ["Bob"], timeout=30_000)
+    wait_overview(qtbot, window, lambda: [p.name for p in window.library.overview.people] == ["Bob"])
     assert window.library.overview.people[0].confirmed == 2
     window.answers.append("Bob")
     grid.selectAll()
-    view.buttons["split"].click()  # a name that exists cannot be split into
-    qtbot.waitUntil(lambda: "already is a person called 'Bob'" in window.status_label.text(), timeout=30_000)
+    with qtbot.waitSignal(window.library.status, timeout=30_000):
+        view.buttons["split"].click()  # a name that exists cannot be split into
+    assert "already is a person called 'Bob'" in window.status_label.text()
 
 
 def test_add_a_compared_face_to_a_person(qtbot, library_window, tmp_path):
@@ -198,16 +201,17 @@ def test_add_a_compared_face_to_a_person(qtbot, library_window, tmp_path):
     pasted.setData("image/jpeg", face_photo("obama_small.jpg").read_bytes())
     drop(window.compare.panes["B"], pasted)  # no file: the library keeps a copy of the photo
     window.compare.open_paths([str(face_photo("two_people.jpg"))])
-    qtbot.waitUntil(lambda: all(p.result is not None for p in window.compare.panes.values()), timeout=60_000)
+    wait_for(qtbot, window.compare.analysed, lambda: all(p.result is not None for p in window.compare.panes.values()),
+             timeout=60_000)
     window.answers.append("Joe")
     window.compare.panes["A"].addToPerson.emit(1)
-    qtbot.waitUntil(lambda: window.library.overview is not None and bool(window.library.overview.people),
-                    timeout=60_000)
+    wait_overview(qtbot, window, lambda: window.library.overview is not None and bool(window.library.overview.people),
+                  timeout=60_000)
     window.answers.append("Joe")
     window.compare.panes["B"].add_button.click()
-    qtbot.waitUntil(lambda: window.library.overview.people[0].confirmed == 2, timeout=60_000)
+    wait_overview(qtbot, window, lambda: window.library.overview.people[0].confirmed == 2, timeout=60_000)
     pane = window.compare.panes["A"]
-    qtbot.waitUntil(lambda: len(pane.people) == 2, timeout=30_000)
+    wait_for(qtbot, window.library.paneWho, lambda: len(pane.people) == 2)
     assert "Your people: Joe" in pane.faces.item(1).text() and pane.canvas.people[1] == "Joe"  # the box label too
     assert (tmp_path / "people-imported").is_dir() and len(list((tmp_path / "people-imported").iterdir())) == 1
 
@@ -265,13 +269,13 @@ def test_a_bad_library_leaves_the_comparison_working(qtbot, window_factory, mode
     settings.setValue(keys.LIBRARY_PATH, str(path))
     window = window_factory(models_dir, settings=settings)
     view = window.people
-    qtbot.waitUntil(lambda: view.problem.isVisibleTo(view), timeout=60_000)
+    wait_for(qtbot, window.library.problem, lambda: view.problem.isVisibleTo(view), timeout=60_000)
     expected = {"not sqlite": "is not a faceapp library", "newer": "newer faceapp", "missing": "no library at"}
     assert expected[problem] in view.problem.text() and "Traceback" not in view.problem.text()
     if problem == "not sqlite":
         assert path.read_text() == "a shopping list\n" * 40
-    window.compare.open_paths([str(face_photo("obama_small.jpg"))])
-    qtbot.waitUntil(lambda: window.compare.panes["A"].result is not None, timeout=60_000)
+    with qtbot.waitSignal(window.compare.analysed, timeout=60_000):
+        window.compare.open_paths([str(face_photo("obama_small.jpg"))])
     assert len(window.compare.panes["A"].result.faces) == 1
 
 

@@ -168,7 +168,7 @@ def _clean_exit(out: subprocess.CompletedProcess | subprocess.Popen, stderr: str
 def test_closing_while_a_scan_walks_a_slow_folder(tmp_path, models_dir):
     folder = tmp_path / "share"
     folder.mkdir()
-    for index in range(2000):  # 50 ms each (library_app.py): a walk of 100 s, longer than the old 60 s wait
+    for index in range(2000):  # 50 ms a look (library_app.py): a walk of minutes, longer than the old 60 s wait
         (folder / f"IMG_{index:04d}.jpg").write_bytes(b"")
     library = tmp_path / "people.sqlite"
     out = subprocess.run([sys.executable, str(SCRIPT), "close-while-walking", str(models_dir), str(library),

@@ -13,6 +13,8 @@ import sys
 def test_signals_from_a_thread_keep_python_s_references(qtbot):
     from PySide6.QtCore import QObject, QThread, Signal
 
+    from tests.gui.helpers import wait_for
+
     class Source(QObject):
         progress = Signal(int, object)
 
@@ -28,7 +30,7 @@ def test_signals_from_a_thread_keep_python_s_references(qtbot):
     before = sys.getrefcount(True), sys.getrefcount(False)
     with qtbot.waitSignal(emitter.finished, timeout=30_000):
         emitter.start()
-    qtbot.waitUntil(lambda: len(received) == 300, timeout=30_000)
+    wait_for(qtbot, source.progress, lambda: len(received) == 300, timeout=30_000)
     emitter.wait()
     after = sys.getrefcount(True), sys.getrefcount(False)
     assert after[0] >= before[0] - 20 and after[1] >= before[1] - 20, (before, after)

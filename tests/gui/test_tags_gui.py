@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.gui.helpers import wait_for, wait_model_ready
 from tests.tagphotos import NAMES, displayed_boxes, exiftool, needs_exiftool, read_regions, region_args, tagged_photos
 
 pytestmark = [pytest.mark.gui, needs_exiftool]
@@ -20,12 +21,8 @@ def library_window(window_factory, models_dir, tmp_path, qtbot):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue(keys.LIBRARY_PATH, str(tmp_path / "people.sqlite"))
     window = window_factory(models_dir, settings=settings)
-    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, window)
     return window
-
-
-def people_entries(window):
-    return [item for item in window.people._all_items() if (item.data(0, 0x0100) or ("",))[0] == "person"]
 
 
 def test_import_names_from_photo_tags_then_write_them_back(qtbot, library_window, tmp_path):
@@ -43,12 +40,12 @@ def test_import_names_from_photo_tags_then_write_them_back(qtbot, library_window
     assert summary.totals()["named"] == 3 and summary.totals()["from_tags"] == 1, summary
     assert progress and progress[-1] == (1, 1)
     assert view.summary.text().startswith("3 face tags read in 1 photo: 3 faces named, 0 already named, 1 new")
-    qtbot.waitUntil(lambda: len(people_entries(window)) == 3, timeout=30_000)
+    wait_for(qtbot, window.library.overviewChanged, lambda: len(view.entries("person")) == 3, timeout=30_000)
 
-    painted = next(item for item in people_entries(window) if "Painted" in item.text(0))
+    painted = next(item for item in view.entries("person") if "Painted" in item.text(0))
     view.sidebar.setCurrentItem(painted)
-    qtbot.waitUntil(lambda: window.library.page is not None and window.library.page.title == "Painted"
-                    and len(window.library.page.confirmed) == 1, timeout=30_000)
+    wait_for(qtbot, window.library.pageChanged, lambda: window.library.page is not None
+             and window.library.page.title == "Painted" and len(window.library.page.confirmed) == 1, timeout=30_000)
     index = view.confirmed.model().index(0, 0)
     assert index.data(Qt.ItemDataRole.DisplayRole) == "from tag"
     assert "from the photo's face tag" in index.data(Qt.ItemDataRole.ToolTipRole)

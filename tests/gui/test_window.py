@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.helpers import drop, file_mime, recorder, shown_text
+from tests.gui.helpers import drop, file_mime, recorder, shown_text, wait_for, wait_model_ready
 from tests.helpers import face_photo
 
 pytestmark = pytest.mark.gui
@@ -17,7 +17,23 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def wait_results(qtbot, window, *panes, timeout=90_000):
-    qtbot.waitUntil(lambda: all(window.compare.panes[p].result is not None for p in panes), timeout=timeout)
+    """Until each of ``panes`` shows an analysis (``analysed`` follows every one painted)."""
+    wait_for(qtbot, window.compare.analysed, lambda: all(window.compare.panes[p].result is not None for p in panes),
+             timeout=timeout)
+
+
+def wait_dialog(qtbot, window, timeout=60_000):
+    """Until the model-files dialog is open: the model failed to load (``modelFailed``) and it was shown."""
+    dialog = window.model_files
+    wait_for(qtbot, window.engine.modelFailed, lambda: dialog.dialog is not None and dialog.dialog.isVisible(),
+             timeout=timeout)
+    return dialog.dialog
+
+
+def wait_dialog_error(qtbot, window, timeout=30_000):
+    """Until the model-files dialog shows a problem (the status bar says so after the dialog does)."""
+    dialog = window.model_files.dialog
+    wait_for(qtbot, window.model_files.status, lambda: dialog.error.isVisibleTo(dialog), timeout=timeout)
 
 
 def test_window_appears_before_any_model_runtime_is_imported():
@@ -70,8 +86,9 @@ def test_bad_file_gets_a_message_and_the_app_goes_on(qtbot, ready_window, tmp_pa
     window = ready_window
     bad = tmp_path / "holiday.jpg"
     bad.write_bytes(b"\xff\xd8\xff not really a jpeg")
-    drop(window.compare.panes["A"], file_mime(bad))
-    qtbot.waitUntil(lambda: window.compare.panes["A"].message_bar.isVisibleTo(window.compare.panes["A"]), timeout=20_000)
+    with qtbot.waitSignal(window.compare.loader.failed, timeout=20_000):
+        drop(window.compare.panes["A"], file_mime(bad))
+    assert window.compare.panes["A"].message_bar.isVisibleTo(window.compare.panes["A"])
     message = window.compare.panes["A"].message.text()
     assert "'holiday.jpg'" in message and message.count(".") >= 1 and "Traceback" not in message
     drop(window.compare.panes["A"], file_mime(face_photo("obama_small.jpg")))
@@ -96,35 +113,39 @@ def test_stale_requests_are_skipped_not_painted(qtbot, ready_window):
     from faceapp.gui.engine.jobs import AnalyzeJob
 
     engine = ready_window.engine
-    delivered, skipped = [], recorder()
+    delivered, skipped = recorder(), recorder()
     engine.worker.skipped.connect(skipped.record)
     older = AnalyzeJob("A", load_image(face_photo("two_people.jpg")), engine.model, engine.crop)
     newer = AnalyzeJob("A", load_image(face_photo("obama_small.jpg")), engine.model, engine.crop)
-    engine.submit(older, returned=lambda r: delivered.append(("older", r)))
-    engine.submit(newer, returned=lambda r: delivered.append(("newer", r)))
-    qtbot.waitUntil(lambda: bool(delivered) and older in skipped.items, timeout=60_000)
-    qtbot.wait(100)
-    assert [name for name, _ in delivered] == ["newer"] and len(delivered[0][1].faces) == 1
-    assert not engine.is_current(older) and engine.is_current(newer)
+    engine.submit(older, returned=lambda r: delivered.record(("older", r)))
+    engine.submit(newer, returned=lambda r: delivered.record(("newer", r)))
+    # The worker runs one job at a time: older is skipped (or returns) before newer returns, and both news reach
+    # the GUI thread in that order.  Once newer is delivered, whatever happens to older has happened: no sleep.
+    wait_for(qtbot, delivered.recorded, lambda: any(name == "newer" for name, _ in delivered.items), timeout=60_000)
+    assert [name for name, _ in delivered.items] == ["newer"] and len(delivered.items[0][1].faces) == 1
+    assert older in skipped.items
+    assert not engine.latest.is_current(older) and engine.latest.is_current(newer)
 
 
 def test_slider_rejudges_without_calling_the_worker(qtbot, ready_window):
     window = ready_window
     window.compare.open_paths([str(face_photo("obama.jpg")), str(face_photo("biden.jpg"))])
     wait_results(qtbot, window, "A", "B")
-    submitted = []
-    window.engine.worker.submitted.connect(submitted.append)
+    submitted = recorder()  # on the GUI thread, at once (a plain callable would run later, on the worker's thread)
+    window.engine.worker.submitted.connect(submitted.record)
     distance = window.compare.verdict.distance
     assert distance is not None and distance > 0
     window.compare.verdict.slider.setValue(0)
     assert window.compare.verdict.threshold == 0.0 and window.compare.verdict.verdict.text() == "✗ NO MATCH"
     window.compare.verdict.slider.setValue(100)
     assert window.compare.verdict.spin.value() == 1.0 and window.compare.verdict.verdict.text() == "✓ MATCH"
-    window.compare.verdict.spin.setValue(0.25)
-    assert window.compare.verdict.slider.value() == 25
-    assert window.compare.verdict.current.match == (distance <= 0.25)
-    qtbot.wait(200)
-    assert submitted == []
+    # The last thing the slider sets going is saving the threshold once it rests (a timer): when that is done,
+    # every consequence of the moves has run, and none may have asked the worker for anything.
+    with qtbot.waitSignal(window.compare.thresholdSaved, timeout=10_000):
+        window.compare.verdict.spin.setValue(0.25)
+        assert window.compare.verdict.slider.value() == 25
+        assert window.compare.verdict.current.match == (distance <= 0.25)
+    assert submitted.items == []
 
 
 def test_clicking_a_face_chooses_it(qtbot, ready_window):
@@ -136,9 +157,8 @@ def test_clicking_a_face_chooses_it(qtbot, ready_window):
     pane = window.compare.panes["B"]
     assert pane.selected == 1
     canvas = pane.canvas
-    scale, offset = canvas._geometry()
-    x, y = pane.result.faces[0].face.box.center
-    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(offset.x() + x * scale), int(offset.y() + y * scale)))
+    where = canvas.widget_point(*pane.result.faces[0].face.box.center)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=QPoint(int(where.x()), int(where.y())))
     assert pane.selected == 0
     assert "face 1 of photo B (two_people.jpg)" in window.compare.verdict.pair.text()
 
@@ -163,16 +183,16 @@ def test_settings_are_remembered(qtbot, tmp_path, models_dir, window_factory):
 
     settings = QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat)
     first = window_factory(models_dir, settings=settings)
-    qtbot.waitUntil(lambda: first.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, first)
     first.choose_crop("tutorial")
-    qtbot.waitUntil(lambda: first.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, first)
     first.compare.verdict.spin.setValue(0.37)  # each model and crop keeps its own threshold
     first.close()
     second = window_factory(models_dir, settings=QSettings(str(tmp_path / "remember.ini"), QSettings.Format.IniFormat))
     assert second.compare.verdict.threshold == 0.37 and second.engine.crop == "tutorial"
-    qtbot.waitUntil(lambda: second.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, second)
     second.choose_crop("vggface2")
-    qtbot.waitUntil(lambda: second.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, second)
     assert second.compare.verdict.threshold == 0.5
 
 
@@ -181,21 +201,19 @@ def test_first_run_dialog_downloads_and_loads(qtbot, tmp_path, window_factory, s
 
     empty = tmp_path / "fresh-models"
     window = window_factory(empty, download_url=server)
-    qtbot.waitUntil(lambda: window.model_files.dialog is not None and window.model_files.dialog.isVisible(), timeout=60_000)
-    dialog = window.model_files.dialog
+    dialog = wait_dialog(qtbot, window)
     text = shown_text(dialog.intro)
     assert "ResNet-50" in text and "MB" in text and "non-commercial" in text and str(empty) in text
     qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, window)
     assert (empty / "rcmalli_vggface_tf_resnet50.h5").is_file() and window.model_files.dialog is None
 
 
 def test_offline_dialog_names_files_and_folder(qtbot, tmp_path, window_factory):
     empty = tmp_path / "offline-models"
     window = window_factory(empty, download_url="http://127.0.0.1:9/")
-    qtbot.waitUntil(lambda: window.model_files.dialog is not None, timeout=60_000)
-    window.model_files.dialog.download_button.click()
-    qtbot.waitUntil(lambda: window.model_files.dialog.error.isVisibleTo(window.model_files.dialog), timeout=30_000)
+    wait_dialog(qtbot, window).download_button.click()
+    wait_dialog_error(qtbot, window)
     message = shown_text(window.model_files.dialog.error)
     assert "rcmalli_vggface_tf_resnet50.h5" in message and str(empty) in message
     assert window.model_files.dialog.download_button.isEnabled()
@@ -206,30 +224,31 @@ def test_choose_file_imports_and_loads(qtbot, tmp_path, window_factory, models_d
 
     empty = tmp_path / "import-models"
     window = window_factory(empty)
-    qtbot.waitUntil(lambda: window.model_files.dialog is not None, timeout=60_000)
+    dialog = wait_dialog(qtbot, window)
     picked = tmp_path / "downloaded labels.npy"
     shutil.copy(models_dir / "rcmalli_vggface_labels_v2.npy", picked)
-    window.model_files.dialog.fileChosen.emit(picked)
-    qtbot.waitUntil(lambda: "not on this machine" in window.status_label.text(), timeout=60_000)
+    with qtbot.waitSignal(window.engine.modelFailed, timeout=60_000) as failed:  # the labels are in: loads again
+        dialog.fileChosen.emit(picked)
+    assert failed.args[0].missing == ("rcmalli_vggface_tf_resnet50.h5",)  # only the weights are still missing
+    assert "not on this machine" in window.status_label.text()
     weights = tmp_path / "weights.h5"
     shutil.copy(models_dir / "rcmalli_vggface_tf_resnet50.h5", weights)
     window.model_files.dialog.fileChosen.emit(weights)
-    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, window)
 
 
 def test_broken_chosen_file_is_refused_by_name(qtbot, tmp_path, window_factory):
     window = window_factory(tmp_path / "m")
-    qtbot.waitUntil(lambda: window.model_files.dialog is not None, timeout=60_000)
     junk = tmp_path / "junk.h5"
     junk.write_bytes(b"nope")
-    window.model_files.dialog.fileChosen.emit(junk)
-    qtbot.waitUntil(lambda: window.model_files.dialog.error.isVisibleTo(window.model_files.dialog), timeout=30_000)
+    wait_dialog(qtbot, window).fileChosen.emit(junk)
+    wait_dialog_error(qtbot, window)
     assert "'junk.h5'" in shown_text(window.model_files.dialog.error)
 
 
 def test_notop_model_says_identities_unavailable(qtbot, window_factory, notop_models_dir):
     window = window_factory(notop_models_dir)
-    qtbot.waitUntil(lambda: window.engine.ready, timeout=90_000)
+    wait_model_ready(qtbot, window)
     assert "identities unavailable" in window.status_label.text()
     window.compare.open_paths([str(face_photo("obama_small.jpg"))])
     wait_results(qtbot, window, "A")
@@ -240,15 +259,17 @@ def test_model_change_reloads_and_asks_for_missing_files(qtbot, ready_window):
     window = ready_window
     window.compare.open_paths([str(face_photo("obama_small.jpg"))])
     wait_results(qtbot, window, "A")
+    before = window.compare.panes["A"].result
     window.choose_model("senet50")
     assert not window.engine.ready
-    qtbot.waitUntil(lambda: window.model_files.dialog is not None, timeout=60_000)
-    assert "SE-ResNet-50" in window.model_files.dialog.spec.title
+    assert "SE-ResNet-50" in wait_dialog(qtbot, window).spec.title
     window.model_files.dialog.close()  # closing the dialog leaves the app running
     assert window.model_files.dialog is None and window.isVisible() and "No model loaded" in window.status_label.text()
     window.choose_model("resnet50")
-    qtbot.waitUntil(lambda: window.engine.ready and window.engine.info.model == "resnet50", timeout=60_000)
-    qtbot.waitUntil(lambda: window.compare.panes["A"].result is not None, timeout=60_000)
+    wait_model_ready(qtbot, window, timeout=60_000)
+    assert window.engine.info.model == "resnet50"
+    # The photo is analysed again with the model back (its old result stayed on screen meanwhile).
+    wait_for(qtbot, window.compare.analysed, lambda: window.compare.panes["A"].result is not before, timeout=60_000)
 
 
 def test_closing_while_working_exits_cleanly(qtbot, ready_window):
@@ -328,7 +349,8 @@ def test_crop_change_reanalyses_without_reloading_the_model(qtbot, ready_window)
     news = []
     window.engine.status.connect(news.append)  # the worker says "Loading …" only when it builds a model
     window.choose_crop("tutorial")
-    qtbot.waitUntil(lambda: window.compare.panes["A"].result is not before and window.compare.panes["A"].result is not None,
-                    timeout=60_000)
+    wait_for(qtbot, window.compare.analysed,
+             lambda: window.compare.panes["A"].result is not before and window.compare.panes["A"].result is not None,
+             timeout=60_000)
     assert window.compare.panes["A"].result.crop == "tutorial"
     assert not [text for text in news if text.startswith("Loading")], news

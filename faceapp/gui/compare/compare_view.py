@@ -19,7 +19,7 @@ from faceapp.gui.compare.loader import PhotoLoader, PhotoSource
 from faceapp.gui.compare.overlay import annotated_image
 from faceapp.gui.compare.verdict_panel import VerdictPanel
 from faceapp.gui.engine.engine_client import EngineClient
-from faceapp.gui.engine.jobs import AnalyzeJob, WhoJob
+from faceapp.gui.engine.jobs import AnalyzeJob, PaneStep, pane_channel
 from faceapp.gui.messages import details, user_message
 
 if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
@@ -74,7 +74,7 @@ class CompareView(QWidget):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.verdict)
 
-        self.loader = PhotoLoader(self)
+        self.loader = PhotoLoader(engine.latest, self)  # one record of the newest requests, the engine's
         self.loader.loaded.connect(self._photo_loaded)
         self.loader.failed.connect(self._photo_failed)
         engine.modelLoading.connect(lambda _model: self._waiting_for_model())
@@ -168,8 +168,8 @@ class CompareView(QWidget):
 
     def _photo_loaded(self, source: PhotoSource, rgb: np.ndarray) -> None:
         # An analysis of the previous photo (or its people) may still be running: it must not land on this one.
-        self.engine.invalidate(AnalyzeJob.channel_of(source.pane))
-        self.engine.invalidate(WhoJob.channel_of(source.pane))
+        self.engine.latest.supersede(pane_channel(PaneStep.ANALYZE, source.pane))
+        self.engine.latest.supersede(pane_channel(PaneStep.WHO, source.pane))
         self.sources[source.pane] = source
         self.panes[source.pane].set_photo(rgb, source.label)
         self._update_verdict()
@@ -187,7 +187,7 @@ class CompareView(QWidget):
 
     def _waiting_for_model(self) -> None:
         for name, pane in self.panes.items():
-            self.engine.invalidate(AnalyzeJob.channel_of(name))  # results of the previous model are not wanted
+            self.engine.latest.supersede(pane_channel(PaneStep.ANALYZE, name))  # the previous model's: not wanted
             if pane.rgb is not None:
                 pane.set_busy(True, "waiting for the model…")
 

@@ -138,6 +138,11 @@ class FaceCanvas(QWidget):
             painter.drawRect(QRectF(self.rect()).adjusted(2, 2, -2, -2))
         painter.end()
 
+    def widget_point(self, x: float, y: float) -> QPointF:
+        """Where the photo's pixel (x, y) is drawn on this widget (the inverse of what :meth:`face_at` reads)."""
+        scale, offset = self._geometry()
+        return QPointF(offset.x() + x * scale, offset.y() + y * scale)
+
     def face_at(self, x: float, y: float) -> int | None:
         """Index of the smallest face box under widget point (x, y), or None."""
         if self.image is None or self.result is None:

@@ -1,7 +1,9 @@
 """Reading photos off the GUI thread: files, dropped image data and http(s) URLs.
 
 Decoding needs no TensorFlow, so photos appear at once, even while the model
-is still loading.  Each load carries an id; the pane shows only its newest.
+is still loading.  Each load is a request on its pane's ``photo`` channel; the
+window's :class:`~faceapp.gui.engine.jobs.LatestRequests` (the record the engine
+client uses too) says which is the newest, and only that one is shown.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from faceapp.core.errors import ImageLoadError
-from faceapp.gui.engine.jobs import LatestRequests, next_id
+from faceapp.gui.engine.jobs import LatestRequests, PaneStep, next_id, pane_channel
 
 __all__ = ["PhotoSource", "PhotoLoader", "MAX_URL_BYTES", "URL_TIMEOUT_S"]
 
@@ -30,6 +32,11 @@ class PhotoSource:
     data: bytes | None = None
     url: str | None = None
     id: int = field(default_factory=next_id)
+
+    @property
+    def channel(self) -> str:
+        """A newer photo for the same pane replaces this one."""
+        return pane_channel(PaneStep.PHOTO, self.pane)
 
     @property
     def label(self) -> str:
@@ -67,24 +74,18 @@ class _Signals(QObject):
     loaded = Signal(object, object)  # PhotoSource, RGB ndarray
     failed = Signal(object, object)  # PhotoSource, exception
 
-    def __init__(self, latest: LatestRequests) -> None:
-        super().__init__()
-        self.latest = latest
-
-    def is_current(self, source: PhotoSource) -> bool:
-        return self.latest.is_current(source.pane, source.id)
-
 
 class _LoadTask(QRunnable):
-    def __init__(self, source: PhotoSource, signals: _Signals) -> None:
+    def __init__(self, source: PhotoSource, signals: _Signals, latest: LatestRequests) -> None:
         super().__init__()
         self.source = source
         self.signals = signals
+        self.latest = latest
 
     def run(self) -> None:
         from faceapp.core.images import load_image
 
-        if not self.signals.is_current(self.source):
+        if not self.latest.is_current(self.source):
             return  # a newer photo for this pane was asked for before this one started
         try:
             source = self.source
@@ -105,15 +106,16 @@ class PhotoLoader(QObject):
 
     Sources share a channel per pane: only the newest source of a pane is
     reported, so a slow decode never replaces a photo dropped after it.
+    ``latest`` is the window's record of the newest requests (shared with the engine client).
     """
 
     loaded = Signal(object, object)
     failed = Signal(object, object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, latest: LatestRequests, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.latest = LatestRequests()
-        self._signals = _Signals(self.latest)
+        self.latest = latest
+        self._signals = _Signals()
         # Bound methods of this GUI-thread object: queued, so they run on the GUI thread.
         self._signals.loaded.connect(self._on_loaded)
         self._signals.failed.connect(self._on_failed)
@@ -121,18 +123,15 @@ class PhotoLoader(QObject):
         self.pool.setMaxThreadCount(2)
 
     def load(self, source: PhotoSource) -> None:
-        self.latest.mark(source.pane, source.id)
-        self.pool.start(_LoadTask(source, self._signals))
-
-    def is_current(self, source: PhotoSource) -> bool:
-        return self.latest.is_current(source.pane, source.id)
+        self.latest.submitted(source)
+        self.pool.start(_LoadTask(source, self._signals, self.latest))
 
     def _on_loaded(self, source: PhotoSource, image: object) -> None:
-        if self.is_current(source):
+        if self.latest.is_current(source):
             self.loaded.emit(source, image)
 
     def _on_failed(self, source: PhotoSource, exc: object) -> None:
-        if self.is_current(source):
+        if self.latest.is_current(source):
             self.failed.emit(source, exc)
 
     def wait(self, timeout_ms: int = 20_000) -> bool:

@@ -100,23 +100,26 @@ class ModelFilesController(QObject):
         self.status.emit("Model files ready; loading…")
         self.engine.load_model()
 
+    # The dialog shows the problem first, then the status bar speaks ("the model files dialog says why"): whoever
+    # hears ``status`` finds the dialog already saying it.
     def _download_failed(self, exc: BaseException) -> None:
         message = user_message(exc, "downloading")
+        dialog = self.dialog
+        if dialog is not None:
+            offline = isinstance(exc, DownloadError)  # the dialog's own hint says where to put the files
+            dialog.show_error(finding(message) if offline else message, offline=offline)
         if isinstance(exc, DownloadCancelled):
             self.status.emit("Download cancelled; use Model → Model files… to resume it.")
-        elif self.dialog is not None:
+        elif dialog is not None:
             self.status.emit("Download failed; the model files dialog says why.")
         else:
             self.status.emit(f"Download failed: {message}")
-        if self.dialog is not None:
-            offline = isinstance(exc, DownloadError)  # the dialog's own hint says where to put the files
-            self.dialog.show_error(finding(message) if offline else message, offline=offline)
 
     def _import_failed(self, exc: BaseException) -> None:
         message = user_message(exc, "importing the file")
-        self.status.emit(message if isinstance(exc, FaceAppError) else "The chosen file could not be imported.")
         if self.dialog is not None:
             self.dialog.show_error(message)
+        self.status.emit(message if isinstance(exc, FaceAppError) else "The chosen file could not be imported.")
 
     def _progress(self, done: int, total: object) -> None:
         if self.dialog is not None and self.dialog.downloading:

@@ -2,8 +2,10 @@
 and delivering each job's result to whoever asked for it.
 
 Views submit a job with two callbacks; the client calls one of them on the GUI
-thread, and only while the job is still the newest of its channel (the worker's
-:class:`~faceapp.gui.engine.jobs.LatestRequests` decides, at both ends).
+thread, and only while the job is still the newest of its channel.  The window's
+:class:`~faceapp.gui.engine.jobs.LatestRequests` (``latest``, given to the client and
+its worker) decides, at both ends: the worker skips a stale job, the client drops a
+stale result.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from faceapp.gui.engine.jobs import Job, LoadModelJob, ModelInfo, next_id
+from faceapp.gui.engine.jobs import Job, LatestRequests, LoadModelJob, ModelInfo
 from faceapp.gui.engine.worker import WorkerThread
 
 __all__ = ["EngineClient"]
@@ -23,7 +25,9 @@ Reported = Callable[[Any], None]
 
 
 class EngineClient(QObject):
-    """Owns the worker thread; ``modelReady``/``modelFailed`` follow every model load."""
+    """Owns the worker thread; ``modelReady``/``modelFailed`` follow every model load.
+
+    ``latest``: the window's one record of the newest request per channel (the photo loader reads it too)."""
 
     modelReady = Signal(object)  # ModelInfo
     modelFailed = Signal(object)  # the exception
@@ -32,9 +36,11 @@ class EngineClient(QObject):
     progress = Signal(int, object)
     stopped = Signal()  # the engine thread ended after stop() returned False
 
-    def __init__(self, model: str, crop: str, models_dir: str | None, parent: QObject | None = None) -> None:
+    def __init__(self, model: str, crop: str, models_dir: str | None, latest: LatestRequests,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model, self.crop, self.models_dir = model, crop, models_dir
+        self.latest = latest
         self.info: ModelInfo | None = None
         self._thread: WorkerThread | None = None
         self._stopping = False  # stop() returned False; stopped follows
@@ -54,7 +60,7 @@ class EngineClient(QObject):
         """Start the worker thread and load the model (call once the window is on screen)."""
         if self._thread is not None:
             return
-        self._thread = WorkerThread()
+        self._thread = WorkerThread(self.latest)
         worker = self._thread.worker
         worker.returned.connect(self._returned)
         worker.errored.connect(self._errored)
@@ -134,25 +140,17 @@ class EngineClient(QObject):
         self._thread.worker.submit(job)
         return True
 
-    def invalidate(self, channel: str) -> None:
-        """Make every job of ``channel`` submitted so far stale (its input changed, nothing new was sent yet)."""
-        if self._thread is not None:
-            self._thread.worker.latest.mark(channel, next_id())
-
-    def is_current(self, job: Job) -> bool:
-        return self._thread is not None and self._thread.worker.is_current(job)
-
     def _take(self, job: Job) -> tuple[Returned | None, Errored | None, Reported | None]:
         callbacks = self._callbacks.pop(job.id, (None, None, None))
         # The result was queued before a newer request of its channel: drop it.
-        return callbacks if self.is_current(job) else (None, None, None)
+        return callbacks if self.latest.is_current(job) else (None, None, None)
 
     def _skipped(self, job: Job) -> None:
         self._callbacks.pop(job.id, None)
 
     def _reported(self, job: Job, payload: object) -> None:
         callbacks = self._callbacks.get(job.id)
-        if callbacks is not None and callbacks[2] is not None and self.is_current(job):
+        if callbacks is not None and callbacks[2] is not None and self.latest.is_current(job):
             callbacks[2](payload)
 
     def _returned(self, job: Job, result: object) -> None:

@@ -2,9 +2,11 @@
 
 Each request is an immutable snapshot built on the GUI thread and tagged with an
 id.  Requests that share a ``channel`` (the photo of pane A, the model to load…)
-replace each other: only the newest of a channel may update the view.  The
-:class:`LatestRequests` record of each worker is the one place that knows which
-request is the newest.
+replace each other: only the newest of a channel may update the view.  One
+:class:`LatestRequests` per window is the one place that knows which request is
+the newest: the window makes it, and the engine client (with its worker) and the
+photo loader all consult that same record.  A compared pane's channels are spelt
+by :func:`pane_channel` only.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import itertools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from faceapp.core.types import Kind
 
@@ -21,7 +23,8 @@ if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
     import numpy as np
 
 __all__ = [
-    "Job", "LoadModelJob", "AnalyzeJob", "DownloadJob", "ImportJob", "ModelInfo", "LatestRequests", "next_id",
+    "Job", "LoadModelJob", "AnalyzeJob", "DownloadJob", "ImportJob", "ModelInfo", "LatestRequests", "Request",
+    "PaneStep", "pane_channel", "next_id",
     "SpaceRef", "OpenLibraryJob", "OverviewJob", "ScanJob", "FacesJob", "FacesPage", "EditJob", "GroupJob",
     "WhoJob", "PaneWho", "EnrolJob", "CalibrateJob", "TagsJob", "PrunePlanJob", "PruneJob", "EraseJob",
 ]
@@ -32,6 +35,20 @@ _ids = itertools.count(1)
 def next_id() -> int:
     """A new, increasing request id."""
     return next(_ids)
+
+
+class PaneStep(Kind):
+    """The steps of a compared pane's photo, each its own channel: a newer request of one step replaces the
+    older one of that step only (a who-answer asked again must not drop the pane's analysis)."""
+
+    PHOTO = "photo"  # reading the file, link or pasted data (gui.compare.loader)
+    ANALYZE = "analyze"  # finding and describing its faces (AnalyzeJob)
+    WHO = "who"  # which of your people they are (WhoJob)
+
+
+def pane_channel(step: PaneStep | str, pane: str) -> str:
+    """The channel of ``step`` for pane ``pane`` ("A" or "B"), e.g. ``analyze:A``: the one spelling."""
+    return f"{PaneStep(step)}:{pane}"
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,11 +85,7 @@ class AnalyzeJob(Job):
 
     @property
     def channel(self) -> str:
-        return self.channel_of(self.pane)
-
-    @staticmethod
-    def channel_of(pane: str) -> str:
-        return f"analyze:{pane}"
+        return pane_channel(PaneStep.ANALYZE, self.pane)
 
 
 @dataclass(frozen=True, eq=False)
@@ -211,11 +224,7 @@ class WhoJob(Job):
 
     @property
     def channel(self) -> str:
-        return self.channel_of(self.pane)
-
-    @staticmethod
-    def channel_of(pane: str) -> str:
-        return f"who:{pane}"
+        return pane_channel(PaneStep.WHO, self.pane)
 
 
 @dataclass(frozen=True)
@@ -306,21 +315,42 @@ class ModelInfo:
     runtime: str  # ONNX Runtime's version
 
 
+class Request(Protocol):
+    """What "latest request wins" needs of a request: an id from :func:`next_id` and a channel (None: every
+    request counts).  Engine jobs and the photo loader's sources are requests."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def channel(self) -> str | None: ...
+
+
 class LatestRequests:
-    """The newest request id of every channel; safe to use from any thread."""
+    """The newest request id of every channel, for a whole window; safe to use from any thread.
+
+    Whoever sends a request calls :meth:`submitted`; whoever is about to start it or to show its result asks
+    :meth:`is_current` (a worker before and after running it, a receiver on the GUI thread before painting).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._latest: dict[str, int] = {}
 
-    def mark(self, channel: str, request_id: int) -> None:
-        """``request_id`` is now the newest of ``channel``."""
-        with self._lock:
-            self._latest[channel] = request_id
+    def submitted(self, request: Request) -> None:
+        """``request`` is now the newest of its channel: every older one of that channel is stale."""
+        if request.channel is not None:
+            with self._lock:
+                self._latest[request.channel] = request.id
 
-    def is_current(self, channel: str | None, request_id: int) -> bool:
-        """True unless a newer request of the same channel was marked."""
-        if channel is None:
+    def supersede(self, channel: str) -> None:
+        """Make every request of ``channel`` sent so far stale (what it was for changed; nothing new was sent yet)."""
+        with self._lock:
+            self._latest[channel] = next_id()
+
+    def is_current(self, request: Request) -> bool:
+        """True unless a newer request of the same channel was submitted (or the channel superseded)."""
+        if request.channel is None:
             return True
         with self._lock:
-            return self._latest.get(channel, request_id) == request_id
+            return self._latest.get(request.channel, request.id) == request.id

@@ -4,7 +4,8 @@ Signal vocabulary (after superqt): ``started(job)``, ``returned(job, result)``,
 ``errored(job, exception)``, ``skipped(job)``; plus ``status(text)`` and
 ``progress(done, total)`` for long jobs.  Every exception is caught and emitted
 as an object; the GUI turns it into one sentence.  A stale job (a newer one of
-its channel was submitted) never runs and never emits ``returned``.  TensorFlow
+its channel was submitted: the window's :class:`~faceapp.gui.engine.jobs.LatestRequests`
+says so) never runs and never emits ``returned``.  TensorFlow
 is imported here, on the worker thread, by the tasks in :mod:`faceapp.gui.engine.tasks`.
 """
 
@@ -37,11 +38,11 @@ class EngineWorker(QObject):
     progress = Signal(int, object)  # download bytes done, total or None
     report = Signal(object, object)  # (job, payload): a job's own progress, for whoever submitted it
 
-    def __init__(self) -> None:
+    def __init__(self, latest: LatestRequests) -> None:
         super().__init__()
         from faceapp.gui.engine.context import TaskContext
 
-        self.latest = LatestRequests()
+        self.latest = latest  # the window's record of the newest request per channel (shared, not owned)
         self._token_lock = threading.Lock()
         self._tokens: dict[int, CancelToken] = {}  # cancellable jobs queued or running
         self.context = TaskContext(self.status.emit, self.progress.emit, self.report.emit)
@@ -50,17 +51,12 @@ class EngineWorker(QObject):
     # -- any thread -----------------------------------------------------
     def submit(self, job: Job) -> None:
         """Queue ``job``; every older job of its channel becomes stale."""
-        if job.channel is not None:
-            self.latest.mark(job.channel, job.id)
+        self.latest.submitted(job)
         if job.cancellable:
             # Made now, not when the job starts: a cancel may come while it waits in the queue.
             with self._token_lock:
                 self._tokens[job.id] = CancelToken()
         self.submitted.emit(job)
-
-    def is_current(self, job: Job) -> bool:
-        """False once a newer job of the same channel was submitted."""
-        return self.latest.is_current(job.channel, job.id)
 
     def cancel(self, job_id: int) -> None:
         """Stop the cancellable job ``job_id``, queued or running, and only it (a download keeps its
@@ -88,7 +84,7 @@ class EngineWorker(QObject):
 
         with self._token_lock:
             token = self._tokens.get(job.id)
-        if not self.is_current(job):
+        if not self.latest.is_current(job):
             self._forget(job)
             self.skipped.emit(job)
             return
@@ -105,7 +101,7 @@ class EngineWorker(QObject):
             return
         finally:
             self._forget(job)
-        if not self.is_current(job):
+        if not self.latest.is_current(job):
             self.skipped.emit(job)  # a newer request of its channel arrived while this one ran
             return
         self.returned.emit(job, result)
@@ -128,10 +124,10 @@ class _PythonLoopThread(QThread):
 class WorkerThread:
     """Owns the QThread and the worker; ``stop()`` = cancel, ``quit()``, ``wait()``."""
 
-    def __init__(self) -> None:
+    def __init__(self, latest: LatestRequests) -> None:
         self.thread = _PythonLoopThread()
         self.thread.setObjectName("faceapp-engine")
-        self.worker = EngineWorker()
+        self.worker = EngineWorker(latest)
         self.worker.moveToThread(self.thread)
         self.thread.finished.connect(self.worker.deleteLater)
         self.thread.start()

@@ -210,7 +210,7 @@ class PeopleView(QWidget):
                             ("folder", folder["path"]), None)
             self.sidebar.expandAll()
             if selected is not None:
-                for item in self._all_items():
+                for item in self.entries(selected[0]):
                     if item.data(0, _KEY) == selected:
                         self.sidebar.setCurrentItem(item)
         self.sidebar.blockSignals(False)
@@ -232,9 +232,12 @@ class PeopleView(QWidget):
             if pixmap is not None:
                 item.setIcon(0, QIcon(pixmap))
 
-    def _all_items(self) -> list[QTreeWidgetItem]:
-        return [self.sidebar.topLevelItem(i).child(j) for i in range(self.sidebar.topLevelItemCount())
-                for j in range(self.sidebar.topLevelItem(i).childCount())]
+    def entries(self, kind: str | None = None) -> list[QTreeWidgetItem]:
+        """The sidebar's entries as shown (not its section headings): every one, or those of ``kind`` ("person",
+        "group" or "folder").  An entry's ``data(0, Qt.ItemDataRole.UserRole)`` is its (kind, key)."""
+        items = [self.sidebar.topLevelItem(i).child(j) for i in range(self.sidebar.topLevelItemCount())
+                 for j in range(self.sidebar.topLevelItem(i).childCount())]
+        return [item for item in items if kind is None or item.data(0, _KEY)[0] == kind]
 
     def _cover_ready(self, face_id: int) -> None:
         item = self._covers.get(face_id)

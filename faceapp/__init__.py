@@ -1,7 +1,7 @@
 """faceapp: face detection, VGGFace2 identities and same-person verification.
 
 This module holds the project's name and version only; importing it loads
-nothing heavy (no TensorFlow, no Qt).
+nothing heavy (no ONNX Runtime, no NumPy, no Qt).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``python -m faceapp`` and the ``faceapp`` command: start the window.
 
-Only Qt is imported here; TensorFlow loads later, in the worker thread.
+Only Qt is imported here; ONNX Runtime loads later, in the worker thread.
 """
 
 from __future__ import annotations

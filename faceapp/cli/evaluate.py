@@ -69,7 +69,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         source = args.pairs
     else:
         photos, pairs, source = C.collect_folder(args.folder), None, args.folder
-    space = descriptor_space(args.model, args.crop, args.models_dir)  # without TensorFlow
+    space = descriptor_space(args.model, args.crop, args.models_dir)  # without loading a model
     engine = Engine(model=args.model, crop=args.crop, models_dir=args.models_dir)  # built if a photo needs it
     library = _library(args)
     show = not args.json and sys.stderr.isatty()

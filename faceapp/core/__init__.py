@@ -1,6 +1,6 @@
 """faceapp's Qt-free core: everything a script, the CLI or the GUI's worker uses.
 
-Importing it is cheap: TensorFlow, mtcnn and Keras load only when a model or
+Importing it is cheap: ONNX Runtime, NumPy and h5py load only when a model or
 the detector is first used.
 """
 

@@ -37,7 +37,7 @@ def _fingerprint(path: str, size: int, mtime_ns: int) -> str:
 
 
 def descriptor_space(model: str, crop: str, models_dir: str | os.PathLike | None = None) -> DescriptorSpace:
-    """The space an Engine with these settings describes faces into — found without TensorFlow.
+    """The space an Engine with these settings describes faces into — found without loading the model.
 
     Reads the model's weights file (h5py) to fingerprint it; raises ModelFilesMissing
     or WeightsError like :meth:`Engine.load`.  A library uses it to tell which faces

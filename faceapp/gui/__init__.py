@@ -1,1 +1,1 @@
-"""faceapp's window (PySide6 only here).  TensorFlow is imported by the worker thread, never here."""
+"""faceapp's window (PySide6 only here).  ONNX Runtime is imported by the worker thread, never here."""

@@ -1,14 +1,13 @@
 """Start-up: parse arguments, show the window, then start the engine thread.
 
-The window is on screen before TensorFlow is imported: only the worker thread
-imports it, after ``show()``.
+The window is on screen before ONNX Runtime (or NumPy) is imported: only the
+worker thread imports them, after the first paint.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 
 from faceapp import APP_ID, APP_NAME, __version__
@@ -30,7 +29,6 @@ def build_parser() -> argparse.ArgumentParser:
 def run(argv: list[str]) -> int:
     """Run the app; returns the exit status."""
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.self_test:
         from faceapp.selftest import self_test
 
@@ -55,7 +53,7 @@ def run(argv: list[str]) -> int:
 
     def begin() -> None:
         # Only once the window is painted: reading photos and starting the engine
-        # thread (and with it TensorFlow) compete with the first paint otherwise.
+        # thread (and with it ONNX Runtime) compete with the first paint otherwise.
         window.compare.open_paths(args.photos)
         window.start_worker()
 

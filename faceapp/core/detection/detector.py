@@ -19,7 +19,7 @@ real photos that is worse than a missed turn (BENCHMARKS.md, "Turns on real
 photos").  A photo with a surely upright face pays one small O-Net batch.
 
 The detector is built on first use, on the thread that calls :meth:`detect`
-(TensorFlow is imported then, not at import time).
+(ONNX Runtime is imported then, not at import time).
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def describe(photos: list[Photo], engine: Any, library: Any = None, progress: Ca
 
     ``space``: the engine's descriptor space when known without loading the model
     (:func:`faceapp.core.engine.descriptor_space`), so that photos all in the
-    library never start TensorFlow.
+    library never load a model.
     """
     from faceapp.core.errors import FaceAppError as Expected
     from faceapp.core.images import load_image

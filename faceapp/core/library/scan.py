@@ -1,6 +1,6 @@
 """Scanning folders into a library: incremental, batched, safe to stop or kill at any moment.
 
-Planning needs no TensorFlow: folders are walked (symlinked folders followed
+Planning needs no model: folders are walked (symlinked folders followed
 once — no loops — hidden folders skipped), every photo file is ``stat``-ed, and a
 file whose size and modification time match the library, and whose faces all
 have descriptors in the current space, is skipped.  Only the rest is opened:
@@ -13,7 +13,7 @@ have descriptors in the current space, is skipped.  Only the rest is opened:
 * a photo whose faces lack descriptors in this space (another model or crop) is
   described again without detecting again.
 
-Photos are decoded ahead on a thread while TensorFlow works, faces of several
+Photos are decoded ahead on a thread while the model works, faces of several
 photos go through the model in one batch, and each photo is committed in its
 own transaction — killed mid-way, a re-run finishes the job with nothing lost
 and nothing twice.  A photo that cannot be read is one recorded error (retried
@@ -302,7 +302,7 @@ class Scanner:
         self._unsupported: dict[str, str] = {}  # path -> format, of files left out (one count per file)
         self._cancel: CancelToken | Callable[[], bool] | None = None  # checked while planning
 
-    # -- planning (no TensorFlow) ---------------------------------------------------
+    # -- planning (no model) ------------------------------------------------------
     def plan(self, cancel: CancelToken | Callable[[], bool] | None = None) -> int:
         """Walk the folders and decide what to open; returns how many photos will be opened.
 

@@ -112,7 +112,7 @@ class WeightsInfo:
 
 
 def inspect_weights_file(path: str | os.PathLike) -> WeightsInfo:
-    """Guess which model a weight file belongs to, without TensorFlow."""
+    """Guess which model a weight file belongs to, without loading it."""
     path = Path(path)
     with _open(path) as handle:
         root = _weights_root(handle, path)
@@ -174,7 +174,7 @@ def fingerprint(arrays: dict[str, dict[str, np.ndarray]]) -> str:
     """16 hex digits of SHA-256 over every array the descriptor depends on (layers by name, not the classifier).
 
     The full and the ``_notop_`` file of one training share it; any other weights do not.  Computed
-    from the file's arrays alone (no TensorFlow), so a library can tell its descriptor space without
+    from the file's arrays alone (no model loaded), so a library can tell its descriptor space without
     building a model.
     """
     digest = hashlib.sha256()

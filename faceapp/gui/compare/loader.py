@@ -1,6 +1,6 @@
 """Reading photos off the GUI thread: files, dropped image data and http(s) URLs.
 
-Decoding needs no TensorFlow, so photos appear at once, even while the model
+Decoding needs no model, so photos appear at once, even while the model
 is still loading.  Each load is a request on its pane's ``photo`` channel; the
 window's :class:`~faceapp.gui.engine.jobs.LatestRequests` (the record the engine
 client uses too) says which is the newest, and only that one is shown.

@@ -77,7 +77,7 @@ class EngineClient(QObject):
 
         False: the thread is finishing a job that cannot stop half-way (a batch of faces going through
         the model, a model load); ``stopped`` follows when it ends, and ``running`` stays True until then.
-        Never blocks longer than ``timeout_ms``: the window closes without waiting for TensorFlow.
+        Never blocks longer than ``timeout_ms``: the window closes without waiting for a model pass.
         """
         self._callbacks.clear()  # nothing is shown any more: results still coming are dropped
         thread = self._thread

@@ -15,8 +15,6 @@ from faceapp.core.errors import (
     StorageError,
     WeightsError,
 )
-from faceapp.core.types import AnalysisResult, Box, Face, FaceResult, Identity, Landmarks, Verdict
-from faceapp.core.verification import cosine_distance, judge
 
 __all__ = [
     "AnalysisResult", "Box", "Face", "FaceResult", "Identity", "Landmarks", "Verdict",
@@ -24,18 +22,20 @@ __all__ = [
     "DownloadCancelled", "StorageError", "cosine_distance", "judge", "load_image", "Engine", "FaceDetector",
 ]
 
+#: Re-exports loaded on first use: even the small types cost the window's first paint time (dataclasses).
+_LAZY = {
+    **dict.fromkeys(("AnalysisResult", "Box", "Face", "FaceResult", "Identity", "Landmarks", "Verdict"),
+                    "faceapp.core.types"),
+    **dict.fromkeys(("cosine_distance", "judge"), "faceapp.core.verification"),
+    "load_image": "faceapp.core.images",
+    "Engine": "faceapp.core.engine",
+    "FaceDetector": "faceapp.core.detection.detector",
+}
+
 
 def __getattr__(name: str):  # noqa: ANN202 - lazy re-exports keep import cheap
-    if name == "load_image":
-        from faceapp.core.images import load_image
+    if name in _LAZY:
+        import importlib
 
-        return load_image
-    if name == "Engine":
-        from faceapp.core.engine import Engine
-
-        return Engine
-    if name == "FaceDetector":
-        from faceapp.core.detection.detector import FaceDetector
-
-        return FaceDetector
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'faceapp.core' has no attribute {name!r}")

@@ -9,24 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: importing the types stays cheap
     import numpy as np
 
-__all__ = ["Box", "Landmarks", "Face", "Identity", "FaceResult", "AnalysisResult", "Verdict", "DescriptorSpace", "choose_face", "Kind"]
-
-
-class Kind(str, Enum):
-    """A closed set of names that also reads as plain text: compares equal to its value and
-    prints as it (JSON shows the value), while a misspelt name fails where it is made."""
-
-    def __str__(self) -> str:
-        return str(self.value)
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self.value), spec)
+__all__ = ["Box", "Landmarks", "Face", "Identity", "FaceResult", "AnalysisResult", "Verdict", "DescriptorSpace", "choose_face"]
 
 
 @dataclass(frozen=True)

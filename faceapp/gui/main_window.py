@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+)
 
 from faceapp import APP_NAME, __version__
 from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL
@@ -22,11 +30,14 @@ from faceapp.gui import settings as keys
 from faceapp.gui.compare.compare_view import CompareView
 from faceapp.gui.dialogs.model_files import ModelFilesController
 from faceapp.gui.engine.engine_client import EngineClient
-from faceapp.gui.engine.jobs import LatestRequests, ModelInfo
+from faceapp.gui.engine.requests import LatestRequests
 from faceapp.gui.people.library_controller import LibraryController
 from faceapp.gui.people.name_dialog import ask_person_name
 from faceapp.gui.people.people_view import PeopleView
 from faceapp.paths import is_server_location, resource_path
+
+if TYPE_CHECKING:  # the job classes load with the first job, after the first paint
+    from faceapp.gui.engine.jobs import ModelInfo
 
 __all__ = ["MainWindow"]
 

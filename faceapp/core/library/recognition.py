@@ -20,7 +20,8 @@ from faceapp.core.library.cluster import Grouping, group_faces
 from faceapp.core.library.records import FaceRecord, NewFace, Person, PhotoRecord
 from faceapp.core.library.search import PeopleIndex, Suggestion
 from faceapp.core.library.store import Library
-from faceapp.core.types import DescriptorSpace, Kind, choose_face
+from faceapp.core.kinds import Kind
+from faceapp.core.types import DescriptorSpace, choose_face
 
 __all__ = ["FaceState", "Hit", "people_index", "suggest", "face_hits", "photos_of", "similar_faces", "group", "enrol",
            "UNNAMED", "current_groups", "faces_of_group", "keep_apart_from_group", "stored_faces", "copies_dir", "keep_copy"]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceapp.core.types import Kind
+from faceapp.core.kinds import Kind
 
 __all__ = ["ExactIndex", "PeopleIndex", "IndexedPeople", "Suggestion", "WhoStatus"]
 

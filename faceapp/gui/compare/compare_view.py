@@ -10,8 +10,6 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
 
 from faceapp.core.formats import dialog_filter
-from faceapp.core.report import analysis_text
-from faceapp.core.verification import cosine_distance
 from faceapp.core.wording import plural
 from faceapp.gui import settings as keys
 from faceapp.gui.compare.image_pane import ImagePane, drop_items
@@ -19,7 +17,7 @@ from faceapp.gui.compare.loader import PhotoLoader, PhotoSource
 from faceapp.gui.compare.overlay import annotated_image
 from faceapp.gui.compare.verdict_panel import VerdictPanel
 from faceapp.gui.engine.engine_client import EngineClient
-from faceapp.gui.engine.jobs import AnalyzeJob, PaneStep, pane_channel
+from faceapp.gui.engine.requests import PaneStep, pane_channel
 from faceapp.gui.messages import details, user_message
 
 if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
@@ -202,6 +200,10 @@ class CompareView(QWidget):
         if not self.engine.ready:
             pane.set_busy(True, "waiting for the model…")
             return
+        from faceapp.gui.engine.jobs import (
+            AnalyzeJob,  # with the first photo, not before the first paint
+        )
+
         pane.set_busy(True)
         self.engine.submit(AnalyzeJob(pane_name, pane.rgb, self.engine.model, self.engine.crop),
                            returned=lambda result, n=pane_name: self._analysed(n, result),
@@ -235,6 +237,8 @@ class CompareView(QWidget):
             waiting = [n for n, descriptor in zip(PANES, (a, b)) if descriptor is None]
             self.verdict.clear("Choose a face in photo " + " and photo ".join(waiting) + " to compare.")
             return
+        from faceapp.core.verification import cosine_distance
+
         try:
             distance = cosine_distance(a, b)
         except ValueError as exc:
@@ -244,6 +248,8 @@ class CompareView(QWidget):
 
     # -- results out ------------------------------------------------------------------
     def result_text(self) -> str:
+        from faceapp.core.report import analysis_text
+
         parts = [analysis_text(f"Photo {name} ({pane.label})", pane.result)
                  for name, pane in self.panes.items() if pane.result is not None]
         parts.append(self.verdict.text())

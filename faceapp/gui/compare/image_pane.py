@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
-    import numpy as np
-
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QIODevice, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
@@ -36,9 +32,13 @@ from PySide6.QtWidgets import (
 )
 
 from faceapp.core.formats import is_photo_name
-from faceapp.core.types import AnalysisResult
 from faceapp.core.wording import no_face_found
 from faceapp.gui.compare.overlay import paint_faces, qimage_from_rgb
+
+if TYPE_CHECKING:  # numpy and the core's types load with the first photo, not with the window
+    import numpy as np
+
+    from faceapp.core.types import AnalysisResult
 
 __all__ = ["ImagePane", "FaceCanvas", "drop_items"]
 

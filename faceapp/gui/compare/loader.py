@@ -14,7 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from faceapp.core.errors import ImageLoadError
-from faceapp.gui.engine.jobs import LatestRequests, PaneStep, next_id, pane_channel
+from faceapp.gui.engine.requests import LatestRequests, PaneStep, next_id, pane_channel
 
 __all__ = ["PhotoSource", "PhotoLoader", "MAX_URL_BYTES", "URL_TIMEOUT_S"]
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
-from faceapp.core.types import AnalysisResult
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and the core's types load with the first photo, not with the window
     import numpy as np
+
+    from faceapp.core.types import AnalysisResult
 
 __all__ = ["qimage_from_rgb", "paint_faces", "annotated_image", "BOX_COLOR", "SELECTED_COLOR"]
 

@@ -5,13 +5,27 @@ The slider re-judges a cached distance on the GUI thread; it never calls the mod
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QGridLayout, QLabel, QSlider, QWidget
+from typing import TYPE_CHECKING
 
-from faceapp.core.defaults import DEFAULT_THRESHOLD, THRESHOLD_MAX, THRESHOLD_MIN, THRESHOLD_STEP
-from faceapp.core.report import verdict_numbers, verdict_people, verdict_text, verdict_word
-from faceapp.core.types import Verdict
-from faceapp.core.verification import judge
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFrame,
+    QGridLayout,
+    QLabel,
+    QSlider,
+    QWidget,
+)
+
+from faceapp.core.defaults import (
+    DEFAULT_THRESHOLD,
+    THRESHOLD_MAX,
+    THRESHOLD_MIN,
+    THRESHOLD_STEP,
+)
+
+if TYPE_CHECKING:  # the core's types load with the first comparison, not before the first paint
+    from faceapp.core.types import Verdict
 
 __all__ = ["VerdictPanel"]
 
@@ -100,9 +114,17 @@ class VerdictPanel(QFrame):
 
     @property
     def current(self) -> Verdict | None:
-        return None if self.distance is None else judge(self.distance, self.threshold)
+        if self.distance is None:
+            return None
+        from faceapp.core.verification import (
+            judge,  # with the first comparison, not before the first paint
+        )
+
+        return judge(self.distance, self.threshold)
 
     def text(self) -> str:
+        from faceapp.core.report import verdict_text
+
         verdict = self.current
         return verdict_text(verdict, *self.labels) if verdict else self.pair.text()
 
@@ -113,6 +135,8 @@ class VerdictPanel(QFrame):
             self.verdict.setStyleSheet("font-size: 18pt; padding: 8px;")
             self.numbers.setText("")
             return
+        from faceapp.core.report import verdict_numbers, verdict_people, verdict_word
+
         # Words and a symbol as well as colour: never colour alone.
         symbol = "✓" if verdict.match else "✗"
         colour = "#1e7d32" if verdict.match else "#b3261e"

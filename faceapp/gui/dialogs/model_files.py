@@ -7,15 +7,23 @@ status bar says about them.  The window only forwards ``status``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from faceapp.core.errors import DownloadCancelled, DownloadError, FaceAppError, ModelFilesMissing
+from faceapp.core.errors import (
+    DownloadCancelled,
+    DownloadError,
+    FaceAppError,
+    ModelFilesMissing,
+)
 from faceapp.gui.engine.engine_client import EngineClient
-from faceapp.gui.engine.jobs import DownloadJob, ImportJob
-from faceapp.gui.dialogs.model_dialog import ModelDialog
 from faceapp.gui.messages import finding, user_message
+
+if TYPE_CHECKING:  # the dialog and the job classes load when needed, not before the window's first paint
+    from faceapp.gui.dialogs.model_dialog import ModelDialog
+    from faceapp.gui.engine.jobs import DownloadJob
 
 __all__ = ["ModelFilesController"]
 
@@ -50,6 +58,7 @@ class ModelFilesController(QObject):
         """Open (or update) the dialog for the engine's wanted model."""
         from faceapp.core.vggface.catalog import get_spec
         from faceapp.core.vggface.model_files import default_target_dir
+        from faceapp.gui.dialogs.model_dialog import ModelDialog
 
         spec = get_spec(self.engine.model)
         if not missing:
@@ -82,6 +91,8 @@ class ModelFilesController(QObject):
             self.status.emit(NO_MODEL)
 
     def _download(self) -> None:
+        from faceapp.gui.engine.jobs import DownloadJob
+
         self.status.emit("Downloading model files…")
         self.download = DownloadJob(self.engine.model, self.engine.models_dir, self.download_url)
         self.engine.submit(self.download, returned=self._files_ready, errored=self._download_failed)
@@ -91,6 +102,8 @@ class ModelFilesController(QObject):
         self.engine.cancel(self.download)
 
     def _import(self, path: Path) -> None:
+        from faceapp.gui.engine.jobs import ImportJob
+
         self.engine.submit(ImportJob(path, self.engine.models_dir),
                            returned=self._files_ready, errored=self._import_failed)
 

@@ -10,12 +10,15 @@ stale result.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from faceapp.gui.engine.jobs import Job, LatestRequests, LoadModelJob, ModelInfo
+from faceapp.gui.engine.requests import LatestRequests
 from faceapp.gui.engine.worker import WorkerThread
+
+if TYPE_CHECKING:  # the job classes load with the first job, after the window's first paint
+    from faceapp.gui.engine.jobs import Job, ModelInfo
 
 __all__ = ["EngineClient"]
 
@@ -121,6 +124,8 @@ class EngineClient(QObject):
         self.info = None
         self.modelLoading.emit(self.model)
         if self._thread is not None:
+            from faceapp.gui.engine.jobs import LoadModelJob
+
             self.submit(LoadModelJob(self.model, self.crop, self.models_dir),
                         returned=self._model_loaded, errored=self.modelFailed.emit)
 

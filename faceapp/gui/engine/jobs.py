@@ -1,55 +1,30 @@
 """Requests sent from the GUI thread to the engine worker, and the records they return.
 
 Each request is an immutable snapshot built on the GUI thread and tagged with an
-id.  Requests that share a ``channel`` (the photo of pane A, the model to load…)
-replace each other: only the newest of a channel may update the view.  One
-:class:`LatestRequests` per window is the one place that knows which request is
-the newest: the window makes it, and the engine client (with its worker) and the
-photo loader all consult that same record.  A compared pane's channels are spelt
-by :func:`pane_channel` only.
+id (:func:`~faceapp.gui.engine.requests.next_id`); which request of a channel is
+the newest is :mod:`faceapp.gui.engine.requests`'s business.  The window imports
+these classes where it makes a job, not at start-up: thirty frozen dataclasses
+cost its first paint about as much as all its widgets (BENCHMARKS.md, "What the
+window does before its first paint").
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from faceapp.core.types import Kind
+from faceapp.core.kinds import Kind
+from faceapp.gui.engine.requests import PaneStep, next_id, pane_channel
 
 if TYPE_CHECKING:  # numpy loads with the first photo, not with the window
     import numpy as np
 
 __all__ = [
-    "Job", "LoadModelJob", "AnalyzeJob", "DownloadJob", "ImportJob", "ModelInfo", "LatestRequests", "Request",
-    "PaneStep", "pane_channel", "next_id",
+    "Job", "LoadModelJob", "AnalyzeJob", "DownloadJob", "ImportJob", "ModelInfo",
     "SpaceRef", "OpenLibraryJob", "OverviewJob", "ScanJob", "FacesJob", "FacesPage", "EditJob", "GroupJob",
     "WhoJob", "PaneWho", "EnrolJob", "CalibrateJob", "TagsJob", "PrunePlanJob", "PruneJob", "EraseJob",
 ]
-
-_ids = itertools.count(1)
-
-
-def next_id() -> int:
-    """A new, increasing request id."""
-    return next(_ids)
-
-
-class PaneStep(Kind):
-    """The steps of a compared pane's photo, each its own channel: a newer request of one step replaces the
-    older one of that step only (a who-answer asked again must not drop the pane's analysis)."""
-
-    PHOTO = "photo"  # reading the file, link or pasted data (gui.compare.loader)
-    ANALYZE = "analyze"  # finding and describing its faces (AnalyzeJob)
-    WHO = "who"  # which of your people they are (WhoJob)
-
-
-def pane_channel(step: PaneStep | str, pane: str) -> str:
-    """The channel of ``step`` for pane ``pane`` ("A" or "B"), e.g. ``analyze:A``: the one spelling."""
-    return f"{PaneStep(step)}:{pane}"
-
 
 @dataclass(frozen=True, eq=False)
 class Job:
@@ -313,44 +288,3 @@ class ModelInfo:
     has_identities: bool
     weights: str
     runtime: str  # ONNX Runtime's version
-
-
-class Request(Protocol):
-    """What "latest request wins" needs of a request: an id from :func:`next_id` and a channel (None: every
-    request counts).  Engine jobs and the photo loader's sources are requests."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def channel(self) -> str | None: ...
-
-
-class LatestRequests:
-    """The newest request id of every channel, for a whole window; safe to use from any thread.
-
-    Whoever sends a request calls :meth:`submitted`; whoever is about to start it or to show its result asks
-    :meth:`is_current` (a worker before and after running it, a receiver on the GUI thread before painting).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._latest: dict[str, int] = {}
-
-    def submitted(self, request: Request) -> None:
-        """``request`` is now the newest of its channel: every older one of that channel is stale."""
-        if request.channel is not None:
-            with self._lock:
-                self._latest[request.channel] = request.id
-
-    def supersede(self, channel: str) -> None:
-        """Make every request of ``channel`` sent so far stale (what it was for changed; nothing new was sent yet)."""
-        with self._lock:
-            self._latest[channel] = next_id()
-
-    def is_current(self, request: Request) -> bool:
-        """True unless a newer request of the same channel was submitted (or the channel superseded)."""
-        if request.channel is None:
-            return True
-        with self._lock:
-            return self._latest.get(request.channel, request.id) == request.id

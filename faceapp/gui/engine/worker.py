@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from faceapp.core.cancel import CancelToken
 from faceapp.core.errors import FaceAppError
-from faceapp.gui.engine.jobs import Job, LatestRequests
+from faceapp.gui.engine.requests import LatestRequests
+
+if TYPE_CHECKING:  # the job classes load with the first job, after the window's first paint
+    from faceapp.gui.engine.jobs import Job
 
 __all__ = ["EngineWorker", "WorkerThread"]
 

@@ -65,8 +65,8 @@ def iou(a: list[float], b: list[float]) -> float:
 def cache(photos: Path) -> None:
     from mtcnn import MTCNN as Package
 
-    from faceapp.core.detection.detector import _SMALLEST_WINDOW, FaceDetector
-    from faceapp.core.detection.mtcnn import THRESHOLDS
+    from faceapp.core.detection.detector import FaceDetector
+    from faceapp.core.detection.mtcnn import PNET_CELL, THRESHOLDS
     from faceapp.core.detection.turns import turn
     from faceapp.core.images import load_image
 
@@ -87,7 +87,7 @@ def cache(photos: Path) -> None:
             t_height, t_width = turned.shape[:2]
             scale = detector.scale_for(t_width, t_height)
             size = (max(1, round(t_width * scale)), max(1, round(t_height * scale)))
-            min_face = max(float(_SMALLEST_WINDOW), detector.min_face_size * scale)
+            min_face = max(float(PNET_CELL), detector.min_face_size * scale)
             found = networks.detect(turned, min_face, thresholds=low, check_upright=True, size=size)
             record["quarters"].append({"scale": [t_width / size[0], t_height / size[1]], "work": list(size),
                                        "boxes": found.boxes.tolist(), "scores": found.scores.tolist(),

@@ -106,8 +106,12 @@ def cache(photos: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------- policies
+#: The floors the replay applies (defaults.py's; floors_sweep() tries others).
+FLOOR = {"small": MIN_CONFIDENCE, "large": MIN_CONFIDENCE_LARGE, "fraction": LARGE_FACE_FRACTION}
+
+
 def floor(side_fraction: float) -> float:
-    return MIN_CONFIDENCE_LARGE if side_fraction >= LARGE_FACE_FRACTION else MIN_CONFIDENCE
+    return FLOOR["large"] if side_fraction >= FLOOR["fraction"] else FLOOR["small"]
 
 
 def faces_of(record: dict, quarter: int) -> list[dict]:
@@ -174,6 +178,104 @@ def keep_upright(record: dict, sure: float = 0.0, rule: str = "at least") -> tup
         if found and enough and _surer(found, best_sure):
             best, best_sure = found, found
     return best, 4
+
+
+def raw_faces(record: dict, quarter: int) -> list[dict]:
+    """Every detection of one quarter turn with the cascade's own O-Net threshold (0.8) and no floor:
+    score, orientation margin and side as a fraction of the working image's longer side."""
+    q = record["quarters"][quarter]
+    longer = max(q["work"])
+    return [{"score": s, "margin": m, "frac": max(b[2] - b[0], b[3] - b[1]) / longer}
+            for b, s, m in zip(q["boxes"], q["scores"], q["upright"]) if s > 0.8]
+
+
+def _frac(record: dict, face: dict) -> float:
+    return max(face["box"][2] - face["box"][0], face["box"][3] - face["box"][1]) / max(record["width"], record["height"])
+
+
+def pnet_pixels(record: dict, quarter: int, min_face_fraction: float = 0.0) -> float:
+    """P-Net's input pixels for one pass (the sum over its pyramid levels): the pass's cost, near enough,
+    when its smallest face is MIN_FACE_SIZE or ``min_face_fraction`` of the working image's longer side."""
+    from faceapp.core.defaults import MIN_FACE_SIZE
+    from faceapp.core.detection.mtcnn import PNET_CELL, pyramid_scales
+
+    q = record["quarters"][quarter]
+    width, height = q["work"]
+    min_face = max(float(PNET_CELL), MIN_FACE_SIZE / q["scale"][0], min_face_fraction * max(width, height))
+    return sum(width * height * s * s for s in pyramid_scales(width, height, min_face))
+
+
+def turn_rule(record: dict, evidence: float | None = None, single: float | None = None, veto: float | None = None,
+              seek: float | None = None, rank: str = "count", fallback: float | None = None) -> tuple[list[dict], float]:
+    """"keep upright, margin 0.0, at least" with extra conditions (None: off), returning the faces and the
+    passes' cost in P-Net pixels over the upright pass's:
+
+    ``evidence``: no turns either when the upright pass has a face surely upright below the floor, down to
+    this confidence.  ``single``: a turn with one surely upright face counts only when that face is at least
+    this fraction of the photo's longer side.  ``veto``: a turn counts only when none of its faces above the
+    floor is surely turned there (margin below ``-veto``).  ``seek``: when the upright pass found faces, the
+    turned passes seek only faces at least this fraction of the smallest of them.  ``rank``: turns compared by
+    surely upright faces, then total confidence ("count") or total margin ("margin").  ``fallback``: when the
+    upright pass found nothing and no turn has a surely upright face, the turned face O-Net likes best as it
+    stands is taken when its margin is above this (and it is at least ``single`` of the longer side)."""
+    upright = faces_of(record, 0)
+    base = pnet_pixels(record, 0)
+    if any(f["margin"] > 0.0 for f in upright):
+        return upright, 1.0
+    if evidence is not None and any(f["score"] >= evidence and f["margin"] > 0.0 for f in raw_faces(record, 0)):
+        return upright, 1.0
+    smallest = min((_frac(record, f) for f in upright), default=0.0)
+    least = seek * smallest if seek is not None else 0.0
+    cost = 1.0
+    best, best_key = upright, None
+    for quarter in (1, 2, 3):
+        cost += pnet_pixels(record, quarter, least) / base
+        found = [f for f in faces_of(record, quarter) if _frac(record, f) >= least]
+        sure = [f for f in found if f["margin"] > 0.0]
+        if not sure or len(sure) < len(upright):
+            continue
+        if veto is not None and any(f["margin"] < -veto for f in found):
+            continue
+        if single is not None and len(sure) == 1 and _frac(record, sure[0]) < single:
+            continue
+        key = (len(sure), sum(f["score" if rank == "count" else "margin"] for f in sure))
+        if best_key is None or key > best_key:
+            best, best_key = sure, key
+    if fallback is not None and best_key is None and not upright:
+        turned = [f for quarter in (1, 2, 3) for f in faces_of(record, quarter)
+                  if _frac(record, f) >= max(least, single or 0.0)]
+        if turned and max(f["margin"] for f in turned) > fallback:
+            best = [max(turned, key=lambda f: f["margin"])]
+    return best, cost
+
+
+RULES = {
+    "keep upright, margin 0.0, at least (shipped)": {},
+    "+ turn faces veto (margin < -2)": {"veto": 2.0},
+    "+ turns ranked by margin": {"rank": "margin"},
+    "+ upright evidence from 0.90": {"evidence": 0.90},
+    "+ fallback (best turned margin > -1)": {"fallback": -1.0},
+    "+ fallback (best turned margin > -2)": {"fallback": -2.0},
+    "+ upright evidence from 0.85": {"evidence": 0.85},
+    "+ one small turned face not enough (< 15 %)": {"single": 0.15},
+    "+ one small turned face not enough (< 10 %)": {"single": 0.10},
+    "+ seek half the upright face": {"seek": 0.5},
+    "+ veto, single 15 %": {"veto": 2.0, "single": 0.15},
+    "+ veto, single 15 %, fallback -1": {"veto": 2.0, "single": 0.15, "fallback": -1.0},
+    "+ veto, single 15 %, seek ½": {"veto": 2.0, "single": 0.15, "seek": 0.5},
+    "+ veto, single 15 %, seek ½, fallback -1": {"veto": 2.0, "single": 0.15, "seek": 0.5, "fallback": -1.0},
+    "… with veto 1": {"veto": 1.0, "single": 0.15, "seek": 0.5, "fallback": -1.0},
+    "… with veto 4": {"veto": 4.0, "single": 0.15, "seek": 0.5, "fallback": -1.0},
+    "… with single 10 %": {"veto": 2.0, "single": 0.10, "seek": 0.5, "fallback": -1.0},
+    "… with single 20 %": {"veto": 2.0, "single": 0.20, "seek": 0.5, "fallback": -1.0},
+    "… with seek ⅓": {"veto": 2.0, "single": 0.15, "seek": 1 / 3, "fallback": -1.0},
+    "… with seek ¾": {"veto": 2.0, "single": 0.15, "seek": 0.75, "fallback": -1.0},
+    "… with fallback -2": {"veto": 2.0, "single": 0.15, "seek": 0.5, "fallback": -2.0},
+    "+ veto, evidence 0.90": {"veto": 2.0, "evidence": 0.90},
+    "+ veto, evidence 0.90, single 15 %": {"veto": 2.0, "evidence": 0.90, "single": 0.15},
+    "+ veto, evidence 0.90, seek ½": {"veto": 2.0, "evidence": 0.90, "seek": 0.5},
+    "+ veto, evidence 0.90, single 15 %, seek ½": {"veto": 2.0, "evidence": 0.90, "single": 0.15, "seek": 0.5},
+}
 
 
 POLICIES = {
@@ -283,6 +385,81 @@ def tables() -> None:
             print(f"\n{name}: fewer faces than the plain cascade: {fewer[name]}; turned copies lost: {lost_turned[name]}")
 
 
+def rules_table() -> None:
+    """The shipped turn rule with each extra condition, replayed: the goals' figures, and the turned passes'
+    cost on upright photos with faces in P-Net pixels (over the upright pass's; O-Net's batches left out)."""
+    rows, truths = load_set()
+    raw = json.loads(CACHE.read_text())
+    print("\n### Turn rules (all photos)\n")
+    print("| rule | found | missed | false | false in upright photos | photos with fewer faces than the plain "
+          "cascade | turned copies with no face found | turns tried on upright photos with faces | "
+          "P-Net pixels there, turns / upright |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    lost: dict = {}
+    for name, options in RULES.items():
+        found = faces = false = false_upright = tried = 0
+        extra = pixels = 0.0
+        fewer, lost_turned = [], []
+        for row in rows:
+            record, truth = raw[row["file"]], truths[row["file"]]
+            kept, cost = turn_rule(record, **options)
+            hit, wrong = score(kept, truth)
+            reference, _ = score(plain_full(record)[0], truth)
+            found += len(hit)
+            faces += len(truth["true"]) + truth["missed"]
+            false += wrong
+            if truth.get("quarter"):
+                if truth["true"] and not hit:
+                    lost_turned.append(row["file"])
+                continue
+            false_upright += wrong
+            if len(hit) < len(reference):
+                fewer.append(row["file"])
+            if truth["true"]:
+                base = pnet_pixels(record, 0)
+                pixels += base
+                extra += (cost - 1.0) * base
+                tried += cost > 1.0
+        lost[name] = lost_turned
+        print(f"| {name} | {found} | {faces - found} | {false} | {false_upright} | {len(fewer)} | "
+              f"{len(lost_turned)} of 50 | {tried} | {100 * extra / pixels:+.1f} % |")
+    for name, files in lost.items():
+        print(f"{name}: turned copies lost: {', '.join(f.split('/')[-1] for f in files)}")
+
+
+SHIPPED_RULE = "+ veto, single 15 %, seek ½, fallback -1"
+
+
+def floors_sweep() -> None:
+    """The plain cascade and the shipped turn rule replayed with other floors."""
+    rows, truths = load_set()
+    raw = json.loads(CACHE.read_text())
+    saved = dict(FLOOR)
+    print("\n### Floors replayed on every photo (plain cascade at the working size | shipped turn rule)\n")
+    print("| small-face floor | large-face floor | large from | plain: found | plain: false | rule: found | "
+          "rule: false | rule: photos with fewer faces than the plain cascade | rule: turned copies with no face found |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for small, large, fraction in ((0.95, 0.85, 0.15), (0.94, 0.85, 0.15), (0.93, 0.85, 0.15), (0.92, 0.85, 0.15),
+                                   (0.90, 0.85, 0.15), (0.95, 0.80, 0.15), (0.95, 0.90, 0.15), (0.95, 0.85, 0.10),
+                                   (0.95, 0.85, 0.20), (0.94, 0.85, 0.10), (0.93, 0.85, 0.10), (0.93, 0.90, 0.10)):
+        FLOOR.update(small=small, large=large, fraction=fraction)
+        plain = [0, 0]
+        rule = [0, 0, 0, 0]
+        for row in rows:
+            record, truth = raw[row["file"]], truths[row["file"]]
+            reference, wrong = score(faces_of(record, 0), truth)
+            plain[0] += len(reference)
+            plain[1] += wrong
+            hit, wrong = score(turn_rule(record, **RULES[SHIPPED_RULE])[0], truth)
+            rule[0] += len(hit)
+            rule[1] += wrong
+            rule[2] += not truth.get("quarter") and len(hit) < len(reference)
+            rule[3] += bool(truth.get("quarter") and truth["true"] and not hit)
+        print(f"| {small:.2f} | {large:.2f} | {fraction:.0%} | {plain[0]} | {plain[1]} | {rule[0]} | {rule[1]} | "
+              f"{rule[2]} | {rule[3]} of 50 |")
+    FLOOR.update(saved)
+
+
 FLOORS = (0.80, 0.85, 0.90, 0.95, 0.97)
 FRACTIONS = ((0.0, 0.05, "< 5 %"), (0.05, 0.15, "5-15 %"), (0.15, 0.3, "15-30 %"), (0.3, 0.5, "30-50 %"), (0.5, 9, "> 50 %"))
 
@@ -382,6 +559,8 @@ def main() -> int:
     elif args.what == "tables":
         tables()
         floors_table()
+        rules_table()
+        floors_sweep()
     else:
         shipped(args.photos)
     return 0

@@ -2,7 +2,7 @@
 
     python benchmarks/detect_tuning.py cache   [--photos /work/tuning-photos]   # raw cascade output, ~15 min
     python benchmarks/detect_tuning.py tables                                  # policies from the cache
-    python benchmarks/detect_tuning.py shipped [--photos ...]                  # FaceDetector as it ships, timed
+    python benchmarks/detect_tuning.py shipped [--photos ...] [--before]       # FaceDetector as it ships, timed
 
 The set: benchmarks/tuning/manifest.csv (photos, sources, licences, expected faces) and
 benchmarks/tuning/faces.json (the verified face boxes; boxes of faces too small, printed or too dark to
@@ -250,7 +250,7 @@ def turn_rule(record: dict, evidence: float | None = None, single: float | None 
 
 
 RULES = {
-    "keep upright, margin 0.0, at least (shipped)": {},
+    "keep upright, margin 0.0, at least (before)": {},
     "+ turn faces veto (margin < -2)": {"veto": 2.0},
     "+ turns ranked by margin": {"rank": "margin"},
     "+ upright evidence from 0.90": {"evidence": 0.90},
@@ -504,28 +504,70 @@ def floors_table() -> None:
 
 
 # -------------------------------------------------------------------------------------------- shipped
-def shipped(photos: Path) -> None:
-    """FaceDetector as it ships against the plain cascade at the same working size, same run: found, false,
-    and the time the turn check costs on photos whose faces stand upright."""
+def previous_rule(detector, image: np.ndarray) -> list:  # noqa: ANN001
+    """The turn rule shipped before these conditions ("keep upright, margin 0.0, at least"), on faceapp's
+    passes: upright faces kept unless none is surely upright; then the turn with the most surely upright faces
+    (at least as many as the upright pass found), all three turns sought down to the smallest face."""
+    upright = detector._detect_pass(image, 0)
+    if any(margin > 0.0 for _, margin in upright):
+        return [face for face, _ in upright]
+    best, best_key = [face for face, _ in upright], None
+    for quarter in (1, 2, 3):
+        sure = [face for face, margin in detector._detect_pass(image, quarter) if margin > 0.0]
+        key = (len(sure), sum(face.confidence for face in sure))
+        if sure and len(sure) >= len(upright) and (best_key is None or key > best_key):
+            best, best_key = sure, key
+    return best
+
+
+def shipped(photos: Path, before: bool = False) -> None:
+    """FaceDetector as it ships against the plain cascade at the same working size (and, with ``before``, the
+    previous turn rule), same run, in turns per photo (the order rotates from photo to photo): found, false,
+    and the time the turn check costs on photos whose faces stand upright, split into the upright pass (with
+    O-Net's orientation batch) and the turned passes."""
     from faceapp.core.detection.detector import FaceDetector
     from faceapp.core.images import load_image
 
     rows, truths = load_set()
     faceapp, plain = FaceDetector(), FaceDetector(turns=False)
     plain._mtcnn = faceapp._networks()
+    passes = {"upright": 0.0, "turned": 0.0, "photos with turns": 0}
+    real_pass = faceapp._detect_pass
+    timing = {"on": False, "turned": False}
+
+    def timed_pass(image, quarter, *rest):  # noqa: ANN001, ANN202
+        start = time.perf_counter()
+        result = real_pass(image, quarter, *rest)
+        if timing["on"]:
+            passes["upright" if quarter == 0 else "turned"] += time.perf_counter() - start
+            timing["turned"] |= quarter != 0
+        return result
+
+    faceapp._detect_pass = timed_pass
+    detectors = {"faceapp": faceapp.detect, "plain": plain.detect}
+    if before:
+        detectors["before"] = partial(previous_rule, FaceDetector())
+        detectors["before"].args[0]._mtcnn = faceapp._networks()
     totals: dict = defaultdict(Counter)
-    upright_time = {"faceapp": 0.0, "plain": 0.0}
+    upright_time = {name: 0.0 for name in detectors}
     fewer = []
     warm = load_image(photos / rows[0]["file"])
-    faceapp.detect(warm), plain.detect(warm)
-    for row in rows:
+    for detect in detectors.values():
+        detect(warm)
+    names = list(detectors)
+    for index, row in enumerate(rows):
         truth = truths[row["file"]]
         image = load_image(photos / row["file"])
+        measured = not truth.get("quarter") and bool(truth["true"])
         results = {}
-        for name, detector in (("faceapp", faceapp), ("plain", plain)):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            timing["on"], timing["turned"] = measured and name == "faceapp", False
             start = time.perf_counter()
-            faces = detector.detect(image)
+            faces = detectors[name](image)
             elapsed = time.perf_counter() - start
+            if timing["on"]:
+                passes["photos with turns"] += timing["turned"]
             found = [{"box": [f.box.x, f.box.y, f.box.x + f.box.width, f.box.y + f.box.height],
                       "score": f.confidence, "q": f.rotation // 90} for f in faces]
             hit, false = score(found, truth)
@@ -536,16 +578,23 @@ def shipped(photos: Path) -> None:
             c["faces"] += len(truth["true"]) + truth["missed"]
             c["found"] += len(hit)
             c["false"] += false
-            if not truth.get("quarter") and truth["true"]:
+            c["lost"] += bool(truth.get("quarter") and truth["true"] and not hit)
+            if measured:
                 upright_time[name] += elapsed
         if not truth.get("quarter") and results["faceapp"] < results["plain"]:
             fewer.append(row["file"])
-    print("| detector | photos | faces | found | false |")
-    print("|---|---|---|---|---|")
+    print("| detector | photos | faces | found | false | turned copies with no face found |")
+    print("|---|---|---|---|---|---|")
     for (name, group), c in sorted(totals.items()):
-        print(f"| {name}, {group} | {c['photos']} | {c['faces']} | {c['found']} | {c['false']} |")
-    print(f"\nupright photos with faces: faceapp {upright_time['faceapp']:.1f} s, plain cascade (same working size) "
-          f"{upright_time['plain']:.1f} s: the turn check costs {100 * (upright_time['faceapp'] / upright_time['plain'] - 1):+.1f} %")
+        lost = f"{c['lost']} of {c['photos']}" if group == "turned copies" else "—"
+        print(f"| {name}, {group} | {c['photos']} | {c['faces']} | {c['found']} | {c['false']} | {lost} |")
+    base = upright_time["plain"]
+    print(f"\nupright photos with faces: plain cascade (same working size) {base:.1f} s; "
+          + "; ".join(f"{name} {upright_time[name]:.1f} s ({100 * (upright_time[name] / base - 1):+.1f} %)"
+                      for name in names if name != "plain"))
+    print(f"faceapp there: upright pass with O-Net's orientation batch {passes['upright']:.1f} s "
+          f"({100 * (passes['upright'] / base - 1):+.1f} % over the plain pass), turned passes {passes['turned']:.1f} s "
+          f"({100 * passes['turned'] / base:+.1f} %) on {passes['photos with turns']} photos")
     print(f"photos where faceapp finds fewer true faces than the plain cascade at its working size: {fewer}")
 
 
@@ -553,6 +602,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["cache", "tables", "shipped"])
     parser.add_argument("--photos", type=Path, default=Path("/work/tuning-photos"))
+    parser.add_argument("--before", action="store_true", help="shipped: also time the previous turn rule")
     args = parser.parse_args()
     if args.what == "cache":
         cache(args.photos)
@@ -562,7 +612,7 @@ def main() -> int:
         rules_table()
         floors_sweep()
     else:
-        shipped(args.photos)
+        shipped(args.photos, args.before)
     return 0
 
 

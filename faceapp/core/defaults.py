@@ -66,6 +66,25 @@ LARGE_FACE_FRACTION = 0.15
 #: at 0.0 no photo loses a face the plain cascade keeps and the turned photos are found as before;
 #: 1.0 and 2.0 lose one and three more turned photos.
 UPRIGHT_MARGIN = 0.0
+#: Which turn may replace the upright faces, chosen on real photos (benchmarks/detect_tuning.py, BENCHMARKS.md
+#: "Turns on real photos", table "Turn rules"; the shipped rule is its last row):
+#: a turn is not the photo's when one of its faces above the floor is surely lying on its side there (O-Net
+#: prefers it turned by more than TURN_VETO_MARGIN) — this finds interfaces_037_cw90, where two small false
+#: faces of the wrong turn outnumbered the right turn's face;
+TURN_VETO_MARGIN = 2.0
+#: a turn with a single surely upright face counts only when that face is at least this fraction of the photo's
+#: longer side: the turned passes' false faces (upright WIDER crowds whose upright pass finds nothing) were all
+#: single faces of 5–10 %, scoring 0.955–0.994 with margins up to 5.2, where real turned faces score alike;
+#: 9 false faces fewer, 1 turned copy lost (a 29-px face, 0.995);
+TURN_SINGLE_FRACTION = 0.15
+#: when the upright pass found nothing and no turn qualifies, the large face (TURN_SINGLE_FRACTION) that O-Net
+#: likes best as it stands in its turn is taken if its margin is above this (interfaces_057_cw270: O-Net doubts
+#: that portrait in every orientation, −0.31 in the right one, −6 and −12 in the others);
+TURN_FALLBACK_MARGIN = -1.0
+#: when the upright pass found faces (none surely upright), the turned passes seek only faces at least this
+#: fraction of the smallest of them: a turn needs as many faces to replace them, and P-Net's finest pyramid
+#: levels are most of a pass's cost (same table, last column).
+TURN_SEEK_FRACTION = 0.5
 #: Smallest face (in pixels of the full photo) the detector looks for: the tuning set's counting rule
 #: (a face a person would tag is at least 20 px); recall from there up: BENCHMARKS.md "Turns on real
 #: photos", table "By face size".

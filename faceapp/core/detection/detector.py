@@ -153,8 +153,8 @@ class FaceDetector:
     def _detect_pass(self, image: np.ndarray, quarter: int, least: float = 0.0,
                      until_sure: bool = False) -> list[tuple[Face, float]]:
         """(face, orientation margin) for every face above the floor in ``image`` turned ``quarter`` times,
-        in reading order; faces are sought down to ``min_face_size`` or ``least`` pixels of the photo, whichever
-        is larger.  The margin: O-Net's log-odds for the face as it stands in this turn minus the best turned one
+        in reading order; faces are sought down to ``min_face_size`` pixels of the photo, and with ``least``
+        only on the pyramid levels for faces of at least that many.  The margin: O-Net's log-odds for the face as it stands in this turn minus the best turned one
         (``RawFaces.upright``); without ``turns`` nothing is judged and it is +inf.  ``until_sure``: the most
         confident face is judged first and the others only when it is not surely upright (NaN otherwise) — all
         the upright pass needs to know, for a quarter of O-Net's work on a crowd."""
@@ -165,10 +165,10 @@ class FaceDetector:
         t_height, t_width = turned.shape[:2]
         scale = self.scale_for(t_width, t_height)
         work_width, work_height = max(1, round(t_width * scale)), max(1, round(t_height * scale))
-        min_face = max(float(PNET_CELL), max(float(self.min_face_size), least) * scale)
+        min_face = max(float(PNET_CELL), self.min_face_size * scale)
         raw = self._networks().detect(turned, min_face, antialias=self.antialias, check_upright=self.turns,
                                       size=(work_width, work_height), floor=self.floor,
-                                      stop_at=UPRIGHT_MARGIN if until_sure else None)
+                                      stop_at=UPRIGHT_MARGIN if until_sure else None, skip_below=least * scale)
         sx, sy = t_width / work_width, t_height / work_height
         longer = float(max(work_width, work_height))
         found = []

@@ -195,14 +195,15 @@ def _frac(record: dict, face: dict) -> float:
 
 def pnet_pixels(record: dict, quarter: int, min_face_fraction: float = 0.0) -> float:
     """P-Net's input pixels for one pass (the sum over its pyramid levels): the pass's cost, near enough,
-    when its smallest face is MIN_FACE_SIZE or ``min_face_fraction`` of the working image's longer side."""
+    when the levels for faces under ``min_face_fraction`` of the working image's longer side are left out."""
     from faceapp.core.defaults import MIN_FACE_SIZE
     from faceapp.core.detection.mtcnn import PNET_CELL, pyramid_scales
 
     q = record["quarters"][quarter]
     width, height = q["work"]
-    min_face = max(float(PNET_CELL), MIN_FACE_SIZE / q["scale"][0], min_face_fraction * max(width, height))
-    return sum(width * height * s * s for s in pyramid_scales(width, height, min_face))
+    min_face = max(float(PNET_CELL), MIN_FACE_SIZE / q["scale"][0])
+    least = min_face_fraction * max(width, height)
+    return sum(width * height * s * s for s in pyramid_scales(width, height, min_face) if PNET_CELL / s >= least)
 
 
 def turn_rule(record: dict, evidence: float | None = None, single: float | None = None, veto: float | None = None,
@@ -286,7 +287,16 @@ POLICIES = {
     **{f"keep upright, margin {sure}, {rule}": partial(keep_upright, sure=sure, rule=rule)
        for sure in (0.0, 1.0, 2.0) for rule in ("at least", "more")},
 }
-CHOSEN = "keep upright, margin 0.0, at least"
+PREVIOUS = "keep upright, margin 0.0, at least"
+CHOSEN = "shipped: keep upright, veto, single 15 %, seek ½, fallback -1"
+
+
+def _shipped_rule(record: dict) -> tuple[list[dict], int]:
+    faces, cost = turn_rule(record, **RULES[SHIPPED_RULE])
+    return faces, 1 if cost == 1.0 else 4
+
+
+POLICIES[CHOSEN] = _shipped_rule
 
 
 # ---------------------------------------------------------------------------------------------- score
@@ -363,7 +373,7 @@ def tables() -> None:
               f"{len(fewer[name])} | {len(lost_turned[name])} of {t['photos']} | {c['passes'] / max(1, c['photos']):.2f} |")
     groups = sorted({k for _, k in by_kind if k != "all photos"})
     print("\n### By kind of photo: found / faces, false\n")
-    shown = [n for n in POLICIES if not n.startswith("keep upright") or n == CHOSEN]
+    shown = [n for n in POLICIES if not n.startswith("keep upright") or n in (PREVIOUS, CHOSEN)]
     print("| kind | photos | " + " | ".join(shown) + " |")
     print("|---|---|" + "---|" * len(shown))
     for group in groups:
@@ -381,7 +391,7 @@ def tables() -> None:
         print(f"| {label} | " + " | ".join(f"{by_size[(n, label)]['found']}/{by_size[(n, label)]['faces']}"
                                          for n in shown) + " |")
     for name in POLICIES:
-        if name in ("before (issue 18)", CHOSEN):
+        if name in ("before (issue 18)", PREVIOUS, CHOSEN):
             print(f"\n{name}: fewer faces than the plain cascade: {fewer[name]}; turned copies lost: {lost_turned[name]}")
 
 
@@ -460,7 +470,7 @@ def floors_sweep() -> None:
     FLOOR.update(saved)
 
 
-FLOORS = (0.80, 0.85, 0.90, 0.95, 0.97)
+FLOORS = (0.80, 0.85, 0.90, 0.93, 0.95, 0.97)
 FRACTIONS = ((0.0, 0.05, "< 5 %"), (0.05, 0.15, "5-15 %"), (0.15, 0.3, "15-30 %"), (0.3, 0.5, "30-50 %"), (0.5, 9, "> 50 %"))
 
 
@@ -504,10 +514,15 @@ def floors_table() -> None:
 
 
 # -------------------------------------------------------------------------------------------- shipped
+#: The floors before they were chosen on this set: small faces, large faces, large from.
+PREVIOUS_FLOORS = (0.95, 0.85, 0.15)
+
+
 def previous_rule(detector, image: np.ndarray) -> list:  # noqa: ANN001
     """The turn rule shipped before these conditions ("keep upright, margin 0.0, at least"), on faceapp's
-    passes: upright faces kept unless none is surely upright; then the turn with the most surely upright faces
-    (at least as many as the upright pass found), all three turns sought down to the smallest face."""
+    passes (at ``PREVIOUS_FLOORS`` in ``shipped``): upright faces kept unless none is surely upright; then the
+    turn with the most surely upright faces (at least as many as the upright pass found), all three turns
+    sought down to the smallest face, every upright face judged."""
     upright = detector._detect_pass(image, 0)
     if any(margin > 0.0 for _, margin in upright):
         return [face for face, _ in upright]
@@ -546,8 +561,10 @@ def shipped(photos: Path, before: bool = False) -> None:
     faceapp._detect_pass = timed_pass
     detectors = {"faceapp": faceapp.detect, "plain": plain.detect}
     if before:
-        detectors["before"] = partial(previous_rule, FaceDetector())
-        detectors["before"].args[0]._mtcnn = faceapp._networks()
+        previous = FaceDetector()
+        previous._mtcnn = faceapp._networks()
+        previous.floor = lambda side: PREVIOUS_FLOORS[1] if side >= PREVIOUS_FLOORS[2] else PREVIOUS_FLOORS[0]
+        detectors["before"] = partial(previous_rule, previous)
     totals: dict = defaultdict(Counter)
     upright_time = {name: 0.0 for name in detectors}
     fewer = []

@@ -524,11 +524,11 @@ def previous_rule(detector, image: np.ndarray) -> list:  # noqa: ANN001
     turn with the most surely upright faces (at least as many as the upright pass found), all three turns
     sought down to the smallest face, every upright face judged."""
     upright = detector._detect_pass(image, 0)
-    if any(margin > 0.0 for _, margin in upright):
-        return [face for face, _ in upright]
-    best, best_key = [face for face, _ in upright], None
+    if any(margin > 0.0 for _, margin, _ in upright):
+        return [face for face, _, _ in upright]
+    best, best_key = [face for face, _, _ in upright], None
     for quarter in (1, 2, 3):
-        sure = [face for face, margin in detector._detect_pass(image, quarter) if margin > 0.0]
+        sure = [face for face, margin, _ in detector._detect_pass(image, quarter) if margin > 0.0]
         key = (len(sure), sum(face.confidence for face in sure))
         if sure and len(sure) >= len(upright) and (best_key is None or key > best_key):
             best, best_key = sure, key
@@ -550,9 +550,9 @@ def shipped(photos: Path, before: bool = False) -> None:
     real_pass = faceapp._detect_pass
     timing = {"on": False, "turned": False}
 
-    def timed_pass(image, quarter, *rest):  # noqa: ANN001, ANN202
+    def timed_pass(image, quarter, *rest, **options):  # noqa: ANN001, ANN202
         start = time.perf_counter()
-        result = real_pass(image, quarter, *rest)
+        result = real_pass(image, quarter, *rest, **options)
         if timing["on"]:
             passes["upright" if quarter == 0 else "turned"] += time.perf_counter() - start
             timing["turned"] |= quarter != 0

@@ -288,7 +288,7 @@ POLICIES = {
        for sure in (0.0, 1.0, 2.0) for rule in ("at least", "more")},
 }
 PREVIOUS = "keep upright, margin 0.0, at least"
-CHOSEN = "shipped: keep upright, veto, single 15 %, seek ½, fallback -1"
+CHOSEN = "shipped: keep upright, veto, single 10 %, seek ½, fallback -1"
 
 
 def _shipped_rule(record: dict) -> tuple[list[dict], int]:
@@ -437,7 +437,7 @@ def rules_table() -> None:
         print(f"{name}: turned copies lost: {', '.join(f.split('/')[-1] for f in files)}")
 
 
-SHIPPED_RULE = "+ veto, single 15 %, seek ½, fallback -1"
+SHIPPED_RULE = "… with single 10 %"
 
 
 def floors_sweep() -> None:

@@ -11,10 +11,8 @@ upright.  So every face is also judged by O-Net as it stands and turned (one
 small O-Net batch per pass).  The upright pass is never thrown away lightly:
 every face it finds above the floor is kept, as the plain cascade keeps it.
 Only when none of them is *surely* upright (O-Net prefers its patch as it
-stands by more than ``UPRIGHT_MARGIN``) is the photo tried turned: in the one
-turn O-Net likes those faces best in (by a vote of the faces), or, when the
-upright pass found nothing, a quarter, a half and three quarters.  A turn
-replaces the upright faces only when
+stands by more than ``UPRIGHT_MARGIN``) is the photo tried turned a quarter, a
+half and three quarters.  A turn replaces the upright faces only when
 
 * it finds at least as many faces that are surely upright there as the upright
   pass found at all (faces smaller than ``TURN_SEEK_FRACTION`` of the smallest
@@ -41,7 +39,6 @@ calls :meth:`detect`.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -123,15 +120,12 @@ class FaceDetector:
         # A turn that is to replace the upright faces must find at least as many: faces much smaller than the
         # smallest of them need not be sought (P-Net's finest pyramid levels are most of a pass's cost).
         least = TURN_SEEK_FRACTION * min((_side(face) for face, _, _ in upright), default=0.0)
-        # Upright faces O-Net doubts: the turn they look best in (most of them; then the most confident's).
-        # Nothing upright: every turn.
-        votes = Counter(turned for _, _, turned in upright if turned)
-        quarters = QUARTERS[1:] if not votes else [max(
-            votes, key=lambda q: (votes[q], max(f.confidence for f, _, t in upright if t == q)))]
+        # Every turn: the turn O-Net likes the doubted upright faces best in (RawFaces.turn) is not always the
+        # photo's (obama.jpg at 40 px upside down: a quarter; BENCHMARKS.md "Turns on real photos").
         best: list[Face] = []
         best_key: tuple[int, float] | None = None
         large: list[tuple[Face, float]] = []
-        for quarter in quarters:
+        for quarter in QUARTERS[1:]:
             found = [(face, margin) for face, margin, _ in self._detect_pass(image, quarter, least)
                      if _side(face) >= least]
             large += [(face, margin) for face, margin in found if _side(face) >= TURN_SINGLE_FRACTION * longer]

@@ -2,7 +2,7 @@
 
     python benchmarks/detect_tuning.py cache   [--photos /work/tuning-photos]   # raw cascade output, ~15 min
     python benchmarks/detect_tuning.py tables                                  # policies from the cache
-    python benchmarks/detect_tuning.py shipped [--photos ...]                  # FaceDetector as it ships, timed
+    python benchmarks/detect_tuning.py shipped [--photos ...] [--before]       # FaceDetector as it ships, timed
 
 The set: benchmarks/tuning/manifest.csv (photos, sources, licences, expected faces) and
 benchmarks/tuning/faces.json (the verified face boxes; boxes of faces too small, printed or too dark to
@@ -65,8 +65,8 @@ def iou(a: list[float], b: list[float]) -> float:
 def cache(photos: Path) -> None:
     from mtcnn import MTCNN as Package
 
-    from faceapp.core.detection.detector import _SMALLEST_WINDOW, FaceDetector
-    from faceapp.core.detection.mtcnn import THRESHOLDS
+    from faceapp.core.detection.detector import FaceDetector
+    from faceapp.core.detection.mtcnn import PNET_CELL, THRESHOLDS
     from faceapp.core.detection.turns import turn
     from faceapp.core.images import load_image
 
@@ -87,7 +87,7 @@ def cache(photos: Path) -> None:
             t_height, t_width = turned.shape[:2]
             scale = detector.scale_for(t_width, t_height)
             size = (max(1, round(t_width * scale)), max(1, round(t_height * scale)))
-            min_face = max(float(_SMALLEST_WINDOW), detector.min_face_size * scale)
+            min_face = max(float(PNET_CELL), detector.min_face_size * scale)
             found = networks.detect(turned, min_face, thresholds=low, check_upright=True, size=size)
             record["quarters"].append({"scale": [t_width / size[0], t_height / size[1]], "work": list(size),
                                        "boxes": found.boxes.tolist(), "scores": found.scores.tolist(),
@@ -106,8 +106,12 @@ def cache(photos: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------- policies
+#: The floors the replay applies (defaults.py's; floors_sweep() tries others).
+FLOOR = {"small": MIN_CONFIDENCE, "large": MIN_CONFIDENCE_LARGE, "fraction": LARGE_FACE_FRACTION}
+
+
 def floor(side_fraction: float) -> float:
-    return MIN_CONFIDENCE_LARGE if side_fraction >= LARGE_FACE_FRACTION else MIN_CONFIDENCE
+    return FLOOR["large"] if side_fraction >= FLOOR["fraction"] else FLOOR["small"]
 
 
 def faces_of(record: dict, quarter: int) -> list[dict]:
@@ -176,6 +180,105 @@ def keep_upright(record: dict, sure: float = 0.0, rule: str = "at least") -> tup
     return best, 4
 
 
+def raw_faces(record: dict, quarter: int) -> list[dict]:
+    """Every detection of one quarter turn with the cascade's own O-Net threshold (0.8) and no floor:
+    score, orientation margin and side as a fraction of the working image's longer side."""
+    q = record["quarters"][quarter]
+    longer = max(q["work"])
+    return [{"score": s, "margin": m, "frac": max(b[2] - b[0], b[3] - b[1]) / longer}
+            for b, s, m in zip(q["boxes"], q["scores"], q["upright"]) if s > 0.8]
+
+
+def _frac(record: dict, face: dict) -> float:
+    return max(face["box"][2] - face["box"][0], face["box"][3] - face["box"][1]) / max(record["width"], record["height"])
+
+
+def pnet_pixels(record: dict, quarter: int, min_face_fraction: float = 0.0) -> float:
+    """P-Net's input pixels for one pass (the sum over its pyramid levels): the pass's cost, near enough,
+    when the levels for faces under ``min_face_fraction`` of the working image's longer side are left out."""
+    from faceapp.core.defaults import MIN_FACE_SIZE
+    from faceapp.core.detection.mtcnn import PNET_CELL, pyramid_scales
+
+    q = record["quarters"][quarter]
+    width, height = q["work"]
+    min_face = max(float(PNET_CELL), MIN_FACE_SIZE / q["scale"][0])
+    least = min_face_fraction * max(width, height)
+    return sum(width * height * s * s for s in pyramid_scales(width, height, min_face) if PNET_CELL / s >= least)
+
+
+def turn_rule(record: dict, evidence: float | None = None, single: float | None = None, veto: float | None = None,
+              seek: float | None = None, rank: str = "count", fallback: float | None = None) -> tuple[list[dict], float]:
+    """"keep upright, margin 0.0, at least" with extra conditions (None: off), returning the faces and the
+    passes' cost in P-Net pixels over the upright pass's:
+
+    ``evidence``: no turns either when the upright pass has a face surely upright below the floor, down to
+    this confidence.  ``single``: a turn with one surely upright face counts only when that face is at least
+    this fraction of the photo's longer side.  ``veto``: a turn counts only when none of its faces above the
+    floor is surely turned there (margin below ``-veto``).  ``seek``: when the upright pass found faces, the
+    turned passes seek only faces at least this fraction of the smallest of them.  ``rank``: turns compared by
+    surely upright faces, then total confidence ("count") or total margin ("margin").  ``fallback``: when the
+    upright pass found nothing and no turn has a surely upright face, the turned face O-Net likes best as it
+    stands is taken when its margin is above this (and it is at least ``single`` of the longer side)."""
+    upright = faces_of(record, 0)
+    base = pnet_pixels(record, 0)
+    if any(f["margin"] > 0.0 for f in upright):
+        return upright, 1.0
+    if evidence is not None and any(f["score"] >= evidence and f["margin"] > 0.0 for f in raw_faces(record, 0)):
+        return upright, 1.0
+    smallest = min((_frac(record, f) for f in upright), default=0.0)
+    least = seek * smallest if seek is not None else 0.0
+    cost = 1.0
+    best, best_key = upright, None
+    for quarter in (1, 2, 3):
+        cost += pnet_pixels(record, quarter, least) / base
+        found = [f for f in faces_of(record, quarter) if _frac(record, f) >= least]
+        sure = [f for f in found if f["margin"] > 0.0]
+        if not sure or len(sure) < len(upright):
+            continue
+        if veto is not None and any(f["margin"] < -veto for f in found):
+            continue
+        if single is not None and len(sure) == 1 and _frac(record, sure[0]) < single:
+            continue
+        key = (len(sure), sum(f["score" if rank == "count" else "margin"] for f in sure))
+        if best_key is None or key > best_key:
+            best, best_key = sure, key
+    if fallback is not None and best_key is None and not upright:
+        turned = [f for quarter in (1, 2, 3) for f in faces_of(record, quarter)
+                  if _frac(record, f) >= max(least, single or 0.0)]
+        if turned and max(f["margin"] for f in turned) > fallback:
+            best = [max(turned, key=lambda f: f["margin"])]
+    return best, cost
+
+
+RULES = {
+    "keep upright, margin 0.0, at least (before)": {},
+    "+ turn faces veto (margin < -2)": {"veto": 2.0},
+    "+ turns ranked by margin": {"rank": "margin"},
+    "+ upright evidence from 0.90": {"evidence": 0.90},
+    "+ fallback (best turned margin > -1)": {"fallback": -1.0},
+    "+ fallback (best turned margin > -2)": {"fallback": -2.0},
+    "+ upright evidence from 0.85": {"evidence": 0.85},
+    "+ one small turned face not enough (< 15 %)": {"single": 0.15},
+    "+ one small turned face not enough (< 10 %)": {"single": 0.10},
+    "+ seek half the upright face": {"seek": 0.5},
+    "+ veto, single 15 %": {"veto": 2.0, "single": 0.15},
+    "+ veto, single 15 %, fallback -1": {"veto": 2.0, "single": 0.15, "fallback": -1.0},
+    "+ veto, single 15 %, seek ½": {"veto": 2.0, "single": 0.15, "seek": 0.5},
+    "+ veto, single 15 %, seek ½, fallback -1": {"veto": 2.0, "single": 0.15, "seek": 0.5, "fallback": -1.0},
+    "… with veto 1": {"veto": 1.0, "single": 0.15, "seek": 0.5, "fallback": -1.0},
+    "… with veto 4": {"veto": 4.0, "single": 0.15, "seek": 0.5, "fallback": -1.0},
+    "… with single 10 %": {"veto": 2.0, "single": 0.10, "seek": 0.5, "fallback": -1.0},
+    "… with single 20 %": {"veto": 2.0, "single": 0.20, "seek": 0.5, "fallback": -1.0},
+    "… with seek ⅓": {"veto": 2.0, "single": 0.15, "seek": 1 / 3, "fallback": -1.0},
+    "… with seek ¾": {"veto": 2.0, "single": 0.15, "seek": 0.75, "fallback": -1.0},
+    "… with fallback -2": {"veto": 2.0, "single": 0.15, "seek": 0.5, "fallback": -2.0},
+    "+ veto, evidence 0.90": {"veto": 2.0, "evidence": 0.90},
+    "+ veto, evidence 0.90, single 15 %": {"veto": 2.0, "evidence": 0.90, "single": 0.15},
+    "+ veto, evidence 0.90, seek ½": {"veto": 2.0, "evidence": 0.90, "seek": 0.5},
+    "+ veto, evidence 0.90, single 15 %, seek ½": {"veto": 2.0, "evidence": 0.90, "single": 0.15, "seek": 0.5},
+}
+
+
 POLICIES = {
     "plain cascade, full size": plain_full,
     "plain cascade, working size": lambda r: (faces_of(r, 0), 1),
@@ -184,7 +287,16 @@ POLICIES = {
     **{f"keep upright, margin {sure}, {rule}": partial(keep_upright, sure=sure, rule=rule)
        for sure in (0.0, 1.0, 2.0) for rule in ("at least", "more")},
 }
-CHOSEN = "keep upright, margin 0.0, at least"
+PREVIOUS = "keep upright, margin 0.0, at least"
+CHOSEN = "shipped: keep upright, veto, single 10 %, seek ½, fallback -1"
+
+
+def _shipped_rule(record: dict) -> tuple[list[dict], int]:
+    faces, cost = turn_rule(record, **RULES[SHIPPED_RULE])
+    return faces, 1 if cost == 1.0 else 4
+
+
+POLICIES[CHOSEN] = _shipped_rule
 
 
 # ---------------------------------------------------------------------------------------------- score
@@ -261,7 +373,7 @@ def tables() -> None:
               f"{len(fewer[name])} | {len(lost_turned[name])} of {t['photos']} | {c['passes'] / max(1, c['photos']):.2f} |")
     groups = sorted({k for _, k in by_kind if k != "all photos"})
     print("\n### By kind of photo: found / faces, false\n")
-    shown = [n for n in POLICIES if not n.startswith("keep upright") or n == CHOSEN]
+    shown = [n for n in POLICIES if not n.startswith("keep upright") or n in (PREVIOUS, CHOSEN)]
     print("| kind | photos | " + " | ".join(shown) + " |")
     print("|---|---|" + "---|" * len(shown))
     for group in groups:
@@ -279,11 +391,86 @@ def tables() -> None:
         print(f"| {label} | " + " | ".join(f"{by_size[(n, label)]['found']}/{by_size[(n, label)]['faces']}"
                                          for n in shown) + " |")
     for name in POLICIES:
-        if name in ("before (issue 18)", CHOSEN):
+        if name in ("before (issue 18)", PREVIOUS, CHOSEN):
             print(f"\n{name}: fewer faces than the plain cascade: {fewer[name]}; turned copies lost: {lost_turned[name]}")
 
 
-FLOORS = (0.80, 0.85, 0.90, 0.95, 0.97)
+def rules_table() -> None:
+    """The shipped turn rule with each extra condition, replayed: the goals' figures, and the turned passes'
+    cost on upright photos with faces in P-Net pixels (over the upright pass's; O-Net's batches left out)."""
+    rows, truths = load_set()
+    raw = json.loads(CACHE.read_text())
+    print("\n### Turn rules (all photos)\n")
+    print("| rule | found | missed | false | false in upright photos | photos with fewer faces than the plain "
+          "cascade | turned copies with no face found | turns tried on upright photos with faces | "
+          "P-Net pixels there, turns / upright |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    lost: dict = {}
+    for name, options in RULES.items():
+        found = faces = false = false_upright = tried = 0
+        extra = pixels = 0.0
+        fewer, lost_turned = [], []
+        for row in rows:
+            record, truth = raw[row["file"]], truths[row["file"]]
+            kept, cost = turn_rule(record, **options)
+            hit, wrong = score(kept, truth)
+            reference, _ = score(plain_full(record)[0], truth)
+            found += len(hit)
+            faces += len(truth["true"]) + truth["missed"]
+            false += wrong
+            if truth.get("quarter"):
+                if truth["true"] and not hit:
+                    lost_turned.append(row["file"])
+                continue
+            false_upright += wrong
+            if len(hit) < len(reference):
+                fewer.append(row["file"])
+            if truth["true"]:
+                base = pnet_pixels(record, 0)
+                pixels += base
+                extra += (cost - 1.0) * base
+                tried += cost > 1.0
+        lost[name] = lost_turned
+        print(f"| {name} | {found} | {faces - found} | {false} | {false_upright} | {len(fewer)} | "
+              f"{len(lost_turned)} of 50 | {tried} | {100 * extra / pixels:+.1f} % |")
+    for name, files in lost.items():
+        print(f"{name}: turned copies lost: {', '.join(f.split('/')[-1] for f in files)}")
+
+
+SHIPPED_RULE = "… with single 10 %"
+
+
+def floors_sweep() -> None:
+    """The plain cascade and the shipped turn rule replayed with other floors."""
+    rows, truths = load_set()
+    raw = json.loads(CACHE.read_text())
+    saved = dict(FLOOR)
+    print("\n### Floors replayed on every photo (plain cascade at the working size | shipped turn rule)\n")
+    print("| small-face floor | large-face floor | large from | plain: found | plain: false | rule: found | "
+          "rule: false | rule: photos with fewer faces than the plain cascade | rule: turned copies with no face found |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for small, large, fraction in ((0.95, 0.85, 0.15), (0.94, 0.85, 0.15), (0.93, 0.85, 0.15), (0.92, 0.85, 0.15),
+                                   (0.90, 0.85, 0.15), (0.95, 0.80, 0.15), (0.95, 0.90, 0.15), (0.95, 0.85, 0.10),
+                                   (0.95, 0.85, 0.20), (0.94, 0.85, 0.10), (0.93, 0.85, 0.10), (0.93, 0.90, 0.10)):
+        FLOOR.update(small=small, large=large, fraction=fraction)
+        plain = [0, 0]
+        rule = [0, 0, 0, 0]
+        for row in rows:
+            record, truth = raw[row["file"]], truths[row["file"]]
+            reference, wrong = score(faces_of(record, 0), truth)
+            plain[0] += len(reference)
+            plain[1] += wrong
+            hit, wrong = score(turn_rule(record, **RULES[SHIPPED_RULE])[0], truth)
+            rule[0] += len(hit)
+            rule[1] += wrong
+            rule[2] += not truth.get("quarter") and len(hit) < len(reference)
+            rule[3] += bool(truth.get("quarter") and truth["true"] and not hit)
+        print(f"| {small:.2f} | {large:.2f} | {fraction:.0%} | {plain[0]} | {plain[1]} | {rule[0]} | {rule[1]} | "
+              f"{rule[2]} | {rule[3]} of 50 |")
+    FLOOR.update(saved)
+
+
+FLOORS = (0.80, 0.85, 0.90, 0.93, 0.95, 0.97)
 FRACTIONS = ((0.0, 0.05, "< 5 %"), (0.05, 0.15, "5-15 %"), (0.15, 0.3, "15-30 %"), (0.3, 0.5, "30-50 %"), (0.5, 9, "> 50 %"))
 
 
@@ -327,28 +514,77 @@ def floors_table() -> None:
 
 
 # -------------------------------------------------------------------------------------------- shipped
-def shipped(photos: Path) -> None:
-    """FaceDetector as it ships against the plain cascade at the same working size, same run: found, false,
-    and the time the turn check costs on photos whose faces stand upright."""
+#: The floors before they were chosen on this set: small faces, large faces, large from.
+PREVIOUS_FLOORS = (0.95, 0.85, 0.15)
+
+
+def previous_rule(detector, image: np.ndarray) -> list:  # noqa: ANN001
+    """The turn rule shipped before these conditions ("keep upright, margin 0.0, at least"), on faceapp's
+    passes (at ``PREVIOUS_FLOORS`` in ``shipped``): upright faces kept unless none is surely upright; then the
+    turn with the most surely upright faces (at least as many as the upright pass found), all three turns
+    sought down to the smallest face, every upright face judged."""
+    upright = detector._detect_pass(image, 0)
+    if any(margin > 0.0 for _, margin, _ in upright):
+        return [face for face, _, _ in upright]
+    best, best_key = [face for face, _, _ in upright], None
+    for quarter in (1, 2, 3):
+        sure = [face for face, margin, _ in detector._detect_pass(image, quarter) if margin > 0.0]
+        key = (len(sure), sum(face.confidence for face in sure))
+        if sure and len(sure) >= len(upright) and (best_key is None or key > best_key):
+            best, best_key = sure, key
+    return best
+
+
+def shipped(photos: Path, before: bool = False) -> None:
+    """FaceDetector as it ships against the plain cascade at the same working size (and, with ``before``, the
+    previous turn rule), same run, in turns per photo (the order rotates from photo to photo): found, false,
+    and the time the turn check costs on photos whose faces stand upright, split into the upright pass (with
+    O-Net's orientation batch) and the turned passes."""
     from faceapp.core.detection.detector import FaceDetector
     from faceapp.core.images import load_image
 
     rows, truths = load_set()
     faceapp, plain = FaceDetector(), FaceDetector(turns=False)
     plain._mtcnn = faceapp._networks()
+    passes = {"upright": 0.0, "turned": 0.0, "photos with turns": 0}
+    real_pass = faceapp._detect_pass
+    timing = {"on": False, "turned": False}
+
+    def timed_pass(image, quarter, *rest, **options):  # noqa: ANN001, ANN202
+        start = time.perf_counter()
+        result = real_pass(image, quarter, *rest, **options)
+        if timing["on"]:
+            passes["upright" if quarter == 0 else "turned"] += time.perf_counter() - start
+            timing["turned"] |= quarter != 0
+        return result
+
+    faceapp._detect_pass = timed_pass
+    detectors = {"faceapp": faceapp.detect, "plain": plain.detect}
+    if before:
+        previous = FaceDetector()
+        previous._mtcnn = faceapp._networks()
+        previous.floor = lambda side: PREVIOUS_FLOORS[1] if side >= PREVIOUS_FLOORS[2] else PREVIOUS_FLOORS[0]
+        detectors["before"] = partial(previous_rule, previous)
     totals: dict = defaultdict(Counter)
-    upright_time = {"faceapp": 0.0, "plain": 0.0}
+    upright_time = {name: 0.0 for name in detectors}
     fewer = []
     warm = load_image(photos / rows[0]["file"])
-    faceapp.detect(warm), plain.detect(warm)
-    for row in rows:
+    for detect in detectors.values():
+        detect(warm)
+    names = list(detectors)
+    for index, row in enumerate(rows):
         truth = truths[row["file"]]
         image = load_image(photos / row["file"])
+        measured = not truth.get("quarter") and bool(truth["true"])
         results = {}
-        for name, detector in (("faceapp", faceapp), ("plain", plain)):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            timing["on"], timing["turned"] = measured and name == "faceapp", False
             start = time.perf_counter()
-            faces = detector.detect(image)
+            faces = detectors[name](image)
             elapsed = time.perf_counter() - start
+            if timing["on"]:
+                passes["photos with turns"] += timing["turned"]
             found = [{"box": [f.box.x, f.box.y, f.box.x + f.box.width, f.box.y + f.box.height],
                       "score": f.confidence, "q": f.rotation // 90} for f in faces]
             hit, false = score(found, truth)
@@ -359,16 +595,23 @@ def shipped(photos: Path) -> None:
             c["faces"] += len(truth["true"]) + truth["missed"]
             c["found"] += len(hit)
             c["false"] += false
-            if not truth.get("quarter") and truth["true"]:
+            c["lost"] += bool(truth.get("quarter") and truth["true"] and not hit)
+            if measured:
                 upright_time[name] += elapsed
         if not truth.get("quarter") and results["faceapp"] < results["plain"]:
             fewer.append(row["file"])
-    print("| detector | photos | faces | found | false |")
-    print("|---|---|---|---|---|")
+    print("| detector | photos | faces | found | false | turned copies with no face found |")
+    print("|---|---|---|---|---|---|")
     for (name, group), c in sorted(totals.items()):
-        print(f"| {name}, {group} | {c['photos']} | {c['faces']} | {c['found']} | {c['false']} |")
-    print(f"\nupright photos with faces: faceapp {upright_time['faceapp']:.1f} s, plain cascade (same working size) "
-          f"{upright_time['plain']:.1f} s: the turn check costs {100 * (upright_time['faceapp'] / upright_time['plain'] - 1):+.1f} %")
+        lost = f"{c['lost']} of {c['photos']}" if group == "turned copies" else "—"
+        print(f"| {name}, {group} | {c['photos']} | {c['faces']} | {c['found']} | {c['false']} | {lost} |")
+    base = upright_time["plain"]
+    print(f"\nupright photos with faces: plain cascade (same working size) {base:.1f} s; "
+          + "; ".join(f"{name} {upright_time[name]:.1f} s ({100 * (upright_time[name] / base - 1):+.1f} %)"
+                      for name in names if name != "plain"))
+    print(f"faceapp there: upright pass with O-Net's orientation batch {passes['upright']:.1f} s "
+          f"({100 * (passes['upright'] / base - 1):+.1f} % over the plain pass), turned passes {passes['turned']:.1f} s "
+          f"({100 * passes['turned'] / base:+.1f} %) on {passes['photos with turns']} photos")
     print(f"photos where faceapp finds fewer true faces than the plain cascade at its working size: {fewer}")
 
 
@@ -376,14 +619,17 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["cache", "tables", "shipped"])
     parser.add_argument("--photos", type=Path, default=Path("/work/tuning-photos"))
+    parser.add_argument("--before", action="store_true", help="shipped: also time the previous turn rule")
     args = parser.parse_args()
     if args.what == "cache":
         cache(args.photos)
     elif args.what == "tables":
         tables()
         floors_table()
+        rules_table()
+        floors_sweep()
     else:
-        shipped(args.photos)
+        shipped(args.photos, args.before)
     return 0
 
 

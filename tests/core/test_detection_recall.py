@@ -103,7 +103,9 @@ def test_photos_without_faces(detector):
 def test_upright_photos_pay_nothing_for_turns(detector, monkeypatch):
     calls = []
     real = detector._detect_pass
-    monkeypatch.setattr(detector, "_detect_pass", lambda image, quarter: calls.append(quarter) or real(image, quarter))
+    monkeypatch.setattr(detector, "_detect_pass",
+                        lambda image, quarter, *rest, **options: calls.append(quarter) or real(image, quarter, *rest,
+                                                                                            **options))
     detector.detect(V.scaled("two_people.jpg", 100).image)
     assert calls == [0]
     detector.detect(V.quarter_turned(V.scaled("obama.jpg", 120), 1).image)

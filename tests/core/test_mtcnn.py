@@ -218,3 +218,20 @@ def test_resampling_matches_tensorflow():
         expected = tf.image.crop_and_resize(image[None], boxes, np.zeros(3, np.int32), [size, size]).numpy()
         assert np.allclose(resample.crop_and_resize(image, boxes, size), expected, atol=1e-5)
     assert resample.crop_and_resize(image, np.zeros((0, 4), np.float32), 24).shape == (0, 24, 24, 3)
+
+
+def test_orientation_judged_until_one_face_is_surely_upright(ours):
+    """``stop_at``: the best-scoring face above ``floor`` is judged first, the others only when it is not surely
+    upright; the margins judged are the full check's, faces below the floor are never judged."""
+    image = working_image("two_people.jpg")
+    full = ours.detect(image, min_face=20, check_upright=True)
+    assert len(full.scores) >= 2 and np.isfinite(full.upright).all()
+    best = int(np.argmax(full.scores))
+    assert full.upright[best] > 0
+    lazy = ours.detect(image, min_face=20, check_upright=True, floor=lambda side: 0.0, stop_at=0.0)
+    assert np.isfinite(lazy.upright).sum() == 1
+    assert lazy.upright[best] == pytest.approx(full.upright[best], abs=1e-3)
+    doubting = ours.detect(image, min_face=20, check_upright=True, floor=lambda side: 0.0, stop_at=1e9)
+    np.testing.assert_allclose(doubting.upright, full.upright, atol=1e-3)
+    nothing = ours.detect(image, min_face=20, check_upright=True, floor=lambda side: 1.1)
+    assert np.isnan(nothing.upright).all()

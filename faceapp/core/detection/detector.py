@@ -7,19 +7,34 @@ depends on the face's size (small boxes are where false detections are).
 
 Turned photos (a scan, a phone photo whose orientation tag was lost): MTCNN
 finds few faces lying on their side — and sometimes accepts one anyway, as if
-upright.  So every face is also judged by O-Net as it stands and turned.  The
-upright pass is never thrown away lightly: every face it finds above the floor is
-kept, as the plain cascade keeps it.  Only when none of them is *surely* upright
-(O-Net prefers its patch as it stands by more than ``UPRIGHT_MARGIN``) is the
-photo tried turned a quarter, a half and three quarters; a turn replaces the
-upright faces only when it finds more faces that are surely upright there than
-the upright pass found at all.  Judging each face by O-Net alone (the earlier rule)
-dropped real upright portraits whose patch O-Net happened to prefer turned: on
-real photos that is worse than a missed turn (BENCHMARKS.md, "Turns on real
-photos").  A photo with a surely upright face pays one small O-Net batch.
+upright.  So every face is also judged by O-Net as it stands and turned (one
+small O-Net batch per pass).  The upright pass is never thrown away lightly:
+every face it finds above the floor is kept, as the plain cascade keeps it.
+Only when none of them is *surely* upright (O-Net prefers its patch as it
+stands by more than ``UPRIGHT_MARGIN``) is the photo tried turned a quarter, a
+half and three quarters.  A turn replaces the upright faces only when
 
-The detector is built on first use, on the thread that calls :meth:`detect`
-(ONNX Runtime is imported then, not at import time).
+* it finds at least as many faces that are surely upright there as the upright
+  pass found at all (faces smaller than ``TURN_SEEK_FRACTION`` of the smallest
+  upright one are neither sought nor counted in the turns: P-Net's finest
+  pyramid levels are most of a pass's cost);
+* none of its faces above the floor is surely lying on its side there (margin
+  below ``-TURN_VETO_MARGIN``);
+* it is more than one small face (``TURN_SINGLE_FRACTION`` of the photo's
+  longer side): on upright crowds whose faces are too small for the upright
+  pass, each turn adds the cascade's false-face rate, and a lone small false
+  face scores as a real one does;
+
+the turn with the most such faces (then the higher total confidence) wins.  When
+the upright pass found nothing and no turn qualifies, the large face O-Net likes
+best as it stands in its turn is taken if its margin is above
+``TURN_FALLBACK_MARGIN``.  Judging each face by O-Net alone (the rule before
+issue 18) dropped real upright portraits whose patch O-Net happened to prefer
+turned: on real photos that is worse than a missed turn (BENCHMARKS.md, "Turns
+on real photos", where every constant here was chosen).
+
+The networks (ONNX Runtime sessions) are built on first use, on the thread that
+calls :meth:`detect`.
 """
 
 from __future__ import annotations
@@ -34,6 +49,10 @@ from faceapp.core.defaults import (
     MIN_CONFIDENCE,
     MIN_CONFIDENCE_LARGE,
     MIN_FACE_SIZE,
+    TURN_FALLBACK_MARGIN,
+    TURN_SEEK_FRACTION,
+    TURN_SINGLE_FRACTION,
+    TURN_VETO_MARGIN,
     UPRIGHT_MARGIN,
 )
 from faceapp.core.detection.mtcnn import PNET_CELL
@@ -93,47 +112,78 @@ class FaceDetector:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Every face in ``image`` (RGB uint8, H×W×3), left to right; no face → an empty list."""
-        upright, sure = self._detect_pass(image, 0)
-        if not self.turns or sure:
-            return upright
-        faces, faces_sure = upright, []
+        upright = self._detect_pass(image, 0, until_sure=True)
+        if not self.turns or any(margin > UPRIGHT_MARGIN for _, margin, _ in upright):
+            return [face for face, _, _ in upright]
+        height, width = image.shape[:2]
+        longer = float(max(height, width))
+        # A turn that is to replace the upright faces must find at least as many: faces much smaller than the
+        # smallest of them need not be sought (P-Net's finest pyramid levels are most of a pass's cost).
+        least = TURN_SEEK_FRACTION * min((_side(face) for face, _, _ in upright), default=0.0)
+        # Every turn: the turn O-Net likes the doubted upright faces best in (RawFaces.turn) is not always the
+        # photo's (obama.jpg at 40 px upside down: a quarter; BENCHMARKS.md "Turns on real photos").
+        best: list[Face] = []
+        best_key: tuple[int, float] | None = None
+        large: list[tuple[Face, float]] = []
         for quarter in QUARTERS[1:]:
-            _, found = self._detect_pass(image, quarter)
-            if found and len(found) >= len(upright) and _surer(found, faces_sure):
-                faces, faces_sure = found, found
-        return faces
+            found = [(face, margin) for face, margin, _ in self._detect_pass(image, quarter, least)
+                     if _side(face) >= least]
+            large += [(face, margin) for face, margin in found if _side(face) >= TURN_SINGLE_FRACTION * longer]
+            sure = [face for face, margin in found if margin > UPRIGHT_MARGIN]
+            if not sure or len(sure) < len(upright):
+                continue
+            if any(margin < -TURN_VETO_MARGIN for _, margin in found):
+                continue  # a face lying on its side in this turn: the turn is not the photo's
+            if len(sure) == 1 and _side(sure[0]) < TURN_SINGLE_FRACTION * longer:
+                continue  # one small face: as likely a false face as a turned photo
+            key = (len(sure), sum(face.confidence for face in sure))
+            if best_key is None or key > best_key:
+                best, best_key = sure, key
+        if best_key is not None:
+            return best
+        if not upright and large:
+            face, margin = max(large, key=lambda found: found[1])
+            if margin > TURN_FALLBACK_MARGIN:
+                return [face]
+        return [face for face, _, _ in upright]
 
     def detect_upright(self, image: np.ndarray, quarter: int = 0) -> list[Face]:
         """Faces in ``image`` turned ``quarter`` quarter turns clockwise, mapped back, as the plain cascade
         finds them (every face above the floor, whatever O-Net thinks of its orientation)."""
-        return self._detect_pass(image, quarter)[0]
+        return [face for face, _, _ in self._detect_pass(image, quarter)]
 
-    def _detect_pass(self, image: np.ndarray, quarter: int) -> tuple[list[Face], list[Face]]:
-        """(faces above the floor, those of them surely upright) for one quarter turn of ``image``
-        (without ``turns`` nothing is judged and the second list is the first)."""
+    def _detect_pass(self, image: np.ndarray, quarter: int, least: float = 0.0,
+                     until_sure: bool = False) -> list[tuple[Face, float, int]]:
+        """(face, orientation margin, best turn) for every face above the floor in ``image`` turned ``quarter`` times,
+        in reading order; faces are sought down to ``min_face_size`` pixels of the photo, and with ``least``
+        only on the pyramid levels for faces of at least that many.  The margin: O-Net's log-odds for the face as it stands in this turn minus the best turned one
+        (``RawFaces.upright``); without ``turns`` nothing is judged and it is +inf.  The best turn: the clockwise
+        quarter turns (1–3, of the image as this pass sees it) under which O-Net likes the face best of the three
+        turned ones (``RawFaces.turn``; 0 when not judged).  ``until_sure``: the most
+        confident face is judged first and the others only when it is not surely upright (NaN otherwise) — all
+        the upright pass needs to know, for a quarter of O-Net's work on a crowd."""
         height, width = image.shape[:2]
         if min(height, width) < PNET_CELL:  # P-Net's window: nothing smaller can be found
-            return [], []
+            return []
         turned = turn(image, quarter)
         t_height, t_width = turned.shape[:2]
         scale = self.scale_for(t_width, t_height)
         work_width, work_height = max(1, round(t_width * scale)), max(1, round(t_height * scale))
         min_face = max(float(PNET_CELL), self.min_face_size * scale)
         raw = self._networks().detect(turned, min_face, antialias=self.antialias, check_upright=self.turns,
-                                      size=(work_width, work_height))
+                                      size=(work_width, work_height), floor=self.floor,
+                                      stop_at=UPRIGHT_MARGIN if until_sure else None, skip_below=least * scale)
         sx, sy = t_width / work_width, t_height / work_height
         longer = float(max(work_width, work_height))
-        faces, sure = [], []
-        for box, score, points, upright in zip(raw.boxes, raw.scores, raw.landmarks, raw.upright):
+        found = []
+        for box, score, points, upright, best in zip(raw.boxes, raw.scores, raw.landmarks, raw.upright, raw.turn):
             side = max(box[2] - box[0], box[3] - box[1]) / longer
             if float(score) < self.floor(side):
                 continue
             face = self._to_face(box, float(score), points, sx, sy, quarter, width, height)
             if face.box.width > 1 and face.box.height > 1:
-                faces.append(face)
-                if not self.turns or upright > UPRIGHT_MARGIN:
-                    sure.append(face)
-        return sorted(faces, key=_reading_order), sorted(sure, key=_reading_order)
+                found.append((face, float(upright) if self.turns else float("inf"), int(best)))
+        return sorted(found, key=lambda pair: _reading_order(pair[0]))
 
     @staticmethod
     def _to_face(box: np.ndarray, score: float, points: np.ndarray, sx: float, sy: float, quarter: int,
@@ -159,6 +209,5 @@ def _reading_order(face: Face) -> tuple[int, int]:
     return face.box.x, face.box.y
 
 
-def _surer(candidate: list[Face], current: list[Face]) -> bool:
-    """Whether one turn's surely upright faces beat another's: more faces, then the higher total confidence."""
-    return (len(candidate), sum(f.confidence for f in candidate)) > (len(current), sum(f.confidence for f in current))
+def _side(face: Face) -> float:
+    return float(max(face.box.width, face.box.height))

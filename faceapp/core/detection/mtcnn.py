@@ -28,8 +28,10 @@ detector is built.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
 
 from faceapp.core.detection.resample import antialiased_resize, area_resize, bilinear_resize, crop_and_resize, halve
@@ -145,17 +147,19 @@ class RawFaces:
     ``landmarks`` (N, 5, 2) in mtcnn's order (viewer's left eye, right eye, nose, mouth left, mouth right),
     and ``upright`` (N,): how much more O-Net believes the face's square patch as it stands than turned a
     quarter, a half or three quarters (its best log-odds minus the best of the turned ones; NaN when not checked).
-    Negative: the face is probably lying on its side or upside down."""
+    Negative: the face is probably lying on its side or upside down.  ``turn`` (N,): the clockwise quarter turns
+    of the image (1–3) under which O-Net likes the face best of the three turned ones (0 when not checked)."""
 
     boxes: np.ndarray
     scores: np.ndarray
     landmarks: np.ndarray
     upright: np.ndarray
+    turn: np.ndarray
 
     @staticmethod
     def empty() -> RawFaces:
         return RawFaces(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0, 5, 2), np.float32),
-                        np.zeros((0,), np.float32))
+                        np.zeros((0,), np.float32), np.zeros((0,), np.int8))
 
 
 class MTCNN:
@@ -176,14 +180,21 @@ class MTCNN:
         return self._sessions[network].run(None, {name: np.ascontiguousarray(batch.transpose(0, 3, 1, 2))})
 
     def detect(self, image: np.ndarray, min_face: float = 20.0, thresholds: tuple[float, float, float] = THRESHOLDS,
-               antialias: bool = True, check_upright: bool = False, size: tuple[int, int] | None = None) -> RawFaces:
+               antialias: bool = True, check_upright: bool = False, size: tuple[int, int] | None = None,
+               floor: Callable[[float], float] | None = None, stop_at: float | None = None,
+               skip_below: float = 0.0) -> RawFaces:
         """Faces in ``image`` (RGB uint8, H×W×3): P-Net candidates over a pyramid starting at ``min_face`` pixels,
         refined by R-Net and O-Net.  ``antialias``: cut R-/O-Net patches from a halving pyramid (see module doc).
-        ``check_upright``: also judge each face's orientation (``RawFaces.upright``; one more small O-Net batch).
-        ``size`` (width, height): detect on the image resized to this working size first (see :func:`working_image`);
-        boxes, landmarks and ``min_face`` are then in working-size pixels."""
+        ``check_upright``: also judge each face's orientation (``RawFaces.upright``; one more O-Net batch of four
+        patches per face).  With it, ``floor``: a function of a box's longer side over the working image's longer
+        side giving the confidence a face needs to be judged at all; ``stop_at``: judge the best-scoring face first,
+        and the others only when its margin is not above this — enough to tell whether any face is surely upright.
+        Faces not judged have NaN.  ``size`` (width, height): detect on the image resized to this working size
+        first (see :func:`working_image`); boxes, landmarks and ``min_face`` are then in working-size pixels.
+        ``skip_below``: leave out the pyramid levels whose window is a face smaller than this (the others are
+        the levels ``min_face`` gives, so larger faces are found as by the whole pyramid)."""
         width, height = size if size is not None else (image.shape[1], image.shape[0])
-        scales = pyramid_scales(width, height, min_face)
+        scales = [scale for scale in pyramid_scales(width, height, min_face) if PNET_CELL / scale >= skip_below]
         if not scales:
             return RawFaces.empty()
         pyramid = _Pyramid(working_image(image, width, height), antialias)
@@ -207,14 +218,33 @@ class MTCNN:
         order = _nms(boxes, NMS_ONET_MIN, "min")
         boxes, landmarks = boxes[order], landmarks[order]
         upright = np.full(len(boxes), np.nan, np.float32)
+        turn = np.zeros(len(boxes), np.int8)
         if check_upright and len(boxes):
-            patches = pyramid.patches(_square(boxes), 48)
-            # The patches as they stand and turned a quarter, a half and three quarters counter-clockwise.
-            turned = np.concatenate([np.rot90(patches, k, axes=(1, 2)) for k in range(4)])
-            logits = self._run("onet", turned)[2].reshape(4, -1).T
-            upright = (logits[:, 0] - logits[:, 1:].max(axis=1)).astype(np.float32)
+            longer = float(max(width, height))
+            # The same arithmetic as the caller's floor on the returned float32 boxes and scores.
+            judged = np.array([floor is None or float(score) >= floor(max(box[2] - box[0], box[3] - box[1]) / longer)
+                               for box, score in zip(boxes[:, :4].astype(np.float32), boxes[:, 4].astype(np.float32))],
+                              bool)
+            order = np.flatnonzero(judged)
+            order = order[np.argsort(-boxes[order, 4], kind="stable")]
+            for chosen in ((order[:1], order[1:]) if stop_at is not None else (order,)):
+                if len(chosen):
+                    upright[chosen], turn[chosen] = self._orientation(pyramid, boxes[chosen])
+                if stop_at is not None and len(chosen) and upright[chosen[0]] > stop_at:
+                    break
         return RawFaces(boxes[:, :4].astype(np.float32), boxes[:, 4].astype(np.float32),
-                        landmarks.astype(np.float32), upright)
+                        landmarks.astype(np.float32), upright, turn)
+
+    def _orientation(self, pyramid: _Pyramid, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How much more O-Net believes each face's square patch as it stands than turned a quarter, a half or
+        three quarters (log-odds; negative: probably lying on its side or upside down), and the clockwise quarter
+        turns of the image that stand the best turned patch upright."""
+        patches = pyramid.patches(_square(boxes), 48)
+        # The patches as they stand and turned a quarter, a half and three quarters counter-clockwise.
+        turned = np.concatenate([np.rot90(patches, k, axes=(1, 2)) for k in range(4)])
+        logits = self._run("onet", turned)[2].reshape(4, -1).T
+        best = 1 + np.argmax(logits[:, 1:], axis=1)  # the patch turned `best` quarters counter-clockwise
+        return (logits[:, 0] - logits[:, 1:].max(axis=1)).astype(np.float32), ((4 - best) % 4).astype(np.int8)
 
     def _pnet_stage(self, base: np.ndarray, scales: list[float], threshold: float) -> np.ndarray:
         """Every pyramid level → windows scoring above ``threshold`` → NMS per level, then across levels.

@@ -176,7 +176,7 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
     try:
         # Judged read-only first: a file faceapp refuses must not change by a single byte
         # (even switching it to WAL rewrites its header).
-        version = _library_version(path) if existed else 0
+        version = _version_when_free(path) if existed else 0
         connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
                                      check_same_thread=False)
         connection.execute("PRAGMA foreign_keys = ON")
@@ -190,6 +190,21 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise storage_error(path, exc) from None
     return connection
+
+
+def _version_when_free(path: Path) -> int:
+    """:func:`_library_version`, retried while another process holds a lock SQLite's busy handler does not
+    wait for (a read-only look at a library the other process is switching to WAL answers "locked" at once)."""
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return _library_version(path)
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _library_version(path: Path) -> int:

@@ -524,11 +524,11 @@ def previous_rule(detector, image: np.ndarray) -> list:  # noqa: ANN001
     turn with the most surely upright faces (at least as many as the upright pass found), all three turns
     sought down to the smallest face, every upright face judged."""
     upright = detector._detect_pass(image, 0)
-    if any(margin > 0.0 for _, margin, _ in upright):
-        return [face for face, _, _ in upright]
-    best, best_key = [face for face, _, _ in upright], None
+    if any(margin > 0.0 for _, margin in upright):
+        return [face for face, _ in upright]
+    best, best_key = [face for face, _ in upright], None
     for quarter in (1, 2, 3):
-        sure = [face for face, margin, _ in detector._detect_pass(image, quarter) if margin > 0.0]
+        sure = [face for face, margin in detector._detect_pass(image, quarter) if margin > 0.0]
         key = (len(sure), sum(face.confidence for face in sure))
         if sure and len(sure) >= len(upright) and (best_key is None or key > best_key):
             best, best_key = sure, key

@@ -113,20 +113,20 @@ class FaceDetector:
     def detect(self, image: np.ndarray) -> list[Face]:
         """Every face in ``image`` (RGB uint8, H×W×3), left to right; no face → an empty list."""
         upright = self._detect_pass(image, 0, until_sure=True)
-        if not self.turns or any(margin > UPRIGHT_MARGIN for _, margin, _ in upright):
-            return [face for face, _, _ in upright]
+        if not self.turns or any(margin > UPRIGHT_MARGIN for _, margin in upright):
+            return [face for face, _ in upright]
         height, width = image.shape[:2]
         longer = float(max(height, width))
         # A turn that is to replace the upright faces must find at least as many: faces much smaller than the
         # smallest of them need not be sought (P-Net's finest pyramid levels are most of a pass's cost).
-        least = TURN_SEEK_FRACTION * min((_side(face) for face, _, _ in upright), default=0.0)
-        # Every turn: the turn O-Net likes the doubted upright faces best in (RawFaces.turn) is not always the
-        # photo's (obama.jpg at 40 px upside down: a quarter; BENCHMARKS.md "Turns on real photos").
+        least = TURN_SEEK_FRACTION * min((_side(face) for face, _ in upright), default=0.0)
+        # Every turn: the turn O-Net likes the doubted upright faces best in is not always the photo's
+        # (obama.jpg at 40 px upside down: a quarter; BENCHMARKS.md "Turns on real photos").
         best: list[Face] = []
         best_key: tuple[int, float] | None = None
         large: list[tuple[Face, float]] = []
         for quarter in QUARTERS[1:]:
-            found = [(face, margin) for face, margin, _ in self._detect_pass(image, quarter, least)
+            found = [(face, margin) for face, margin in self._detect_pass(image, quarter, least)
                      if _side(face) >= least]
             large += [(face, margin) for face, margin in found if _side(face) >= TURN_SINGLE_FRACTION * longer]
             sure = [face for face, margin in found if margin > UPRIGHT_MARGIN]
@@ -145,23 +145,22 @@ class FaceDetector:
             face, margin = max(large, key=lambda found: found[1])
             if margin > TURN_FALLBACK_MARGIN:
                 return [face]
-        return [face for face, _, _ in upright]
+        return [face for face, _ in upright]
 
     def detect_upright(self, image: np.ndarray, quarter: int = 0) -> list[Face]:
         """Faces in ``image`` turned ``quarter`` quarter turns clockwise, mapped back, as the plain cascade
         finds them (every face above the floor, whatever O-Net thinks of its orientation)."""
-        return [face for face, _, _ in self._detect_pass(image, quarter)]
+        return [face for face, _ in self._detect_pass(image, quarter)]
 
     def _detect_pass(self, image: np.ndarray, quarter: int, least: float = 0.0,
-                     until_sure: bool = False) -> list[tuple[Face, float, int]]:
-        """(face, orientation margin, best turn) for every face above the floor in ``image`` turned ``quarter`` times,
+                     until_sure: bool = False) -> list[tuple[Face, float]]:
+        """(face, orientation margin) for every face above the floor in ``image`` turned ``quarter`` times,
         in reading order; faces are sought down to ``min_face_size`` pixels of the photo, and with ``least``
-        only on the pyramid levels for faces of at least that many.  The margin: O-Net's log-odds for the face as it stands in this turn minus the best turned one
-        (``RawFaces.upright``); without ``turns`` nothing is judged and it is +inf.  The best turn: the clockwise
-        quarter turns (1–3, of the image as this pass sees it) under which O-Net likes the face best of the three
-        turned ones (``RawFaces.turn``; 0 when not judged).  ``until_sure``: the most
-        confident face is judged first and the others only when it is not surely upright (NaN otherwise) — all
-        the upright pass needs to know, for a quarter of O-Net's work on a crowd."""
+        only on the pyramid levels for faces of at least that many.  The margin: O-Net's log-odds for the face
+        as it stands in this turn minus the best turned one (``RawFaces.upright``); without ``turns`` nothing is
+        judged and it is +inf.  ``until_sure``: the most confident face is judged first and the others only
+        when it is not surely upright (NaN otherwise) — all the upright pass needs to know, for a quarter of
+        O-Net's work on a crowd."""
         height, width = image.shape[:2]
         if min(height, width) < PNET_CELL:  # P-Net's window: nothing smaller can be found
             return []
@@ -176,13 +175,13 @@ class FaceDetector:
         sx, sy = t_width / work_width, t_height / work_height
         longer = float(max(work_width, work_height))
         found = []
-        for box, score, points, upright, best in zip(raw.boxes, raw.scores, raw.landmarks, raw.upright, raw.turn):
+        for box, score, points, upright in zip(raw.boxes, raw.scores, raw.landmarks, raw.upright):
             side = max(box[2] - box[0], box[3] - box[1]) / longer
             if float(score) < self.floor(side):
                 continue
             face = self._to_face(box, float(score), points, sx, sy, quarter, width, height)
             if face.box.width > 1 and face.box.height > 1:
-                found.append((face, float(upright) if self.turns else float("inf"), int(best)))
+                found.append((face, float(upright) if self.turns else float("inf")))
         return sorted(found, key=lambda pair: _reading_order(pair[0]))
 
     @staticmethod

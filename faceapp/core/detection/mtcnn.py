@@ -147,19 +147,17 @@ class RawFaces:
     ``landmarks`` (N, 5, 2) in mtcnn's order (viewer's left eye, right eye, nose, mouth left, mouth right),
     and ``upright`` (N,): how much more O-Net believes the face's square patch as it stands than turned a
     quarter, a half or three quarters (its best log-odds minus the best of the turned ones; NaN when not checked).
-    Negative: the face is probably lying on its side or upside down.  ``turn`` (N,): the clockwise quarter turns
-    of the image (1–3) under which O-Net likes the face best of the three turned ones (0 when not checked)."""
+    Negative: the face is probably lying on its side or upside down."""
 
     boxes: np.ndarray
     scores: np.ndarray
     landmarks: np.ndarray
     upright: np.ndarray
-    turn: np.ndarray
 
     @staticmethod
     def empty() -> RawFaces:
         return RawFaces(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0, 5, 2), np.float32),
-                        np.zeros((0,), np.float32), np.zeros((0,), np.int8))
+                        np.zeros((0,), np.float32))
 
 
 class MTCNN:
@@ -218,7 +216,6 @@ class MTCNN:
         order = _nms(boxes, NMS_ONET_MIN, "min")
         boxes, landmarks = boxes[order], landmarks[order]
         upright = np.full(len(boxes), np.nan, np.float32)
-        turn = np.zeros(len(boxes), np.int8)
         if check_upright and len(boxes):
             longer = float(max(width, height))
             # The same arithmetic as the caller's floor on the returned float32 boxes and scores.
@@ -229,22 +226,20 @@ class MTCNN:
             order = order[np.argsort(-boxes[order, 4], kind="stable")]
             for chosen in ((order[:1], order[1:]) if stop_at is not None else (order,)):
                 if len(chosen):
-                    upright[chosen], turn[chosen] = self._orientation(pyramid, boxes[chosen])
+                    upright[chosen] = self._orientation(pyramid, boxes[chosen])
                 if stop_at is not None and len(chosen) and upright[chosen[0]] > stop_at:
                     break
         return RawFaces(boxes[:, :4].astype(np.float32), boxes[:, 4].astype(np.float32),
-                        landmarks.astype(np.float32), upright, turn)
+                        landmarks.astype(np.float32), upright)
 
-    def _orientation(self, pyramid: _Pyramid, boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _orientation(self, pyramid: _Pyramid, boxes: np.ndarray) -> np.ndarray:
         """How much more O-Net believes each face's square patch as it stands than turned a quarter, a half or
-        three quarters (log-odds; negative: probably lying on its side or upside down), and the clockwise quarter
-        turns of the image that stand the best turned patch upright."""
+        three quarters (log-odds; negative: probably lying on its side or upside down)."""
         patches = pyramid.patches(_square(boxes), 48)
         # The patches as they stand and turned a quarter, a half and three quarters counter-clockwise.
         turned = np.concatenate([np.rot90(patches, k, axes=(1, 2)) for k in range(4)])
         logits = self._run("onet", turned)[2].reshape(4, -1).T
-        best = 1 + np.argmax(logits[:, 1:], axis=1)  # the patch turned `best` quarters counter-clockwise
-        return (logits[:, 0] - logits[:, 1:].max(axis=1)).astype(np.float32), ((4 - best) % 4).astype(np.int8)
+        return (logits[:, 0] - logits[:, 1:].max(axis=1)).astype(np.float32)
 
     def _pnet_stage(self, base: np.ndarray, scales: list[float], threshold: float) -> np.ndarray:
         """Every pyramid level → windows scoring above ``threshold`` → NMS per level, then across levels.

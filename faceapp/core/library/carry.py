@@ -125,7 +125,8 @@ def _tag_places(path: str | os.PathLike, record: PhotoRecord, old: list[FaceReco
     for face in old:
         b = face.face.box  # where it was, in proportion to the new version's size
         then = Box(round(b.x * sx), round(b.y * sy), max(1, round(b.width * sx)), max(1, round(b.height * sy)))
-        pairs += [(then.iou(box), face.id, j) for j, box in enumerate(boxes) if then.iou(box) >= MIN_IOU]
+        overlaps = [(then.iou(box), face.id, j) for j, box in enumerate(boxes)]
+        pairs += [pair for pair in overlaps if pair[0] >= MIN_IOU]
     placed: dict[int, Box] = {}
     used: set[int] = set()
     for _, face_id, j in sorted(pairs, reverse=True):

@@ -150,6 +150,15 @@ def keep_copy(library: Library, image: np.ndarray) -> Path:
     return path
 
 
+def _describe_undescribed(library: Library, engine: Any, photo_id: int, image: Any) -> None:
+    """Describe, from ``image``, the faces of photo ``photo_id`` that have no descriptor in the engine's space."""
+    missing = set(library.faces_without(engine.space, [photo_id]).get(photo_id, []))
+    faces = [f for f in library.faces_of(photo_id) if f.id in missing]
+    if faces:
+        vectors, _ = engine.model.run(engine.crops_of(image, [f.face for f in faces]))
+        library.add_descriptors(engine.space, [(f.id, v) for f, v in zip(faces, vectors)])
+
+
 def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, face_number: int | None = None
           ) -> tuple[Person, FaceRecord, PhotoRecord]:
     """Confirm a face of ``photo`` as ``name`` (the largest face unless ``face_number``, from 1).
@@ -169,11 +178,9 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
     current = (record is not None and record.same_file(info)
                and record.pipeline == PIPELINE_VERSION and record.status == "faces")
     if current:
-        missing = library.faces_without(space, [record.id]).get(record.id, [])
-        if missing:  # known faces, described in another space: describe them, no detection
-            faces = [f for f in library.faces_of(record.id) if f.id in missing]
-            vectors, _ = engine.model.run(engine.crops_of(load_image(path), [f.face for f in faces]))
-            library.add_descriptors(space, [(f.id, v) for f, v in zip(faces, vectors)])
+        if library.faces_without(space, [record.id]).get(record.id):
+            # Known faces, described in another space: describe them, no detection.
+            _describe_undescribed(library, engine, record.id, load_image(path))
     else:
         image = load_image(path)
         result = engine.analyze(image)
@@ -189,10 +196,7 @@ def enrol(library: Library, engine: Any, name: str, photo: str | os.PathLike, fa
                            items, space, carry=carry.mapping, tags=carry.tags)
         record = library.photo_by_path(path)
         if carry.tags:  # faces from tags kept in the new version: described from its crops
-            bare = set(library.faces_without(space, [record.id]).get(record.id, []))
-            kept = [f for f in library.faces_of(record.id) if f.id in bare]
-            vectors, _ = engine.model.run(engine.crops_of(image, [f.face for f in kept]))
-            library.add_descriptors(space, [(f.id, v) for f, v in zip(kept, vectors)])
+            _describe_undescribed(library, engine, record.id, image)
     faces = library.faces_of(record.id)
     chosen = faces[choose_face([f.face.box for f in faces], face_number, f"'{label}'")]
     person = library.add_person(name)

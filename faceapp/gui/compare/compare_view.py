@@ -200,9 +200,8 @@ class CompareView(QWidget):
         if not self.engine.ready:
             pane.set_busy(True, "waiting for the model…")
             return
-        from faceapp.gui.engine.jobs import (
-            AnalyzeJob,  # with the first photo, not before the first paint
-        )
+        # Loaded with the first photo, not before the window's first paint.
+        from faceapp.gui.engine.jobs import AnalyzeJob
 
         pane.set_busy(True)
         self.engine.submit(AnalyzeJob(pane_name, pane.rgb, self.engine.model, self.engine.crop),

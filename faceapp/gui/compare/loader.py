@@ -2,7 +2,7 @@
 
 Decoding needs no model, so photos appear at once, even while the model
 is still loading.  Each load is a request on its pane's ``photo`` channel; the
-window's :class:`~faceapp.gui.engine.jobs.LatestRequests` (the record the engine
+window's :class:`~faceapp.gui.engine.requests.LatestRequests` (the record the engine
 client uses too) says which is the newest, and only that one is shown.
 """
 

@@ -8,21 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QDoubleSpinBox,
-    QFrame,
-    QGridLayout,
-    QLabel,
-    QSlider,
-    QWidget,
-)
+from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QGridLayout, QLabel, QSlider, QWidget
 
-from faceapp.core.defaults import (
-    DEFAULT_THRESHOLD,
-    THRESHOLD_MAX,
-    THRESHOLD_MIN,
-    THRESHOLD_STEP,
-)
+from faceapp.core.defaults import DEFAULT_THRESHOLD, THRESHOLD_MAX, THRESHOLD_MIN, THRESHOLD_STEP
 
 if TYPE_CHECKING:  # the core's types load with the first comparison, not before the first paint
     from faceapp.core.types import Verdict
@@ -116,9 +104,8 @@ class VerdictPanel(QFrame):
     def current(self) -> Verdict | None:
         if self.distance is None:
             return None
-        from faceapp.core.verification import (
-            judge,  # with the first comparison, not before the first paint
-        )
+        # Loaded with the first comparison, not before the window's first paint.
+        from faceapp.core.verification import judge
 
         return judge(self.distance, self.threshold)
 

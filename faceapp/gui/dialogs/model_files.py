@@ -12,12 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QWidget
 
-from faceapp.core.errors import (
-    DownloadCancelled,
-    DownloadError,
-    FaceAppError,
-    ModelFilesMissing,
-)
+from faceapp.core.errors import DownloadCancelled, DownloadError, FaceAppError, ModelFilesMissing
 from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.messages import finding, user_message
 

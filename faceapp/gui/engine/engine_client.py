@@ -3,7 +3,7 @@ and delivering each job's result to whoever asked for it.
 
 Views submit a job with two callbacks; the client calls one of them on the GUI
 thread, and only while the job is still the newest of its channel.  The window's
-:class:`~faceapp.gui.engine.jobs.LatestRequests` (``latest``, given to the client and
+:class:`~faceapp.gui.engine.requests.LatestRequests` (``latest``, given to the client and
 its worker) decides, at both ends: the worker skips a stale job, the client drops a
 stale result.
 """

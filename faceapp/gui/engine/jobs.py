@@ -3,9 +3,9 @@
 Each request is an immutable snapshot built on the GUI thread and tagged with an
 id (:func:`~faceapp.gui.engine.requests.next_id`); which request of a channel is
 the newest is :mod:`faceapp.gui.engine.requests`'s business.  The window imports
-these classes where it makes a job, not at start-up: thirty frozen dataclasses
-cost its first paint about as much as all its widgets (BENCHMARKS.md, "What the
-window does before its first paint").
+these classes where it makes a job, not at start-up: creating their frozen
+dataclasses was a large part of the window's import time (BENCHMARKS.md, "What
+the window does before its first paint").
 """
 
 from __future__ import annotations

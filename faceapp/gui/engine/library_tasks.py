@@ -14,22 +14,8 @@ from faceapp.core.cancel import CancelToken
 from faceapp.core.errors import FaceAppError
 from faceapp.gui.engine.context import TaskContext
 from faceapp.gui.engine.jobs import (
-    CalibrateJob,
-    EditJob,
-    EnrolJob,
-    EraseJob,
-    FacesJob,
-    FacesPage,
-    GroupJob,
-    OpenLibraryJob,
-    OverviewJob,
-    PaneWho,
-    PruneJob,
-    PrunePlanJob,
-    ScanJob,
-    SpaceRef,
-    TagsJob,
-    WhoJob,
+    CalibrateJob, EditJob, EnrolJob, EraseJob, FacesJob, FacesPage, GroupJob, OpenLibraryJob, OverviewJob, PaneWho,
+    PruneJob, PrunePlanJob, ScanJob, SpaceRef, TagsJob, WhoJob,
 )
 
 __all__ = ["LIBRARY_TASKS", "SCAN_SLICE_S"]

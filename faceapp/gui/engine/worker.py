@@ -4,7 +4,7 @@ Signal vocabulary (after superqt): ``started(job)``, ``returned(job, result)``,
 ``errored(job, exception)``, ``skipped(job)``; plus ``status(text)`` and
 ``progress(done, total)`` for long jobs.  Every exception is caught and emitted
 as an object; the GUI turns it into one sentence.  A stale job (a newer one of
-its channel was submitted: the window's :class:`~faceapp.gui.engine.jobs.LatestRequests`
+its channel was submitted: the window's :class:`~faceapp.gui.engine.requests.LatestRequests`
 says so) never runs and never emits ``returned``.  ONNX Runtime
 is imported here, on the worker thread, by the tasks in :mod:`faceapp.gui.engine.tasks`.
 """

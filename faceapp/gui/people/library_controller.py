@@ -8,6 +8,7 @@ signals.  It holds no library logic: that is :mod:`faceapp.core.library`.
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QSettings, Signal
@@ -19,10 +20,18 @@ from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.messages import user_message
 from faceapp.paths import default_library_exists
 
-if TYPE_CHECKING:  # the job classes load with the first job, not before the window's first paint
+if TYPE_CHECKING:
     from faceapp.gui.engine.jobs import ScanJob, SpaceRef, TagsJob
 
 __all__ = ["LibraryController"]
+
+
+def _jobs() -> ModuleType:
+    """The job classes, loaded with the first job, not before the window's first paint (creating their dataclasses
+    was a large part of its import time; BENCHMARKS.md, "What the window does before its first paint")."""
+    from faceapp.gui.engine import jobs
+
+    return jobs
 
 
 class LibraryController(QObject):
@@ -70,9 +79,7 @@ class LibraryController(QObject):
         return self.overview is not None
 
     def space(self) -> SpaceRef:
-        from faceapp.gui.engine.jobs import SpaceRef
-
-        return SpaceRef(self.engine.model, self.engine.crop, self.engine.models_dir)
+        return _jobs().SpaceRef(self.engine.model, self.engine.crop, self.engine.models_dir)
 
     def open(self, path: str | None = None, create: bool = False, then: Any = None) -> None:
         """Open the library at ``path`` (None: the one in the settings, else the default); ``create`` makes it.
@@ -80,8 +87,6 @@ class LibraryController(QObject):
         A library that does not exist yet is not a problem unless it was chosen: the
         People view then invites a first scan.
         """
-        from faceapp.gui.engine.jobs import OpenLibraryJob
-
         chosen = path if path is not None else self.path
         if path is not None:
             self.settings.setValue(keys.LIBRARY_PATH, path)
@@ -99,7 +104,7 @@ class LibraryController(QObject):
             self._set_problem(user_message(exc, "opening the library"))
             self.overviewChanged.emit(None)
 
-        self.engine.submit(OpenLibraryJob(chosen, create, self.space()), returned=opened, errored=failed)
+        self.engine.submit(_jobs().OpenLibraryJob(chosen, create, self.space()), returned=opened, errored=failed)
 
     def _set_overview(self, overview: Any) -> None:
         self.overview = overview
@@ -116,18 +121,14 @@ class LibraryController(QObject):
         return lambda exc: self.status.emit(user_message(exc, what))
 
     def refresh(self) -> None:
-        from faceapp.gui.engine.jobs import OverviewJob
-
         if self.is_open:
-            self.engine.submit(OverviewJob(self.space()), returned=self._set_overview, errored=self._failed("reading the library"))
+            self.engine.submit(_jobs().OverviewJob(self.space()), returned=self._set_overview, errored=self._failed("reading the library"))
 
     # -- the grid -------------------------------------------------------------------
     def select(self, kind: str, key: int) -> None:
         """Show the faces of a person (``kind`` "person") or an unnamed group ("group")."""
-        from faceapp.gui.engine.jobs import FacesJob
-
         self.selection = (kind, key)
-        job = FacesJob(kind, key, self.space(), self.threshold, self.margin)
+        job = _jobs().FacesJob(kind, key, self.space(), self.threshold, self.margin)
         self.engine.submit(job, returned=self._page, errored=self._failed("reading the faces"))
 
     def _page(self, page: Any) -> None:
@@ -137,16 +138,12 @@ class LibraryController(QObject):
     def edit(self, action: str, face_ids: tuple[int, ...] = (), name: str = "", other: str = "",
              group_id: int | None = None) -> None:
         """Name, confirm, reject, split, rename, remove, merge or keep faces apart (see EditJob)."""
-        from faceapp.gui.engine.jobs import EditJob
-
-        job = EditJob(action, self.space(), tuple(face_ids), name, other, group_id)
+        job = _jobs().EditJob(action, self.space(), tuple(face_ids), name, other, group_id)
         self.engine.submit(job, returned=self._set_overview, errored=self._failed("changing the library"))
 
     def group(self, full: bool = False) -> None:
         """Group the unnamed faces (the grouping distance is the threshold in use)."""
-        from faceapp.gui.engine.jobs import GroupJob
-
-        job = GroupJob(self.space(), GROUP_MIN_FACES, self.threshold, full)
+        job = _jobs().GroupJob(self.space(), GROUP_MIN_FACES, self.threshold, full)
         self.engine.submit(job, returned=self._grouped, errored=self._failed("grouping faces"))
 
     def _grouped(self, overview: Any) -> None:
@@ -174,9 +171,7 @@ class LibraryController(QObject):
             self.scan([f["path"] for f in self.overview.folders])
 
     def _scan_slice(self, folders: tuple[str, ...]) -> None:
-        from faceapp.gui.engine.jobs import ScanJob
-
-        self._scan_job = ScanJob(folders, self.space())
+        self._scan_job = _jobs().ScanJob(folders, self.space())
         self.engine.submit(self._scan_job, returned=self._scan_step, errored=self._scan_failed,
                            reported=self.scanProgress.emit)
         if self._scan_cancelled:  # the cancel came as the previous slice ended: this one ends the scan at once
@@ -207,27 +202,21 @@ class LibraryController(QObject):
     # -- forgetting, on purpose (rules: faceapp.core.library.housekeeping) ---------------------
     def prune_plan(self, then: Any) -> None:
         """Ask the core what "Forget missing photos" would forget; ``then(PrunePlan)`` on the GUI thread."""
-        from faceapp.gui.engine.jobs import PrunePlanJob
-
-        self.engine.submit(PrunePlanJob(), returned=then, errored=self._failed("listing missing photos"))
+        self.engine.submit(_jobs().PrunePlanJob(), returned=then, errored=self._failed("listing missing photos"))
 
     def prune(self, photo_ids: tuple[int, ...], include_named: bool) -> None:
         """Forget the missing photos ``photo_ids`` the user agreed to (``pruned`` follows)."""
-        from faceapp.gui.engine.jobs import PruneJob
-
         def done(result: Any) -> None:
             count, overview = result
             self._set_overview(overview)
             self.status.emit(f"Forgot {plural(count, 'missing photo')}.")
             self.pruned.emit(count)
 
-        self.engine.submit(PruneJob(self.space(), tuple(photo_ids), include_named), returned=done,
+        self.engine.submit(_jobs().PruneJob(self.space(), tuple(photo_ids), include_named), returned=done,
                            errored=self._failed("forgetting missing photos"))
 
     def erase(self, name: str) -> None:
         """Remove ``name`` and forget their faces (``erased`` follows with what was deleted)."""
-        from faceapp.gui.engine.jobs import EraseJob
-
         def done(result: Any) -> None:
             erasure, overview = result
             if self.selection is not None and self.selection[0] == "person" and self.page is not None \
@@ -236,14 +225,12 @@ class LibraryController(QObject):
             self._set_overview(overview)
             self.erased.emit(erasure)
 
-        self.engine.submit(EraseJob(self.space(), name), returned=done, errored=self._failed(f"erasing {name}"))
+        self.engine.submit(_jobs().EraseJob(self.space(), name), returned=done, errored=self._failed(f"erasing {name}"))
 
     # -- photo tags ------------------------------------------------------------------------
     def tags(self, action: str, paths: list[str] | tuple[str, ...] = ()) -> None:
         """``action`` "import": names from the face tags of ``paths`` (new photos scanned first); "export":
         the library's names into sidecars (of ``paths``, or every named photo).  ``tagsFinished`` follows."""
-        from faceapp.gui.engine.jobs import TagsJob
-
         if self.scanning:
             self.status.emit("A scan is running; wait for it or cancel it first.")
             return
@@ -266,22 +253,18 @@ class LibraryController(QObject):
             self.tagsFinished.emit(exc)
             self.refresh()
 
-        self._scan_job = TagsJob(action, self.space(), tuple(str(p) for p in paths))  # "Cancel scan" stops it
+        self._scan_job = _jobs().TagsJob(action, self.space(), tuple(str(p) for p in paths))  # "Cancel scan" stops it
         self.engine.submit(self._scan_job, returned=finished, errored=failed, reported=self.tagsProgress.emit)
 
     # -- the comparison ------------------------------------------------------------------
     def who(self, pane: str, descriptors: list) -> None:
         """Which of your people the faces of a compared photo are (``paneWho`` follows)."""
-        from faceapp.gui.engine.jobs import WhoJob
-
         if self.is_open:
-            job = WhoJob(pane, tuple(descriptors), self.space(), self.threshold, self.margin)
+            job = _jobs().WhoJob(pane, tuple(descriptors), self.space(), self.threshold, self.margin)
             self.engine.submit(job, returned=self.paneWho.emit, errored=self._failed("looking for your people"))
 
     def enrol(self, name: str, number: int, path: str | None = None, image: Any = None, then: Any = None) -> None:
         """Confirm face ``number`` of a compared photo (a file ``path``, or pasted ``image``) as ``name``."""
-        from faceapp.gui.engine.jobs import EnrolJob
-
         def enrolled(overview: Any) -> None:
             self._set_overview(overview)
             self.status.emit(f"Face {number} added to {name}.")
@@ -289,7 +272,7 @@ class LibraryController(QObject):
                 then()
 
         def start() -> None:
-            job = EnrolJob(name, number, self.space(), path, image)
+            job = _jobs().EnrolJob(name, number, self.space(), path, image)
             self.engine.submit(job, returned=enrolled, errored=self._failed("adding the face"))
 
         if self.is_open:

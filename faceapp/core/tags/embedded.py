@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faceapp.core.errors import FaceAppError
-from faceapp.core.tags.xmp import MAX_PACKET_BYTES, Packet, XmpError, parse
+from faceapp.core.tags.xmp import MAX_PACKET_BYTES, Packet, XmpError, extended_guid_of, parse
 
 __all__ = ["StoredImage", "stored_image", "read_embedded", "write_jpeg_xmp", "replace_jpeg_xmp", "wrap_packet",
            "XMP_APP1_HEADER", "XMP_EXTENSION_HEADER"]
@@ -222,9 +222,7 @@ def replace_jpeg_xmp(path: str | os.PathLike, packet: bytes, extended: bytes | N
 
     new = app1(XMP_APP1_HEADER + packet)
     if extended:
-        import hashlib
-
-        guid = hashlib.md5(extended).hexdigest().upper().encode("ascii")
+        guid = extended_guid_of(extended).encode("ascii")
         new += b"".join(app1(XMP_EXTENSION_HEADER + guid + struct.pack(">II", len(extended), offset)
                              + extended[offset:offset + _CHUNK]) for offset in range(0, len(extended), _CHUNK))
 

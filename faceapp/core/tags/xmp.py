@@ -30,7 +30,8 @@ from xml.etree import ElementTree as ET
 
 from faceapp.core.errors import FaceAppError
 
-__all__ = ["XmpError", "Region", "Packet", "MAX_PACKET_BYTES", "MAX_REGIONS", "NS", "parse", "new_packet"]
+__all__ = ["XmpError", "Region", "Packet", "MAX_PACKET_BYTES", "MAX_REGIONS", "NS", "parse", "new_packet",
+           "extended_guid_of"]
 
 #: Larger packets are refused: a real one with regions is a few kB (JPEG's own limit is 64 kB; extended XMP ~ 1 MB).
 MAX_PACKET_BYTES = 4 * 1024 * 1024
@@ -62,6 +63,11 @@ def _q(prefix: str, name: str) -> str:
 _RDF_LI, _RDF_DESC, _RDF_BAG = _q("rdf", "li"), _q("rdf", "Description"), _q("rdf", "Bag")
 _PARSE_TYPE, _RDF_RDF = _q("rdf", "parseType"), _q("rdf", "RDF")
 _GUID = re.compile(r"[0-9A-F]{32}")
+
+
+def extended_guid_of(extended: bytes) -> str:
+    """The GUID that names a serialised Extended XMP: the MD5 of its bytes, 32 upper-case hex digits."""
+    return hashlib.md5(extended).hexdigest().upper()
 
 
 class XmpError(FaceAppError):
@@ -338,7 +344,7 @@ class Packet:
         else:
             raise XmpError("The XMP metadata does not fit inside a JPEG even with Extended XMP.")
         extended = Packet(root, self.prefixes).serialise()
-        marker.text = hashlib.md5(extended).hexdigest().upper()
+        marker.text = extended_guid_of(extended)
         return self.serialise(), extended
 
     def _rdf(self) -> ET.Element:

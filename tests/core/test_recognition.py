@@ -160,6 +160,43 @@ def test_the_index_path_measures_the_chosen_people_exactly_when_candidates_miss_
     assert {a.status for a in truth} >= {"match", "unsure"}
 
 
+def test_the_index_path_finds_a_person_its_graph_never_reaches_through_the_nearest_means():
+    """An index whose graph never reaches the query's own person (HNSW on far-apart clusters: 16 of 200 known
+    faces at 1,000,000 faces) still gives the exact answer once the people with the nearest mean are measured."""
+    from faceapp.core.library.search import IndexedPeople
+
+    matrix, labels = identities(12, 6, seed=11)
+    confirmed = [(i, int(labels[i])) for i in range(len(labels)) if i % 6 < 4]
+    queries = [i for i in range(len(labels)) if i % 6 >= 4]
+    exact = ExactIndex(np.arange(len(labels)), matrix)
+    named = np.array(sorted(f for f, _ in confirmed))
+
+    def elsewhere(query_rows, k):
+        """k named faces, none of the query's own person: the graph's search got stuck among the others."""
+        out = []
+        for query in query_rows:
+            distances = exact.distances(query[None])[0]
+            own = labels[int(np.argmin(np.where(np.isin(np.arange(len(labels)), named), distances, np.inf)))]
+            others = named[labels[named] != own]
+            order = np.argsort(distances[others], kind="stable")[:k]
+            out.append((others[order], distances[others][order]))
+        return out
+
+    def measure(query, ids):
+        return np.asarray(ids), exact.distances(query[None])[0][np.asarray(ids)]
+
+    people = np.unique(labels)
+    sums = np.stack([matrix[[f for f, p in confirmed if p == person]].sum(axis=0) for person in people])
+    truth = PeopleIndex(exact, confirmed).suggest(matrix[queries], 0.45, 0.08, queries)
+    fields = [(a.status, a.person, a.sample, a.runner_up) for a in truth]
+    alone = IndexedPeople(elsewhere, confirmed, [], k=8, measure=measure).suggest(matrix[queries], 0.45, 0.08,
+                                                                                   queries)
+    with_means = IndexedPeople(elsewhere, confirmed, [], k=8, measure=measure, means=((people, sums), 2)).suggest(
+        matrix[queries], 0.45, 0.08, queries)
+    assert [(a.status, a.person, a.sample, a.runner_up) for a in with_means] == fields
+    assert {a.status for a in truth} == {"match"} and {a.status for a in alone} == {"unknown"}
+
+
 def test_rejections_are_never_suggested_again_and_count_against(library_location):
     matrix, labels = identities(3, 6, seed=4, siblings=1, sibling_closeness=0.9)
     with Library.open(library_location) as library:

@@ -13,7 +13,7 @@ the tests compare each against TensorFlow (to about 1e-5 on values in [-1, 1]).
   default): two taps per axis, no low-pass filter.
 * :func:`antialiased_resize` — bilinear whose triangle widens with the
   reduction, over every source pixel; this is Pillow's ``BILINEAR`` resize
-  (TF's ``antialias=True`` is the same kernel), run per channel in float.
+  (TF's ``antialias=True`` is the same kernel), on 8-bit RGB (within one level).
 * :func:`crop_and_resize` — bilinear samples on a ``size``×``size`` grid whose
   corners are the box corners; samples outside the image are 0.
 """
@@ -87,13 +87,16 @@ def bilinear_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def antialiased_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``image`` (H×W×3 uint8) → float32 ``height``×``width`` with Pillow's (antialiased) bilinear filter,
-    computed in float per channel so that no rounding to 8 bits happens between the two passes."""
+    """``image`` (H×W×3 uint8) → float32 ``height``×``width`` with Pillow's (antialiased) bilinear filter.
+
+    On the 8-bit pixels, so each of Pillow's two passes rounds to a whole level: within one level of 255 of
+    the same filter in float, and 2–6× faster on photos of 12–36 megapixels (BENCHMARKS.md, "The downscale
+    itself"), where the float version (a float copy and a resize per channel) took most of a detection.
+    """
     from PIL import Image
 
-    channels = [Image.fromarray(np.ascontiguousarray(image[:, :, c], dtype=np.float32), mode="F")
-                .resize((int(width), int(height)), Image.Resampling.BILINEAR) for c in range(image.shape[2])]
-    return np.stack([np.asarray(channel, dtype=np.float32) for channel in channels], axis=2)
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image, dtype=np.uint8), mode="RGB")
+                      .resize((int(width), int(height)), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
 def crop_and_resize(image: np.ndarray, boxes: np.ndarray, size: int) -> np.ndarray:

@@ -21,7 +21,7 @@ from faceapp.core.errors import StorageError
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "connect", "display_url", "server_error", "SERVER_EXTRA"]
 
 #: The schema this faceapp writes on PostgreSQL (numbered apart from SQLite's; both start at 1).
-SCHEMA_VERSION = 2  # in step with the SQLite schema (schema.py): same versions, same meaning
+SCHEMA_VERSION = 3  # 1–2 in step with the SQLite schema (schema.py); 3 is the server's own (person sums)
 _APP = "faceapp"
 _LOCK = 0x66616365  # pg_advisory_xact_lock key of schema changes ("face")
 SERVER_EXTRA = 'A PostgreSQL library needs faceapp\'s server support; install it with pip install "faceapp[server]".'
@@ -106,13 +106,78 @@ CREATE TABLE face_groups (
 CREATE INDEX face_groups_group ON face_groups (space_id, group_id);
 """
 
-#: ``{version: statements}`` that bring a library at ``version - 1`` to ``version``; 1 creates it.
 # 2: where a face came from ('detected', or 'tag': a face region read from the photo's XMP).
 _V2 = """
 ALTER TABLE faces ADD COLUMN source TEXT NOT NULL DEFAULT 'detected' CHECK (source IN ('detected', 'tag'))
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+# 3: each person's sum of confirmed descriptors per space, kept by triggers in the transaction that changes a
+# name or a descriptor (the cosine distance to a sum is the distance to the person's mean face): "who" on the
+# index also measures the people whose mean is nearest, so a person the HNSW graph cannot reach is still found
+# (BENCHMARKS.md, "The library on PostgreSQL").  Links add on insert and update; deletes subtract BEFORE the
+# row goes, so when a face's descriptors and names are deleted together (cascades) exactly one of the two
+# triggers still sees the other and subtracts.
+_V3 = ("""
+CREATE TABLE person_sums (
+    space_id BIGINT NOT NULL REFERENCES spaces (id) ON DELETE CASCADE,
+    person_id BIGINT NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    total vector NOT NULL,
+    faces INTEGER NOT NULL,
+    PRIMARY KEY (space_id, person_id)
+)""", """
+CREATE FUNCTION faceapp_add_to_person(s BIGINT, p BIGINT, v vector, sign INTEGER) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF sign > 0 THEN
+        INSERT INTO person_sums AS ps (space_id, person_id, total, faces) VALUES (s, p, v, 1)
+        ON CONFLICT (space_id, person_id) DO UPDATE SET total = ps.total + excluded.total, faces = ps.faces + 1;
+    ELSIF EXISTS (SELECT 1 FROM people WHERE id = p) THEN  -- a person being deleted takes their sums along
+        DELETE FROM person_sums WHERE space_id = s AND person_id = p AND faces <= 1;
+        UPDATE person_sums SET total = total - v, faces = faces - 1 WHERE space_id = s AND person_id = p;
+    END IF;
+END $$""", """
+CREATE FUNCTION faceapp_link_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.state = 'confirmed' THEN
+        PERFORM faceapp_add_to_person(d.space_id, OLD.person_id, d.vector, -1)
+            FROM descriptors d WHERE d.face_id = OLD.face_id;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') AND NEW.state = 'confirmed' THEN
+        PERFORM faceapp_add_to_person(d.space_id, NEW.person_id, d.vector, 1)
+            FROM descriptors d WHERE d.face_id = NEW.face_id;
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NULL END;
+END $$""", """
+CREATE FUNCTION faceapp_descriptor_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        PERFORM faceapp_add_to_person(OLD.space_id, fp.person_id, OLD.vector, -1)
+            FROM face_people fp WHERE fp.face_id = OLD.face_id AND fp.state = 'confirmed';
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        PERFORM faceapp_add_to_person(NEW.space_id, fp.person_id, NEW.vector, 1)
+            FROM face_people fp WHERE fp.face_id = NEW.face_id AND fp.state = 'confirmed';
+    END IF;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NULL END;
+END $$""",
+"CREATE TRIGGER face_people_added AFTER INSERT OR UPDATE ON face_people "
+"FOR EACH ROW EXECUTE FUNCTION faceapp_link_changed()",
+"CREATE TRIGGER face_people_removed BEFORE DELETE ON face_people FOR EACH ROW EXECUTE FUNCTION faceapp_link_changed()",
+"CREATE TRIGGER descriptors_added AFTER INSERT OR UPDATE ON descriptors "
+"FOR EACH ROW EXECUTE FUNCTION faceapp_descriptor_changed()",
+"CREATE TRIGGER descriptors_removed BEFORE DELETE ON descriptors "
+"FOR EACH ROW EXECUTE FUNCTION faceapp_descriptor_changed()", """
+INSERT INTO person_sums (space_id, person_id, total, faces)
+SELECT d.space_id, fp.person_id, sum(d.vector), count(*) FROM descriptors d
+JOIN face_people fp ON fp.face_id = d.face_id AND fp.state = 'confirmed' GROUP BY d.space_id, fp.person_id""")
+
+
+def _statements(script: str) -> tuple[str, ...]:
+    return tuple(statement for statement in script.split(";") if statement.strip())
+
+
+#: ``{version: statements}`` that bring a library at ``version - 1`` to ``version``; 1 creates it.
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _statements(_V1), 2: _statements(_V2), 3: _V3}
 
 
 def display_url(url: str) -> str:
@@ -237,7 +302,7 @@ def _migrate(connection: Any) -> None:
         version = int(connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]) \
             if exists else 0  # re-read under the lock: another machine may have just migrated
         for target in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in filter(str.strip, MIGRATIONS[target].split(";")):
+            for statement in MIGRATIONS[target]:
                 connection.execute(statement)
         now = str(time.time())
         connection.execute("INSERT INTO meta (key, value) VALUES ('app', %s), ('schema_version', %s), "

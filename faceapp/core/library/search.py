@@ -197,12 +197,17 @@ class IndexedPeople:
     ``measure(query, face ids)`` → (face ids, exact distances), the chosen person's
     and the runner-up's faces (confirmed and rejected) are all measured once the
     candidates have named them, so their nearest samples and distances are exact
-    even where the approximate index missed the very nearest one.
+    even where the approximate index missed the very nearest one.  ``means``:
+    ((person ids, a vector along each person's mean face), n) — the ``n`` people
+    whose mean is nearest each query are measured too, so a person the index's
+    graph never reached (clusters far from everything else defeat its greedy
+    search) is still found.
     """
 
     def __init__(self, nearest: Callable[[np.ndarray, int], list[tuple[np.ndarray, np.ndarray]]],
                  confirmed: Sequence[tuple[int, int]], rejected: Sequence[tuple[int, int]], k: int,
-                 measure: Callable[[np.ndarray, list[int]], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+                 measure: Callable[[np.ndarray, list[int]], tuple[np.ndarray, np.ndarray]] | None = None,
+                 means: tuple[tuple[np.ndarray, np.ndarray], int] | None = None) -> None:
         self._nearest = nearest
         self._measure = measure
         self._k = k
@@ -215,6 +220,14 @@ class IndexedPeople:
             self._rejected.setdefault(int(face), []).append(int(person))
             self._faces_of.setdefault(int(person), []).append(int(face))
         self.people = np.unique(np.fromiter(self._confirmed.values(), np.int64, len(self._confirmed)))
+        self._means: ExactIndex | None = None
+        self._mean_count = 0
+        if means is not None and measure is not None:
+            (people, vectors), self._mean_count = means
+            keep = np.isin(people, self.people)
+            vectors = np.asarray(vectors, np.float32)[keep]
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            self._means = ExactIndex(np.asarray(people, np.int64)[keep], vectors / np.maximum(norms, 1e-12))
 
     def suggest(self, queries: np.ndarray, threshold: float, margin: float,
                 face_ids: Sequence[int | None] | None = None) -> list[Suggestion]:
@@ -227,7 +240,7 @@ class IndexedPeople:
             face_id = face_ids[row] if face_ids is not None else None
             query = queries[row:row + 1]
             answer = self._answer(query, ids, distances, threshold, margin, face_id)
-            people = [p for p in (answer.person, answer.runner_up) if p is not None]
+            people = [p for p in (answer.person, answer.runner_up) if p is not None] + self._nearest_means(query)
             if self._measure is not None and people:
                 wanted = sorted({f for p in people for f in self._faces_of.get(p, ())} - {int(i) for i in ids})
                 if wanted:
@@ -237,6 +250,14 @@ class IndexedPeople:
                     answer = self._answer(query, ids, distances, threshold, margin, face_id)
             results.append(answer)
         return results
+
+    def _nearest_means(self, query: np.ndarray) -> list[int]:
+        """The people whose mean face is nearest ``query`` (none without ``means``)."""
+        if self._means is None or not len(self._means.ids) or not self._mean_count:
+            return []
+        distances = self._means.distances(query)[0]
+        count = min(self._mean_count, len(distances))
+        return [int(p) for p in self._means.ids[np.argpartition(distances, count - 1)[:count]]]
 
     def _answer(self, query: np.ndarray, ids: np.ndarray, distances: np.ndarray, threshold: float, margin: float,
                 face_id: int | None) -> Suggestion:

@@ -18,7 +18,7 @@ from typing import Any
 
 from faceapp.core.errors import StorageError
 
-__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "connect", "display_url", "server_error", "SERVER_EXTRA"]
+__all__ = ["SCHEMA_VERSION", "MIGRATIONS", "FILL_PERSON_SUMS", "connect", "display_url", "server_error", "SERVER_EXTRA"]
 
 #: The schema this faceapp writes on PostgreSQL (numbered apart from SQLite's; both start at 1).
 SCHEMA_VERSION = 3  # 1–2 in step with the SQLite schema (schema.py); 3 is the server's own (person sums)
@@ -117,6 +117,11 @@ ALTER TABLE faces ADD COLUMN source TEXT NOT NULL DEFAULT 'detected' CHECK (sour
 # (BENCHMARKS.md, "The library on PostgreSQL").  Links add on insert and update; deletes subtract BEFORE the
 # row goes, so when a face's descriptors and names are deleted together (cascades) exactly one of the two
 # triggers still sees the other and subtracts.
+#: Every person's sums in one pass (the migration; a bulk load with the triggers off).
+FILL_PERSON_SUMS = """
+INSERT INTO person_sums (space_id, person_id, total, faces)
+SELECT d.space_id, fp.person_id, sum(d.vector), count(*) FROM descriptors d
+JOIN face_people fp ON fp.face_id = d.face_id AND fp.state = 'confirmed' GROUP BY d.space_id, fp.person_id"""
 _V3 = ("""
 CREATE TABLE person_sums (
     space_id BIGINT NOT NULL REFERENCES spaces (id) ON DELETE CASCADE,
@@ -166,10 +171,7 @@ END $$""",
 "CREATE TRIGGER descriptors_added AFTER INSERT OR UPDATE ON descriptors "
 "FOR EACH ROW EXECUTE FUNCTION faceapp_descriptor_changed()",
 "CREATE TRIGGER descriptors_removed BEFORE DELETE ON descriptors "
-"FOR EACH ROW EXECUTE FUNCTION faceapp_descriptor_changed()", """
-INSERT INTO person_sums (space_id, person_id, total, faces)
-SELECT d.space_id, fp.person_id, sum(d.vector), count(*) FROM descriptors d
-JOIN face_people fp ON fp.face_id = d.face_id AND fp.state = 'confirmed' GROUP BY d.space_id, fp.person_id""")
+"FOR EACH ROW EXECUTE FUNCTION faceapp_descriptor_changed()", FILL_PERSON_SUMS)
 
 
 def _statements(script: str) -> tuple[str, ...]:

@@ -112,7 +112,8 @@ class FaceDetector:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Every face in ``image`` (RGB uint8, H×W×3), left to right; no face → an empty list."""
-        upright = self._detect_pass(image, 0, until_sure=True)
+        working = self._working_image(image)
+        upright = self._detect_pass(image, 0, until_sure=True, working=working)
         if not self.turns or any(margin > UPRIGHT_MARGIN for _, margin in upright):
             return [face for face, _ in upright]
         height, width = image.shape[:2]
@@ -126,7 +127,10 @@ class FaceDetector:
         best_key: tuple[int, float] | None = None
         large: list[tuple[Face, float]] = []
         for quarter in QUARTERS[1:]:
-            found = [(face, margin) for face, margin in self._detect_pass(image, quarter, least)
+            # The upright working image turned, not the photo turned and brought to the working size again:
+            # the same pixels (the resampling is the same along either axis), without a second downscale.
+            turned = None if working is None else np.ascontiguousarray(turn(working, quarter))
+            found = [(face, margin) for face, margin in self._detect_pass(image, quarter, least, working=turned)
                      if _side(face) >= least]
             large += [(face, margin) for face, margin in found if _side(face) >= TURN_SINGLE_FRACTION * longer]
             sure = [face for face, margin in found if margin > UPRIGHT_MARGIN]
@@ -152,26 +156,41 @@ class FaceDetector:
         finds them (every face above the floor, whatever O-Net thinks of its orientation)."""
         return [face for face, _ in self._detect_pass(image, quarter)]
 
+    def _working_size(self, width: int, height: int) -> tuple[int, int]:
+        scale = self.scale_for(width, height)
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    def _working_image(self, image: np.ndarray) -> np.ndarray | None:
+        """``image`` upright at the working size, as the networks take it (None when too small for any face)."""
+        from faceapp.core.detection.mtcnn import working_image
+
+        height, width = image.shape[:2]
+        if min(height, width) < PNET_CELL:
+            return None
+        return working_image(image, *self._working_size(width, height))
+
     def _detect_pass(self, image: np.ndarray, quarter: int, least: float = 0.0,
-                     until_sure: bool = False) -> list[tuple[Face, float]]:
+                     until_sure: bool = False, working: np.ndarray | None = None) -> list[tuple[Face, float]]:
         """(face, orientation margin) for every face above the floor in ``image`` turned ``quarter`` times,
         in reading order; faces are sought down to ``min_face_size`` pixels of the photo, and with ``least``
         only on the pyramid levels for faces of at least that many.  The margin: O-Net's log-odds for the face
         as it stands in this turn minus the best turned one (``RawFaces.upright``); without ``turns`` nothing is
         judged and it is +inf.  ``until_sure``: the most confident face is judged first and the others only
         when it is not surely upright (NaN otherwise) — all the upright pass needs to know, for a quarter of
-        O-Net's work on a crowd."""
+        O-Net's work on a crowd.  ``working``: the photo already turned and brought to the working size (as
+        :func:`~.mtcnn.working_image` gives it), if the caller has it."""
         height, width = image.shape[:2]
         if min(height, width) < PNET_CELL:  # P-Net's window: nothing smaller can be found
             return []
         turned = turn(image, quarter)
         t_height, t_width = turned.shape[:2]
         scale = self.scale_for(t_width, t_height)
-        work_width, work_height = max(1, round(t_width * scale)), max(1, round(t_height * scale))
+        work_width, work_height = self._working_size(t_width, t_height)
         min_face = max(float(PNET_CELL), self.min_face_size * scale)
         raw = self._networks().detect(turned, min_face, antialias=self.antialias, check_upright=self.turns,
                                       size=(work_width, work_height), floor=self.floor,
-                                      stop_at=UPRIGHT_MARGIN if until_sure else None, skip_below=least * scale)
+                                      stop_at=UPRIGHT_MARGIN if until_sure else None, skip_below=least * scale,
+                                      working=working)
         sx, sy = t_width / work_width, t_height / work_height
         longer = float(max(work_width, work_height))
         found = []

@@ -180,7 +180,7 @@ class MTCNN:
     def detect(self, image: np.ndarray, min_face: float = 20.0, thresholds: tuple[float, float, float] = THRESHOLDS,
                antialias: bool = True, check_upright: bool = False, size: tuple[int, int] | None = None,
                floor: Callable[[float], float] | None = None, stop_at: float | None = None,
-               skip_below: float = 0.0) -> RawFaces:
+               skip_below: float = 0.0, working: np.ndarray | None = None) -> RawFaces:
         """Faces in ``image`` (RGB uint8, H×W×3): P-Net candidates over a pyramid starting at ``min_face`` pixels,
         refined by R-Net and O-Net.  ``antialias``: cut R-/O-Net patches from a halving pyramid (see module doc).
         ``check_upright``: also judge each face's orientation (``RawFaces.upright``; one more O-Net batch of four
@@ -190,12 +190,17 @@ class MTCNN:
         Faces not judged have NaN.  ``size`` (width, height): detect on the image resized to this working size
         first (see :func:`working_image`); boxes, landmarks and ``min_face`` are then in working-size pixels.
         ``skip_below``: leave out the pyramid levels whose window is a face smaller than this (the others are
-        the levels ``min_face`` gives, so larger faces are found as by the whole pyramid)."""
+        the levels ``min_face`` gives, so larger faces are found as by the whole pyramid).  ``working``:
+        :func:`working_image` of ``image`` at ``size``, when the caller already has it."""
         width, height = size if size is not None else (image.shape[1], image.shape[0])
         scales = [scale for scale in pyramid_scales(width, height, min_face) if PNET_CELL / scale >= skip_below]
         if not scales:
             return RawFaces.empty()
-        pyramid = _Pyramid(working_image(image, width, height), antialias)
+        if working is None:
+            working = working_image(image, width, height)
+        elif working.shape[:2] != (height, width):
+            raise ValueError(f"a working image of {working.shape[1]}x{working.shape[0]} for size {width}x{height}")
+        pyramid = _Pyramid(working, antialias)
         boxes = self._pnet_stage(pyramid.levels[0], scales, thresholds[0])
         if len(boxes) == 0:
             return RawFaces.empty()

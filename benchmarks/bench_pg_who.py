@@ -122,9 +122,14 @@ def main() -> None:
                         help="where the exact answer's descriptors come from: read back from the server, or the same "
                              "generator replayed (the same float32 rows, without a second copy through psycopg)")
     parser.add_argument("--maintenance-work-mem", default="2GB", help="the server's memory for the index build")
+    parser.add_argument("--means", type=lambda text: [int(n) for n in text.split(",")], default=None,
+                        help="NEAREST_MEANS settings to time, comma-separated (default: the shipped one); the "
+                             "last one's answers are listed")
     args = parser.parse_args()
 
     from faceapp.core.library import Library, postgres_store
+
+    args.means = args.means or [postgres_store.NEAREST_MEANS]
     from faceapp.core.library.search import ExactIndex, PeopleIndex
     from tests.postgres import new_database, start_server, stop_server
 
@@ -155,20 +160,27 @@ def main() -> None:
             strangers = unit(rng.standard_normal((args.queries - len(known), args.dim)).astype(np.float32))
             queries = np.concatenate([faces_of(centres, known, rng), strangers])
 
-            started = time.perf_counter()
             postgres_store.EXACT_PEOPLE = 0  # the index, whatever the size
-            indexed_people = library.people_index(space)
-            print(f"people_index (links): {time.perf_counter() - started:.1f} s")
-            indexed_people.suggest(queries[:5], THRESHOLD, MARGIN)  # warm the index pages
-            times, indexed = [], []
-            for query in queries:
-                tick = time.perf_counter()
-                indexed += indexed_people.suggest(query, THRESHOLD, MARGIN)
-                times.append(time.perf_counter() - tick)
-            times_ms = sorted(t * 1000 for t in times)
-            print(f"indexed who: median {statistics.median(times_ms):.1f} ms, "
-                  f"p95 {times_ms[int(0.95 * len(times_ms))]:.1f} ms per face "
-                  f"(k={postgres_store.CANDIDATES}, ef_search={postgres_store.CANDIDATES})")
+            started = time.perf_counter()
+            library.person_means(space)
+            print(f"person means read: {time.perf_counter() - started:.1f} s")
+            runs = {}
+            for means in args.means:  # the shipped setting last: its answers are compared below
+                postgres_store.NEAREST_MEANS = means
+                started = time.perf_counter()
+                indexed_people = library.people_index(space)
+                print(f"people_index (links and means): {time.perf_counter() - started:.1f} s")
+                indexed_people.suggest(queries[:5], THRESHOLD, MARGIN)  # warm the index pages
+                times, indexed = [], []
+                for query in queries:
+                    tick = time.perf_counter()
+                    indexed += indexed_people.suggest(query, THRESHOLD, MARGIN)
+                    times.append(time.perf_counter() - tick)
+                times_ms = sorted(t * 1000 for t in times)
+                runs[means] = indexed
+                print(f"indexed who, nearest means {means}: median {statistics.median(times_ms):.1f} ms, "
+                      f"p95 {times_ms[int(0.95 * len(times_ms))]:.1f} ms per face "
+                      f"(k={postgres_store.CANDIDATES}, ef_search={postgres_store.CANDIDATES})", flush=True)
             if args.skip_exact:
                 return
             started = time.perf_counter()
@@ -185,9 +197,15 @@ def main() -> None:
             started = time.perf_counter()
             exact = exact_people.suggest(queries, THRESHOLD, MARGIN)
             per_face = (time.perf_counter() - started) / len(queries) * 1000
-            same = sum((a.status, a.person, a.sample) == (b.status, b.person, b.sample) for a, b in zip(indexed, exact))
             statuses = {s: sum(a.status == s for a in exact) for s in ("match", "unsure", "unknown")}
             print(f"exact who (NumPy, batch): {per_face:.1f} ms per face; answers {statuses}")
+            for means, answers in runs.items():
+                agree = sum((a.status, a.person) == (b.status, b.person) for a, b in zip(answers, exact))
+                full = sum((a.status, a.person, a.sample) == (b.status, b.person, b.sample)
+                           for a, b in zip(answers, exact))
+                print(f"  nearest means {means}: same status and person {agree}/{len(queries)}, "
+                      f"also the same sample {full}/{len(queries)}")
+            same = sum((a.status, a.person, a.sample) == (b.status, b.person, b.sample) for a, b in zip(indexed, exact))
             print(f"agreement: {same}/{len(queries)} = {100 * same / len(queries):.1f} % of faces "
                   "(same status, person and sample)")
             named = [(a, b) for a, b in zip(indexed, exact) if b.status != "unknown"]

@@ -198,10 +198,11 @@ class IndexedPeople:
     and the runner-up's faces (confirmed and rejected) are all measured once the
     candidates have named them, so their nearest samples and distances are exact
     even where the approximate index missed the very nearest one.  ``means``:
-    ((person ids, a vector along each person's mean face), n) — the ``n`` people
-    whose mean is nearest each query are measured too, so a person the index's
-    graph never reached (clusters far from everything else defeat its greedy
-    search) is still found.
+    ((person ids, a vector along each person's mean face), n) — of the ``n`` people
+    whose mean is nearest each query, those whose mean is nearer than the
+    runner-up found (than the answer, when there is no runner-up) are measured
+    too, so a person the index's graph never reached (clusters far from
+    everything else defeat its greedy search) is still found.
     """
 
     def __init__(self, nearest: Callable[[np.ndarray, int], list[tuple[np.ndarray, np.ndarray]]],
@@ -240,7 +241,11 @@ class IndexedPeople:
             face_id = face_ids[row] if face_ids is not None else None
             query = queries[row:row + 1]
             answer = self._answer(query, ids, distances, threshold, margin, face_id)
-            people = [p for p in (answer.person, answer.runner_up) if p is not None] + self._nearest_means(query)
+            # A person whose mean face is nearer than the runner-up (than the answer when there is none) could
+            # change the answer: measured too.
+            bound = next((d for d in (answer.runner_up_distance, answer.distance) if d is not None), np.inf)
+            people = [p for p in (answer.person, answer.runner_up) if p is not None] + \
+                self._nearest_means(query, bound)
             if self._measure is not None and people:
                 wanted = sorted({f for p in people for f in self._faces_of.get(p, ())} - {int(i) for i in ids})
                 if wanted:
@@ -251,13 +256,15 @@ class IndexedPeople:
             results.append(answer)
         return results
 
-    def _nearest_means(self, query: np.ndarray) -> list[int]:
-        """The people whose mean face is nearest ``query`` (none without ``means``)."""
+    def _nearest_means(self, query: np.ndarray, bound: float) -> list[int]:
+        """Of the people whose mean face is nearest ``query``, those nearer than ``bound`` (none without
+        ``means``)."""
         if self._means is None or not len(self._means.ids) or not self._mean_count:
             return []
         distances = self._means.distances(query)[0]
         count = min(self._mean_count, len(distances))
-        return [int(p) for p in self._means.ids[np.argpartition(distances, count - 1)[:count]]]
+        nearest = np.argpartition(distances, count - 1)[:count]
+        return [int(p) for p in self._means.ids[nearest[distances[nearest] < bound]]]
 
     def _answer(self, query: np.ndarray, ids: np.ndarray, distances: np.ndarray, threshold: float, margin: float,
                 face_id: int | None) -> Suggestion:

@@ -30,11 +30,10 @@ sys.path.insert(0, str(REPO))
 from benchmarks.bench_cluster import max_rss_mb  # noqa: E402
 
 
-def tasks_for(folder: Path) -> list:
+def tasks_for(paths: list[Path]) -> list:
     from faceapp.core.library.scan import _Task
 
-    return [_Task("new", str(path), path.stat().st_size, path.stat().st_mtime_ns, None)
-            for path in sorted(folder.glob("*.jpg"))]
+    return [_Task("new", str(path), path.stat().st_size, path.stat().st_mtime_ns, None) for path in paths]
 
 
 def run_dask(workers: int, tasks: list, settings: object) -> tuple[float, float, list[float]]:
@@ -104,8 +103,7 @@ def main() -> int:
     models_dir = work / "models"
     models_dir.mkdir()
     write_synthetic_model_files(models_dir, args.model, include_top=False, seed=3)
-    make_photos(work / "photos", args.photos)
-    tasks = tasks_for(work / "photos")
+    tasks = tasks_for(make_photos(work / "photos", args.photos))
     space = descriptor_space(args.model, "vggface2", models_dir)
     settings = _Settings(args.model, "vggface2", str(models_dir), space.weights)
     print(f"{len(tasks)} photos, {args.model}, passes on 1 thread per process; load: {os.getloadavg()}")

@@ -8,7 +8,7 @@ the tests compare each against TensorFlow (to about 1e-5 on values in [-1, 1]).
 
 * :func:`area_resize` — each output pixel is the mean of the input rectangle it
   covers, partial pixels weighted by the covered fraction; one axis at a time,
-  as a few whole-row gathers per output row (columns are turned into rows first).
+  as a few whole-row (then whole-column) gathers.
 * :func:`bilinear_resize` — plain bilinear with half-pixel centres (TF 2's
   default): two taps per axis, no low-pass filter.
 * :func:`antialiased_resize` — bilinear whose triangle widens with the
@@ -38,23 +38,28 @@ def _area_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.minimum(index, in_size - 1), (np.clip(covered, 0.0, None) / scale).astype(np.float32)
 
 
-def _area_rows(values: np.ndarray, out_size: int) -> np.ndarray:
-    """Area resampling along axis 0: a few whole-row gathers (one per tap), each weighted and summed."""
-    if values.shape[0] == out_size:
+def _along(weights: np.ndarray, axis: int) -> np.ndarray:
+    """Per-sample weights shaped to multiply an H×W×C array along ``axis`` (0: rows, 1: columns)."""
+    return weights[:, None, None] if axis == 0 else weights[None, :, None]
+
+
+def _area_along(values: np.ndarray, out_size: int, axis: int) -> np.ndarray:
+    """Area resampling along ``axis``: one gather of whole rows or columns per tap, each weighted and summed
+    (columns gathered in place: no transposed copies, the same sums in the same order)."""
+    if values.shape[axis] == out_size:
         return values
-    index, weight = _area_taps(values.shape[0], out_size)
-    out = np.zeros((out_size, *values.shape[1:]), np.float32)
+    index, weight = _area_taps(values.shape[axis], out_size)
+    shape = list(values.shape)
+    shape[axis] = out_size
+    out = np.zeros(shape, np.float32)
     for tap in range(index.shape[1]):
-        out += weight[:, tap, None, None] * values[index[:, tap]]
+        out += _along(weight[:, tap], axis) * np.take(values, index[:, tap], axis=axis)
     return out
 
 
 def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """``image`` (H×W×C float) → ``height``×``width`` by area averaging (``tf.image.resize(method="area")``)."""
-    values = _area_rows(image.astype(np.float32, copy=False), int(height))
-    # Columns as rows: gathering whole rows of a contiguous array is what NumPy does fastest.
-    columns = _area_rows(np.ascontiguousarray(values.transpose(1, 0, 2)), int(width))
-    return np.ascontiguousarray(columns.transpose(1, 0, 2))
+    return _area_along(_area_along(image.astype(np.float32, copy=False), int(height), 0), int(width), 1)
 
 
 def halve(image: np.ndarray) -> np.ndarray:
@@ -73,17 +78,16 @@ def _bilinear_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray,
     return lower, upper, (position - floor).astype(np.float32)
 
 
-def _bilinear_rows(values: np.ndarray, out_size: int) -> np.ndarray:
-    low, high, weight = _bilinear_taps(values.shape[0], out_size)
-    top, bottom = values[low].astype(np.float32), values[high].astype(np.float32)  # gathered first: fewer to convert
-    return top + (bottom - top) * weight[:, None, None]
+def _bilinear_along(values: np.ndarray, out_size: int, axis: int) -> np.ndarray:
+    low, high, weight = _bilinear_taps(values.shape[axis], out_size)
+    # Gathered first, then converted: fewer values to convert.
+    first, second = (np.take(values, taps, axis=axis).astype(np.float32) for taps in (low, high))
+    return first + (second - first) * _along(weight, axis)
 
 
 def bilinear_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """``image`` (H×W×C) → float32 ``height``×``width``, plain bilinear with half-pixel centres."""
-    values = _bilinear_rows(image, int(height))
-    columns = _bilinear_rows(np.ascontiguousarray(values.transpose(1, 0, 2)), int(width))
-    return np.ascontiguousarray(columns.transpose(1, 0, 2))
+    return _bilinear_along(_bilinear_along(image, int(height), 0), int(width), 1)
 
 
 def antialiased_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:

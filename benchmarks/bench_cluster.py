@@ -76,6 +76,19 @@ def cluster_cpu(analyser: object) -> float:
     return sum(analyser.client.run(cpu_seconds).values())
 
 
+def prepared(prefix: str, model: str, photos: int) -> tuple[Path, Path, list[Path]]:
+    """A temporary folder with generated model files (``models``) and ``photos`` photos (``photos``):
+    (folder, models folder, photo paths)."""
+    from benchmarks.bench_library import make_photos
+    from faceapp.core.vggface.synthetic import write_synthetic_model_files
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    models_dir = work / "models"
+    models_dir.mkdir()
+    write_synthetic_model_files(models_dir, model, include_top=False, seed=3)
+    return work, models_dir, make_photos(work / "photos", photos)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--photos", type=int, default=60)
@@ -84,13 +97,8 @@ def main() -> int:
 
     from benchmarks.bench_library import make_photos
     from faceapp.core.library.distributed import ClusterAnalyser
-    from faceapp.core.vggface.synthetic import write_synthetic_model_files
 
-    work = Path(tempfile.mkdtemp(prefix="faceapp-bench-cluster-"))
-    models_dir = work / "models"
-    models_dir.mkdir()
-    write_synthetic_model_files(models_dir, args.model, include_top=False, seed=3)
-    make_photos(work / "photos", args.photos)
+    work, models_dir, _ = prepared("faceapp-bench-cluster-", args.model, args.photos)
     make_photos(work / "warm", 4)
 
     print(f"{args.photos} photos, {args.model}, model passes on 1 thread per process; load: {os.getloadavg()}")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -94,16 +93,12 @@ def main() -> int:
     parser.add_argument("--model", default="resnet50")
     args = parser.parse_args()
 
-    from benchmarks.bench_library import make_photos
+    from benchmarks.bench_cluster import prepared
     from faceapp.core.engine import descriptor_space
     from faceapp.core.library.distributed import _Settings
-    from faceapp.core.vggface.synthetic import write_synthetic_model_files
 
-    work = Path(tempfile.mkdtemp(prefix="faceapp-bench-ray-"))
-    models_dir = work / "models"
-    models_dir.mkdir()
-    write_synthetic_model_files(models_dir, args.model, include_top=False, seed=3)
-    tasks = tasks_for(make_photos(work / "photos", args.photos))
+    _, models_dir, photos = prepared("faceapp-bench-ray-", args.model, args.photos)
+    tasks = tasks_for(photos)
     space = descriptor_space(args.model, "vggface2", models_dir)
     settings = _Settings(args.model, "vggface2", str(models_dir), space.weights)
     print(f"{len(tasks)} photos, {args.model}, passes on 1 thread per process; load: {os.getloadavg()}")

@@ -136,7 +136,10 @@ def shipped_policy(cases) -> None:  # noqa: ANN001
                 best = max(range(len(case.faces)), key=lambda i: face.box.iou(case.faces[i]), default=None)
                 if best is not None and best not in matched and face.box.iou(case.faces[best]) >= 0.4:
                     matched.add(best)
-                    wrong_turn += face.rotation != expected_rotation
+                    if face.rotation != expected_rotation:
+                        wrong_turn += 1
+                        failures.append(f"{case.name}: found turned {face.rotation}°, not {expected_rotation}° "
+                                        f"({face.confidence:.3f})")
                 else:
                     false += 1
                     failures.append(f"{case.name}: false {face.confidence:.3f}")

@@ -94,8 +94,8 @@ def antialiased_resize(image: np.ndarray, height: int, width: int) -> np.ndarray
     """``image`` (H×W×3 uint8) → float32 ``height``×``width`` with Pillow's (antialiased) bilinear filter.
 
     On the 8-bit pixels, so each of Pillow's two passes rounds to a whole level: within one level of 255 of
-    the same filter in float, and 2–6× faster on photos of 12–36 megapixels (BENCHMARKS.md, "The downscale
-    itself"), where the float version (a float copy and a resize per channel) took most of a detection.
+    the same filter in float (a float copy and a resize per channel), and 2–2.8× faster than it on photos of
+    9–36 megapixels (BENCHMARKS.md, "The downscale itself").
     """
     from PIL import Image
 

@@ -4,7 +4,9 @@ The tables mirror :mod:`.schema` (SQLite) column for column, so the shared SQL i
 :mod:`.store` runs on both; differences: identity columns, ``DOUBLE PRECISION``
 for SQLite's 8-byte ``REAL``, names unique by ``lower(name)`` (SQLite: ``COLLATE
 NOCASE``), and descriptors in a pgvector ``vector`` column (float32, any
-dimension; the search index is per space, see :mod:`.postgres_store`).
+dimension; the search index is per space, see :mod:`.postgres_store`).  One
+table is the server's own: ``person_sums`` (schema 3), each person's sum of
+confirmed descriptors per space, kept by triggers, for "who" on the index.
 Opening refuses in one sentence: a malformed URL, a server that does not answer,
 a database without pgvector (saying how to add it), another program's tables,
 and a library written by a newer faceapp.  Migrations run in one transaction

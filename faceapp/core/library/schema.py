@@ -11,9 +11,11 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 from faceapp.core.errors import StorageError
+
+_T = TypeVar("_T")
 
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "BUSY_TIMEOUT_S", "connect", "storage_error"]
 
@@ -174,11 +176,18 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
             raise StorageError(f"Cannot create the library folder {path.parent} ({exc.strerror or exc}); "
                                "choose another place with --library.") from None
     try:
-        # Judged read-only first: a file faceapp refuses must not change by a single byte
-        # (even switching it to WAL rewrites its header).
-        version = _version_when_free(path) if existed else 0
-        connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None,
-                                     check_same_thread=False)
+        return _when_free(lambda: _open(path, existed))
+    except sqlite3.Error as exc:
+        raise storage_error(path, exc) from None
+
+
+def _open(path: Path, existed: bool) -> sqlite3.Connection:
+    """One attempt at :func:`connect`'s work; the connection is closed again if any step fails."""
+    # Judged read-only first: a file faceapp refuses must not change by a single byte
+    # (even switching it to WAL rewrites its header).
+    version = _library_version(path) if existed else 0
+    connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    try:
         connection.execute("PRAGMA foreign_keys = ON")
         # Deleted rows are overwritten with zeros, not left in free pages: a forgotten face is gone.
         connection.execute("PRAGMA secure_delete = ON")
@@ -186,21 +195,21 @@ def connect(path: Path, create: bool = True) -> sqlite3.Connection:
         # WAL with NORMAL: a process killed at any moment loses at most the transaction in progress.
         connection.execute("PRAGMA synchronous = NORMAL")
         if version < SCHEMA_VERSION:
-            _migrate(connection, version)
-    except sqlite3.Error as exc:
-        raise storage_error(path, exc) from None
+            _migrate(connection, version)  # re-reads the version under its lock
+    except BaseException:
+        connection.close()
+        raise
     return connection
 
 
-def _version_when_free(path: Path) -> int:
-    """:func:`_library_version`, retried while another process holds a lock SQLite's busy handler does not
-    wait for (a read-only look at a library the other process is switching to WAL answers "locked" at once)."""
-    import time
-
+def _when_free(attempt: Callable[[], _T]) -> _T:
+    """``attempt()``, tried again while another process holds a lock SQLite's busy handler does not wait for:
+    a read-only look at a library the other process is switching to WAL, or two processes making a new
+    library at once, answer "locked" or "busy" at once (seen in CI on a fresh library)."""
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     while True:
         try:
-            return _library_version(path)
+            return attempt()
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
                 raise

@@ -10,13 +10,16 @@ distance and different people about 1.0 — as tests/descriptor_sets.py), all of
 them confirmed (the worst case: every face is a sample).  Loaded with COPY (a scan
 would take days at this size), then the space's HNSW index is built as faceapp
 builds it (``vector::halfvec(dim)``, cosine).  Queries: ``--queries`` new faces,
-two thirds of known people, one third strangers.  Reported:
+two thirds of known people, one third strangers, then ``--near-misses`` faces of
+known people taken farther from them (about 0.5 from the person's faces, just
+past the threshold: ``unknown`` with that person as the hint).  Reported:
 
 * index build time and sizes (table, index);
 * indexed ``who`` (:class:`~faceapp.core.library.search.IndexedPeople`, one query at
   a time as a user asks): median and 95th percentile per face;
 * exact ``who`` (every named face loaded into NumPy, :class:`PeopleIndex`) on the
-  same queries, and the share of faces where (status, person, sample) agree.
+  same queries, and the share of faces whose answers agree in every field (status,
+  person, sample, runner-up, distances), overall and by kind of query.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -111,11 +115,18 @@ def load(url: str, faces: int, people: int, dim: int, rng: np.random.Generator) 
     return centres, space
 
 
+def _record(answer) -> tuple:
+    """Every field of a "who" answer, distances to 4 decimals (as the JSON gives them)."""
+    return (answer.status, answer.person, answer.sample, answer.runner_up,
+            *(None if d is None else round(d, 4) for d in (answer.distance, answer.runner_up_distance)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--faces", type=int, default=100_000)
     parser.add_argument("--people", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--near-misses", type=int, default=100)
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--skip-exact", action="store_true", help="no exact answer (it needs faces × dim × 4 bytes)")
     parser.add_argument("--exact-from", choices=("library", "generator"), default="library",
@@ -159,6 +170,9 @@ def main() -> None:
             known = rng.integers(0, args.people, size=args.queries * 2 // 3)
             strangers = unit(rng.standard_normal((args.queries - len(known), args.dim)).astype(np.float32))
             queries = np.concatenate([faces_of(centres, known, rng), strangers])
+            near = faces_of(centres, rng.integers(0, args.people, size=args.near_misses), rng, spread=1.6)
+            queries = np.concatenate([queries, near])
+            kinds = ["known"] * len(known) + ["stranger"] * len(strangers) + ["near miss"] * len(near)
 
             postgres_store.EXACT_PEOPLE = 0  # the index, whatever the size
             started = time.perf_counter()
@@ -205,9 +219,16 @@ def main() -> None:
                            for a, b in zip(answers, exact))
                 print(f"  nearest means {means}: same status and person {agree}/{len(queries)}, "
                       f"also the same sample {full}/{len(queries)}")
-            same = sum((a.status, a.person, a.sample) == (b.status, b.person, b.sample) for a, b in zip(indexed, exact))
+            same = sum(_record(a) == _record(b) for a, b in zip(indexed, exact))
             print(f"agreement: {same}/{len(queries)} = {100 * same / len(queries):.1f} % of faces "
-                  "(same status, person and sample)")
+                  "(every field: status, person, sample, runner-up, distances to 4 decimals)")
+            for kind in dict.fromkeys(kinds):
+                pairs = [(a, b) for a, b, k in zip(indexed, exact, kinds) if k == kind]
+                whole = sum(_record(a) == _record(b) for a, b in pairs)
+                told = Counter(b.status.value + ("" if b.person is not None else " naming nobody") for _, b in pairs)
+                print(f"  {kind}: every field the same {whole}/{len(pairs)}; exact answers {dict(told)}")
+                for a, b in [(a, b) for a, b in pairs if _record(a) != _record(b)][:3]:
+                    print(f"    e.g. indexed {_record(a)} / exact {_record(b)}")
             named = [(a, b) for a, b in zip(indexed, exact) if b.status != "unknown"]
             same_named = sum((a.status, a.person) == (b.status, b.person) for a, b in named)
             unknown = sum(a.status == "unknown" for a, b in zip(indexed, exact) if b.status == "unknown")
@@ -215,8 +236,7 @@ def main() -> None:
                   f"faces exact calls unknown: {unknown}/{len(queries) - len(named)} unknown too")
             for a, b in zip(indexed, exact):
                 if (a.status, a.person, a.sample) != (b.status, b.person, b.sample):
-                    print(f"  differs: indexed {a.status} {a.person} {a.distance:.4f} / exact {b.status} {b.person} "
-                          f"{b.distance:.4f} (runner-up {b.runner_up_distance})")
+                    print(f"  differs: indexed {_record(a)} / exact {_record(b)}")
     finally:
         stop_server(server)
         shutil.rmtree(folder, ignore_errors=True)

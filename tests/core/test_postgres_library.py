@@ -209,7 +209,8 @@ def test_indexed_who_agrees_with_the_exact_answer(pg_url, monkeypatch):
         index = library.people_index(SPACE)
         assert type(index).__name__ == "IndexedPeople"
         indexed = index.suggest(matrix, THRESHOLD, MARGIN, ids)
-    assert [(a.status, a.person, a.sample) for a in indexed] == [(a.status, a.person, a.sample) for a in exact]
+    fields = [(a.status, a.person, a.sample, a.runner_up) for a in exact]
+    assert [(a.status, a.person, a.sample, a.runner_up) for a in indexed] == fields
     np.testing.assert_allclose([a.distance or 0 for a in indexed], [a.distance or 0 for a in exact], atol=1e-5)
 
 

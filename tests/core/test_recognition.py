@@ -102,7 +102,10 @@ def _who_by_hand(matrix, confirmed, rejected, query, face_id, threshold, margin)
     (best, person, sample), runner = ranked[0], (ranked[1] if len(ranked) > 1 else None)
     status = ("unknown" if best > threshold else
               "unsure" if runner is not None and runner[0] - best < margin else "match")
-    return (status, person, sample, runner[1] if runner else None)
+    if status == "unknown" and runner is not None and runner[0] - best < margin:
+        return ("unknown", None, None, None)  # no nearest person ahead of the rest: no hint
+    told = runner is not None and (runner[0] <= threshold or runner[0] - best < margin)
+    return (status, person, sample, runner[1] if told else None)
 
 
 def test_index_agrees_with_the_rule_written_by_hand_in_any_block_size(monkeypatch):
@@ -113,17 +116,20 @@ def test_index_agrees_with_the_rule_written_by_hand_in_any_block_size(monkeypatc
     faces = rng.permutation(len(labels))  # persons' faces in no particular order
     confirmed = [(int(f), int(labels[f]) * 7 + 3) for f in faces[:30]]
     rejected = [(int(f), int(rng.choice(sorted({p for _, p in confirmed})))) for f in faces[30:40]]
-    queries = list(range(len(labels)))
-    expected = [_who_by_hand(matrix, confirmed, rejected, matrix[q], q, 0.45, 0.08) for q in queries]
-    unrejected = [_who_by_hand(matrix, confirmed, [], matrix[q], q, 0.45, 0.08) for q in queries]
+    # the library's own faces, then new faces near them (near misses: unknown, some with a clear nearest person)
+    noisy = matrix + 0.04 * rng.standard_normal(matrix.shape).astype(np.float32)
+    vectors = np.concatenate([matrix, noisy / np.linalg.norm(noisy, axis=1, keepdims=True)])
+    queries = list(range(len(labels))) + [None] * len(labels)
+    expected = [_who_by_hand(matrix, confirmed, rejected, v, q, 0.45, 0.08) for v, q in zip(vectors, queries)]
+    unrejected = [_who_by_hand(matrix, confirmed, [], v, q, 0.45, 0.08) for v, q in zip(vectors, queries)]
     for cells in (1, 7 * 30, 1 << 25):  # one query per block, a few, all at once
         monkeypatch.setattr(search, "_CELLS", cells)
         index = PeopleIndex(ExactIndex(np.arange(len(labels)), matrix), confirmed, rejected)
-        answers = index.suggest(matrix[queries], 0.45, 0.08, queries)
-        got = [(a.status, a.person, a.sample, a.runner_up) if a.status != "unknown" or a.person is not None
-               else ("unknown", None, None, None) for a in answers]
-        assert got == expected
+        answers = index.suggest(vectors, 0.45, 0.08, queries)
+        assert [(a.status, a.person, a.sample, a.runner_up) for a in answers] == expected
     assert {e[0] for e in expected} == {"match", "unsure", "unknown"}  # the set exercises every outcome
+    assert {e[1] is None for e in expected if e[0] == "unknown"} == {True, False}  # ... with and without a hint
+    assert {e[3] is None for e in expected if e[0] == "match"} == {True, False}  # ... and a runner-up
     assert expected != unrejected  # ... and the rejections change some answers
 
 
@@ -195,6 +201,43 @@ def test_the_index_path_finds_a_person_its_graph_never_reaches_through_the_neare
         matrix[queries], 0.45, 0.08, queries)
     assert [(a.status, a.person, a.sample, a.runner_up) for a in with_means] == fields
     assert {a.status for a in truth} == {"match"} and {a.status for a in alone} == {"unknown"}
+
+
+def test_the_index_path_names_a_runner_up_within_the_threshold_that_the_chosen_persons_faces_crowd_out():
+    """When the k candidates are all the chosen person's faces (a person with more faces than k), a sibling
+    within the threshold — named as the runner-up — is still found through the nearest means."""
+    from faceapp.core.library.search import IndexedPeople
+
+    matrix, labels = identities(8, 6, seed=12, siblings=4, sibling_closeness=0.85)
+    confirmed = [(i, int(labels[i])) for i in range(len(labels)) if i % 6 < 4]
+    queries = [i for i in range(len(labels)) if i % 6 >= 4]
+    exact = ExactIndex(np.arange(len(labels)), matrix)
+    named = np.array(sorted(f for f, _ in confirmed))
+
+    def crowded(query_rows, k):
+        """Only the faces of the person nearest the query: theirs fill every one of the k places."""
+        out = []
+        for query in query_rows:
+            distances = exact.distances(query[None])[0]
+            own = labels[named[int(np.argmin(distances[named]))]]
+            mine = named[labels[named] == own]
+            order = np.argsort(distances[mine], kind="stable")[:k]
+            out.append((mine[order], distances[mine][order]))
+        return out
+
+    def measure(query, ids):
+        return np.asarray(ids), exact.distances(query[None])[0][np.asarray(ids)]
+
+    people = np.unique(labels)
+    sums = np.stack([matrix[[f for f, p in confirmed if p == person]].sum(axis=0) for person in people])
+    truth = PeopleIndex(exact, confirmed).suggest(matrix[queries], 0.45, 0.08, queries)
+    fields = [(a.status, a.person, a.sample, a.runner_up) for a in truth]
+    alone = IndexedPeople(crowded, confirmed, [], k=8, measure=measure).suggest(matrix[queries], 0.45, 0.08, queries)
+    with_means = IndexedPeople(crowded, confirmed, [], k=8, measure=measure, means=((people, sums), 2)).suggest(
+        matrix[queries], 0.45, 0.08, queries)
+    assert [(a.status, a.person, a.sample, a.runner_up) for a in with_means] == fields
+    assert any(a.status == "match" and a.runner_up is not None for a in truth)  # a sibling within the threshold
+    assert [(a.status, a.person, a.sample, a.runner_up) for a in alone] != fields  # ... that the candidates miss
 
 
 def test_rejections_are_never_suggested_again_and_count_against(library_location):

@@ -12,12 +12,21 @@ threshold **and** beats the runner-up person by at least the margin.  Faces the
 user rejected for P are counter-examples: P is not suggested for a face that is
 closer to one of P's rejected faces than to all of P's confirmed faces, and never
 for a face that was itself rejected for P.
+
+An answer names only the people near enough to matter.  An ``unknown`` face names
+its nearest person as a hint only when that person, too, beats the runner-up by
+the margin; the runner-up is named only when it is within the threshold (it would
+match on its own) or within the margin of the answer (why it is ``unsure``).  A
+face far from everyone (a stranger, about 0.9 from each of 10,000 people, all
+within a few hundredths) has no nearest person, and a clear match no runner-up,
+worth naming: which one comes first is chance, and an approximate index could not
+promise to find it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -81,8 +90,10 @@ class Suggestion:
     ``status``: ``match`` (person and margin both fine), ``unsure`` (within the
     threshold but too close to another person), ``unknown`` (nobody near enough)
     or ``nobody`` (the library has no named faces in this space).  ``person`` and
-    ``distance`` name the nearest eligible person even when not a match;
-    ``sample`` is the confirmed face that matched; ``runner_up``/``margin`` the next person.
+    ``distance`` name the nearest eligible person even when not a match (for
+    ``unknown``, only when it is ahead of the runner-up by the margin);
+    ``sample`` is the confirmed face that matched; ``runner_up``/``margin`` the next
+    person, when within the threshold or the margin (the module's rule).
     """
 
     status: WhoStatus
@@ -124,6 +135,12 @@ class PeopleIndex:
     def suggest(self, queries: np.ndarray, threshold: float, margin: float,
                 face_ids: Sequence[int | None] | None = None) -> list[Suggestion]:
         """One :class:`Suggestion` per query descriptor (``face_ids``: the library faces they are, if any)."""
+        return [_told(answer, threshold, margin) for answer in self.rank(queries, threshold, margin, face_ids)]
+
+    def rank(self, queries: np.ndarray, threshold: float, margin: float,
+             face_ids: Sequence[int | None] | None = None) -> list[Suggestion]:
+        """:meth:`suggest`'s answers before an ``unknown`` face's hint is judged: the nearest person and the
+        runner-up always named."""
         queries = np.atleast_2d(np.asarray(queries, np.float32))
         if len(self.people) == 0:
             return [Suggestion(WhoStatus.NOBODY) for _ in range(len(queries))]
@@ -200,7 +217,8 @@ class IndexedPeople:
     even where the approximate index missed the very nearest one.  ``means``:
     ((person ids, a vector along each person's mean face), n) — of the ``n`` people
     whose mean is nearest each query, those whose mean is nearer than the
-    runner-up found (than the answer, when there is no runner-up) are measured
+    runner-up found (than the answer, when there is no runner-up) or within the
+    threshold are measured
     too, so a person the index's graph never reached (clusters far from
     everything else defeat its greedy search) is still found.
     """
@@ -241,9 +259,10 @@ class IndexedPeople:
             face_id = face_ids[row] if face_ids is not None else None
             query = queries[row:row + 1]
             answer = self._answer(query, ids, distances, threshold, margin, face_id)
-            # A person whose mean face is nearer than the runner-up (than the answer when there is none) could
-            # change the answer: measured too.
-            bound = next((d for d in (answer.runner_up_distance, answer.distance) if d is not None), np.inf)
+            # A person whose mean face is nearer than the runner-up (than the answer when there is none), or within
+            # the threshold (a runner-up that would be named), could change the answer: measured too.
+            bound = max(threshold, next((d for d in (answer.runner_up_distance, answer.distance) if d is not None),
+                                        np.inf))
             people = [p for p in (answer.person, answer.runner_up) if p is not None] + \
                 self._nearest_means(query, bound)
             if self._measure is not None and people:
@@ -253,7 +272,7 @@ class IndexedPeople:
                     ids = np.concatenate([np.asarray(ids, np.int64), np.asarray(more_ids, np.int64)])
                     distances = np.concatenate([np.asarray(distances, np.float32), np.asarray(more, np.float32)])
                     answer = self._answer(query, ids, distances, threshold, margin, face_id)
-            results.append(answer)
+            results.append(_told(answer, threshold, margin))
         return results
 
     def _nearest_means(self, query: np.ndarray, bound: float) -> list[int]:
@@ -274,7 +293,21 @@ class IndexedPeople:
         rejected = [(f, p) for f in candidates + ([int(face_id)] if face_id is not None else [])
                     for p in self._rejected.get(f, ())]
         measured = _Measured(np.asarray(ids, np.int64), np.asarray(distances, np.float32).reshape(-1, 1))
-        return PeopleIndex(measured, confirmed, rejected).suggest(query, threshold, margin, [face_id])[0]
+        return PeopleIndex(measured, confirmed, rejected).rank(query, threshold, margin, [face_id])[0]
+
+
+def _told(answer: Suggestion, threshold: float, margin: float) -> Suggestion:
+    """``answer`` as it is told (the module's rule): an ``unknown`` face whose nearest person is not ahead of
+    the runner-up by ``margin`` names nobody; a runner-up is named only when it is within the threshold or
+    within the margin of the answer."""
+    runner = answer.runner_up_distance
+    if runner is None:
+        return answer
+    if answer.status == WhoStatus.UNKNOWN and runner - answer.distance < margin:
+        return Suggestion(WhoStatus.UNKNOWN)
+    if runner > threshold and runner - answer.distance >= margin:
+        return replace(answer, runner_up=None, runner_up_distance=None)
+    return answer
 
 
 def _grouped(vectors: ExactIndex, row_of: dict[int, int],

@@ -29,8 +29,8 @@ from typing import Any
 
 from faceapp.core.errors import FaceAppError
 
-__all__ = ["PROVIDERS_ENV", "THREADS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "execution_providers",
-           "pass_threads", "session", "settle_allocator", "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
+__all__ = ["PROVIDERS_ENV", "THREADS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "CPU_MEMORY_ARENA",
+           "execution_providers", "pass_threads", "session", "settle_allocator", "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
 
 #: Environment variable naming the execution providers, most preferred first.
 PROVIDERS_ENV = "FACEAPP_PROVIDERS"
@@ -42,6 +42,11 @@ INTRA_OP_THREADS = 0
 #: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
 #: shared, and spinning threads took CPU from everything else, this pass included (BENCHMARKS.md).
 ALLOW_SPINNING = False
+#: Whether sessions keep ONNX Runtime's own CPU memory arena.  Off: its blocks grew by a further 8–9 % of the
+#: process when the same photo sizes came back in a new order and were never returned; without it memory is
+#: flat over 1,000 photos and about 200 MB lower, at the same speed (BENCHMARKS.md, "Memory over 1,000 photos
+#: on ONNX Runtime").
+CPU_MEMORY_ARENA = False
 #: Blocks at least this large are mapped from the system on their own (glibc's adaptive ceiling, 32 MiB):
 #: smaller ones — every pyramid level of a working-size photo — come from the heap and are reused.
 MMAP_THRESHOLD = 32 * 1024 * 1024
@@ -91,6 +96,7 @@ def session(model: bytes | os.PathLike, requested: str | None = None) -> Any:
     options.inter_op_num_threads = 1
     options.intra_op_num_threads = pass_threads()
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
+    options.enable_cpu_mem_arena = CPU_MEMORY_ARENA
     options.log_severity_level = 3  # warnings about the graph mean nothing to a user of the CLI
     source = model if isinstance(model, bytes) else os.fspath(model)
     return onnxruntime.InferenceSession(source, sess_options=options, providers=execution_providers(requested))

@@ -220,6 +220,30 @@ def test_resampling_matches_tensorflow():
     assert resample.crop_and_resize(image, np.zeros((0, 4), np.float32), 24).shape == (0, 24, 24, 3)
 
 
+@pytest.mark.parametrize("quarter", [1, 2, 3])
+def test_a_turned_pass_sees_the_upright_pyramid_turned_as_its_own(quarter, ours):
+    """The passes over a photo's quarter turns share the upright pass's levels, turned: each equals the level made
+    from the turned working image (up to the order of float32 sums), and so do the patches and the faces."""
+    from faceapp.core.detection.turns import turn
+
+    base = M.working_image(working_image("two_people.jpg"), 180, 120)
+    pyramid, turned = M.Pyramid(base), np.ascontiguousarray(turn(base, quarter))
+    own = M.Pyramid(turned).turned(0)
+    shared = pyramid.turned(quarter)
+    assert shared.size == own.size == (turned.shape[1], turned.shape[0])
+    for height, width in [(int(turned.shape[0] * s), int(turned.shape[1] * s)) for s in (0.6, 0.43, 0.3, 0.11)]:
+        np.testing.assert_allclose(shared.pnet_level(height, width), own.pnet_level(height, width), atol=2e-6)
+    boxes = np.array([[10, 12, 40, 42, 0.9], [30, 5, 130, 105, 0.9]], np.float32)  # patches from levels 0 and 1
+    np.testing.assert_allclose(shared.patches(boxes, 48), own.patches(boxes, 48), atol=2e-6)
+    image = turn(working_image("two_people.jpg"), quarter)
+    size = (turned.shape[1], turned.shape[0])
+    alone = ours.detect(image, min_face=20, size=size)
+    together = ours.detect(image, min_face=20, size=size, pyramid=pyramid, quarter=quarter)
+    np.testing.assert_allclose(together.boxes, alone.boxes, atol=1e-3)
+    np.testing.assert_allclose(together.scores, alone.scores, atol=1e-5)
+    assert len(pyramid._pnet) > 0  # the shared levels were made once, upright
+
+
 def test_orientation_judged_until_one_face_is_surely_upright(ours):
     """``stop_at``: the best-scoring face above ``floor`` is judged first, the others only when it is not surely
     upright; the margins judged are the full check's, faces below the floor are never judged."""

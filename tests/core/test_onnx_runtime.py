@@ -107,6 +107,17 @@ def test_providers_are_chosen_in_one_place(monkeypatch):
         execution_providers()
 
 
+def test_sessions_are_made_in_one_place_without_onnx_runtimes_memory_arena():
+    """Every session (the detector's three networks here) comes from ``runtime.session``, whose options leave out
+    the CPU memory arena that grew with photo sizes arriving in a new order (BENCHMARKS.md)."""
+    from faceapp.core.detection.mtcnn import MTCNN
+
+    for name, network in MTCNN()._sessions.items():
+        options = network.get_session_options()
+        assert options.enable_cpu_mem_arena is False, name
+        assert options.intra_op_num_threads == pass_threads(), name
+
+
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
 def test_threads_per_pass_come_from_the_environment_or_one_sentence(monkeypatch, value):
     monkeypatch.delenv(THREADS_ENV, raising=False)

@@ -112,8 +112,8 @@ class FaceDetector:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         """Every face in ``image`` (RGB uint8, H×W×3), left to right; no face → an empty list."""
-        working = self._working_image(image)
-        upright = self._detect_pass(image, 0, until_sure=True, working=working)
+        pyramid = self._pyramid(image)
+        upright = self._detect_pass(image, 0, until_sure=True, pyramid=pyramid)
         if not self.turns or any(margin > UPRIGHT_MARGIN for _, margin in upright):
             return [face for face, _ in upright]
         height, width = image.shape[:2]
@@ -127,10 +127,9 @@ class FaceDetector:
         best_key: tuple[int, float] | None = None
         large: list[tuple[Face, float]] = []
         for quarter in QUARTERS[1:]:
-            # The upright working image turned, not the photo turned and brought to the working size again:
-            # the same pixels (the resampling is the same along either axis), without a second downscale.
-            turned = None if working is None else np.ascontiguousarray(turn(working, quarter))
-            found = [(face, margin) for face, margin in self._detect_pass(image, quarter, least, working=turned)
+            # The upright pass's levels turned, not the photo turned and brought to the working size again: the
+            # same pixels (the resampling is the same along either axis), without a second downscale or pyramid.
+            found = [(face, margin) for face, margin in self._detect_pass(image, quarter, least, pyramid=pyramid)
                      if _side(face) >= least]
             large += [(face, margin) for face, margin in found if _side(face) >= TURN_SINGLE_FRACTION * longer]
             sure = [face for face, margin in found if margin > UPRIGHT_MARGIN]
@@ -160,25 +159,26 @@ class FaceDetector:
         scale = self.scale_for(width, height)
         return max(1, round(width * scale)), max(1, round(height * scale))
 
-    def _working_image(self, image: np.ndarray) -> np.ndarray | None:
-        """``image`` upright at the working size, as the networks take it (None when too small for any face)."""
-        from faceapp.core.detection.mtcnn import working_image
+    def _pyramid(self, image: np.ndarray) -> Any:
+        """The :class:`~.mtcnn.Pyramid` of ``image`` upright at the working size, shared by every pass (None when
+        too small for any face)."""
+        from faceapp.core.detection.mtcnn import Pyramid, working_image
 
         height, width = image.shape[:2]
         if min(height, width) < PNET_CELL:
             return None
-        return working_image(image, *self._working_size(width, height))
+        return Pyramid(working_image(image, *self._working_size(width, height)))
 
     def _detect_pass(self, image: np.ndarray, quarter: int, least: float = 0.0,
-                     until_sure: bool = False, working: np.ndarray | None = None) -> list[tuple[Face, float]]:
+                     until_sure: bool = False, pyramid: Any = None) -> list[tuple[Face, float]]:
         """(face, orientation margin) for every face above the floor in ``image`` turned ``quarter`` times,
         in reading order; faces are sought down to ``min_face_size`` pixels of the photo, and with ``least``
         only on the pyramid levels for faces of at least that many.  The margin: O-Net's log-odds for the face
         as it stands in this turn minus the best turned one (``RawFaces.upright``); without ``turns`` nothing is
         judged and it is +inf.  ``until_sure``: the most confident face is judged first and the others only
         when it is not surely upright (NaN otherwise) — all the upright pass needs to know, for a quarter of
-        O-Net's work on a crowd.  ``working``: the photo already turned and brought to the working size (as
-        :func:`~.mtcnn.working_image` gives it), if the caller has it."""
+        O-Net's work on a crowd.  ``pyramid``: :meth:`_pyramid` of the photo, shared by its passes (this
+        pass sees its levels turned), if the caller has it."""
         height, width = image.shape[:2]
         if min(height, width) < PNET_CELL:  # P-Net's window: nothing smaller can be found
             return []
@@ -190,7 +190,7 @@ class FaceDetector:
         raw = self._networks().detect(turned, min_face, antialias=self.antialias, check_upright=self.turns,
                                       size=(work_width, work_height), floor=self.floor,
                                       stop_at=UPRIGHT_MARGIN if until_sure else None, skip_below=least * scale,
-                                      working=working)
+                                      pyramid=pyramid, quarter=quarter if pyramid is not None else 0)
         sx, sy = t_width / work_width, t_height / work_height
         longer = float(max(work_width, work_height))
         found = []

@@ -37,7 +37,7 @@ import numpy as np
 from faceapp.core.detection.resample import antialiased_resize, area_resize, bilinear_resize, crop_and_resize, halve
 from faceapp.core.errors import WeightsError
 
-__all__ = ["MTCNN", "RawFaces", "LAYOUTS", "weights_path", "load_network_weights", "pyramid_scales",
+__all__ = ["MTCNN", "Pyramid", "RawFaces", "LAYOUTS", "weights_path", "load_network_weights", "pyramid_scales",
            "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "working_image"]
 
 #: P-Net looks at 12×12 windows with a stride of 2.
@@ -180,7 +180,7 @@ class MTCNN:
     def detect(self, image: np.ndarray, min_face: float = 20.0, thresholds: tuple[float, float, float] = THRESHOLDS,
                antialias: bool = True, check_upright: bool = False, size: tuple[int, int] | None = None,
                floor: Callable[[float], float] | None = None, stop_at: float | None = None,
-               skip_below: float = 0.0, working: np.ndarray | None = None) -> RawFaces:
+               skip_below: float = 0.0, pyramid: Pyramid | None = None, quarter: int = 0) -> RawFaces:
         """Faces in ``image`` (RGB uint8, H×W×3): P-Net candidates over a pyramid starting at ``min_face`` pixels,
         refined by R-Net and O-Net.  ``antialias``: cut R-/O-Net patches from a halving pyramid (see module doc).
         ``check_upright``: also judge each face's orientation (``RawFaces.upright``; one more O-Net batch of four
@@ -190,22 +190,24 @@ class MTCNN:
         Faces not judged have NaN.  ``size`` (width, height): detect on the image resized to this working size
         first (see :func:`working_image`); boxes, landmarks and ``min_face`` are then in working-size pixels.
         ``skip_below``: leave out the pyramid levels whose window is a face smaller than this (the others are
-        the levels ``min_face`` gives, so larger faces are found as by the whole pyramid).  ``working``:
-        :func:`working_image` of ``image`` at ``size``, when the caller already has it."""
+        the levels ``min_face`` gives, so larger faces are found as by the whole pyramid).  ``pyramid``: the
+        :class:`Pyramid` of the photo upright at the working size, shared by the passes over its quarter turns;
+        ``image`` is then the photo turned ``quarter`` times, and this pass sees the pyramid's levels turned
+        alike (made once for all passes, when first needed)."""
         width, height = size if size is not None else (image.shape[1], image.shape[0])
         scales = [scale for scale in pyramid_scales(width, height, min_face) if PNET_CELL / scale >= skip_below]
         if not scales:
             return RawFaces.empty()
-        if working is None:
-            working = working_image(image, width, height)
-        elif working.shape[:2] != (height, width):
-            raise ValueError(f"a working image of {working.shape[1]}x{working.shape[0]} for size {width}x{height}")
-        pyramid = _Pyramid(working, antialias)
-        boxes = self._pnet_stage(pyramid.levels[0], scales, thresholds[0])
+        if pyramid is None:
+            pyramid, quarter = Pyramid(working_image(image, width, height)), 0
+        levels = pyramid.turned(quarter, antialias)
+        if levels.size != (width, height):
+            raise ValueError(f"a working image of {levels.size[0]}x{levels.size[1]} for size {width}x{height}")
+        boxes = self._pnet_stage(levels, scales, thresholds[0])
         if len(boxes) == 0:
             return RawFaces.empty()
         boxes = _square(boxes)
-        reg, logit = self._run("rnet", pyramid.patches(boxes, 24))
+        reg, logit = self._run("rnet", levels.patches(boxes, 24))
         score = _probability(logit)
         keep = score > thresholds[1]
         boxes = _refine(boxes[keep], reg[keep], score[keep])
@@ -213,7 +215,7 @@ class MTCNN:
         if len(boxes) == 0:
             return RawFaces.empty()
         boxes = _square(boxes)
-        reg, marks, logit = self._run("onet", pyramid.patches(boxes, 48))
+        reg, marks, logit = self._run("onet", levels.patches(boxes, 48))
         score = _probability(logit)
         keep = score > thresholds[2]
         landmarks = _place_landmarks(boxes[keep], marks[keep])
@@ -231,30 +233,30 @@ class MTCNN:
             order = order[np.argsort(-boxes[order, 4], kind="stable")]
             for chosen in ((order[:1], order[1:]) if stop_at is not None else (order,)):
                 if len(chosen):
-                    upright[chosen] = self._orientation(pyramid, boxes[chosen])
+                    upright[chosen] = self._orientation(levels, boxes[chosen])
                 if stop_at is not None and len(chosen) and upright[chosen[0]] > stop_at:
                     break
         return RawFaces(boxes[:, :4].astype(np.float32), boxes[:, 4].astype(np.float32),
                         landmarks.astype(np.float32), upright)
 
-    def _orientation(self, pyramid: _Pyramid, boxes: np.ndarray) -> np.ndarray:
+    def _orientation(self, levels: _Turned, boxes: np.ndarray) -> np.ndarray:
         """How much more O-Net believes each face's square patch as it stands than turned a quarter, a half or
         three quarters (log-odds; negative: probably lying on its side or upside down)."""
-        patches = pyramid.patches(_square(boxes), 48)
+        patches = levels.patches(_square(boxes), 48)
         # The patches as they stand and turned a quarter, a half and three quarters counter-clockwise.
         turned = np.concatenate([np.rot90(patches, k, axes=(1, 2)) for k in range(4)])
         logits = self._run("onet", turned)[2].reshape(4, -1).T
         return (logits[:, 0] - logits[:, 1:].max(axis=1)).astype(np.float32)
 
-    def _pnet_stage(self, base: np.ndarray, scales: list[float], threshold: float) -> np.ndarray:
+    def _pnet_stage(self, levels: _Turned, scales: list[float], threshold: float) -> np.ndarray:
         """Every pyramid level → windows scoring above ``threshold`` → NMS per level, then across levels.
 
         Returns (K, 5) x1 y1 x2 y2 score in working-image pixels, boxes already moved by P-Net's regression.
         """
-        height, width = base.shape[:2]
+        width, height = levels.size
         found = []
         for scale in scales:
-            level = area_resize(base, max(1, int(height * scale)), max(1, int(width * scale)))
+            level = levels.pnet_level(max(1, int(height * scale)), max(1, int(width * scale)))
             reg, logit = self._run("pnet", level[None])
             # Probabilities only where they can pass: p > t exactly where the log-odds exceed log(t / (1 - t)).
             near = np.argwhere(logit[0] > np.log(threshold / (1.0 - threshold)) - 1e-3)
@@ -290,24 +292,68 @@ def working_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
     return (pixels - 127.5) * np.float32(1.0 / 128.0)
 
 
-class _Pyramid:
-    """The working image and, with ``antialias``, its halving levels (made as patches need them)."""
+class Pyramid:
+    """The levels of one working image (:func:`working_image`, the photo upright), each made once, when first
+    needed, and shared by the passes over the photo's quarter turns: P-Net's (an area resize of the working
+    image to each scale) and the halving levels antialiased patches are cut from.
 
-    def __init__(self, base: np.ndarray, antialias: bool) -> None:
-        self.levels = [base]
-        self.antialias = antialias
+    A turned pass sees every level turned (:meth:`turned`): area resizing and halving treat rows and columns
+    alike, so a level of the turned image is the turned level (up to the order of float32 sums), and a photo's
+    turned passes make no level of their own (BENCHMARKS.md, "Turns on real photos").
+    """
+
+    def __init__(self, base: np.ndarray) -> None:
+        self.base = base
+        self._pnet: dict[tuple[int, int], np.ndarray] = {}
+        self._halves = [base]
+
+    def pnet_level(self, height: int, width: int) -> np.ndarray:
+        """The working image area-resized to ``height``×``width`` (upright)."""
+        level = self._pnet.get((height, width))
+        if level is None:
+            level = self._pnet[(height, width)] = area_resize(self.base, height, width)
+        return level
+
+    def half(self, index: int) -> np.ndarray:
+        """The working image halved ``index`` times (upright)."""
+        while len(self._halves) <= index:
+            self._halves.append(halve(self._halves[-1]))
+        return self._halves[index]
+
+    def turned(self, quarter: int, antialias: bool = True) -> _Turned:
+        """The levels as a pass over the photo turned ``quarter`` times sees them (``antialias``: patches from
+        the halving levels; otherwise from the working image)."""
+        return _Turned(self, quarter % 4, antialias)
+
+
+class _Turned:
+    """A :class:`Pyramid` as a pass over the photo turned ``quarter`` times sees it: sizes and levels turned."""
+
+    def __init__(self, pyramid: Pyramid, quarter: int, antialias: bool) -> None:
+        self._pyramid, self._quarter, self._antialias = pyramid, quarter, antialias
+        height, width = pyramid.base.shape[:2]
+        self.size = (height, width) if quarter % 2 else (width, height)  # (width, height) as this pass sees it
+
+    def pnet_level(self, height: int, width: int) -> np.ndarray:
+        """The turned working image area-resized to ``height``×``width``."""
+        upright = (width, height) if self._quarter % 2 else (height, width)
+        return _turn(self._pyramid.pnet_level(*upright), self._quarter)
 
     def patches(self, boxes: np.ndarray, size: int) -> np.ndarray:
         """Each box's ``size``×``size`` patch (NHWC), from the level :func:`_patch_plan` picks for it."""
-        height, width = self.levels[0].shape[:2]
-        relative, level = _patch_plan(boxes, size, self.antialias, width, height)
-        while len(self.levels) <= level.max(initial=0):
-            self.levels.append(halve(self.levels[-1]))
+        width, height = self.size
+        relative, level = _patch_plan(boxes, size, self._antialias, width, height)
         out = np.empty((len(boxes), size, size, 3), np.float32)
         for index in np.unique(level):
             chosen = level == index
-            out[chosen] = crop_and_resize(self.levels[index], relative[chosen], size)
+            out[chosen] = crop_and_resize(_turn(self._pyramid.half(int(index)), self._quarter), relative[chosen],
+                                          size)
         return out
+
+
+def _turn(image: np.ndarray, quarter: int) -> np.ndarray:
+    """``image`` turned ``quarter`` quarter turns clockwise (a view), as :func:`~.turns.turn` turns a photo."""
+    return np.rot90(image, k=-quarter) if quarter else image
 
 
 def _best(rows: np.ndarray) -> np.ndarray:

@@ -159,6 +159,43 @@ def test_the_version_changes_with_every_write_from_this_or_another_process(libra
     assert library.version() != mine
 
 
+def test_the_names_version_changes_with_what_who_reads_and_on_a_server_only_with_that(library):
+    """``names_version`` (the key of a window's "who" index) moves with every change of names, rejections and
+    named faces' descriptors, by this connection or another; on a server library a scan of new photos, a new
+    person without faces and a rename leave it alone (the index would be rebuilt for nothing)."""
+    from faceapp.core.library.store import Library as Base
+
+    server = type(library).names_version is not Base.names_version
+    vectors, _ = identities(3, 2, seed=6)
+    a, b = add_photo(library, "/p/1.jpg", [face(0), face(100)], vectors[:2])
+    c, d = add_photo(library, "/p/2.jpg", [face(0), face(100)], vectors[2:4])
+
+    def moves(action) -> bool:  # noqa: ANN001 - a callable
+        before = library.names_version()
+        action()
+        return library.names_version() != before
+
+    anna = library.add_person("Anna")
+    assert moves(lambda: library.confirm(anna, [a]))
+    assert moves(lambda: library.reject(anna, [b]))
+    assert moves(lambda: library.forget_links([a]))
+    assert moves(lambda: library.confirm(anna, [a, c]))
+    assert moves(lambda: add_photo(library, "/p/1.jpg", [face(2), face(100)], vectors[4:6]))  # named faces again
+    assert moves(lambda: library.add_descriptors(OTHER, [(c, vectors[2])]))
+    with Library.open(library.path) as other:  # another program (faceapp-cli) names a face
+        assert moves(lambda: other.confirm(other.add_person("Bob"), [d]))
+    assert moves(lambda: library.merge_people("Bob", "Anna"))
+    gone = library.photo_by_path("/p/2.jpg").id
+    library.mark_missing([gone])
+    assert moves(lambda: library.forget_photos([gone]) == 1)
+    library.confirm(library.require_person("Anna"), [library.faces_of(library.photo_by_path("/p/1.jpg").id)[0].id])
+    assert moves(lambda: library.remove_person("Anna"))  # with her names
+    # What "who" does not read: a scan of new photos, a person without faces, a rename.
+    quiet = [moves(lambda: add_photo(library, "/p/3.jpg", [face(0)], vectors[:1])),
+             moves(lambda: library.add_person("Cleo")), moves(lambda: library.rename_person("Cleo", "Cleo B"))]
+    assert quiet == ([False] * 3 if server else [True] * 3)
+
+
 def test_names_survive_a_new_analysis_of_the_photo(library):
     vectors, _ = identities(2, 2, seed=5)
     left, right = add_photo(library, "/p/two.jpg", [face(10), face(300)], vectors[:2])

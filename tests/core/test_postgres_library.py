@@ -262,18 +262,24 @@ def test_each_persons_sum_follows_every_change_of_names_and_descriptors(pg_url):
                                          ((r, rng.standard_normal(32).astype(np.float32)) for r in range(0, 24, 2))])
         check(library)
         library.merge_people("Cleo", "Ben")
-        library.forget_photos([library.photo_by_path(f"/photos/{r:03d}.jpg").id
-                               for r in np.flatnonzero(labels == 1)[2:4]])
+        gone = [library.photo_by_path(f"/photos/{r:03d}.jpg").id for r in np.flatnonzero(labels == 1)[2:4]]
+        library.mark_missing(gone)
+        assert library.forget_photos(gone) == 2
         check(library)
         library.remove_person("Anna")
         check(library)
         assert [int(p) for p in library.person_means(first)[0]] == [ben.id]
         library.confirm(cleo := library.add_person("Cleo"), [ids[r] for r in np.flatnonzero(labels == 3)])
-        # A library from before the sums (schema 2) gets them when it is opened.
+        # A library from before the sums (schema 2) gets them, and the count of name changes, when it is opened.
         library._db.execute("DROP TABLE person_sums; DROP FUNCTION faceapp_link_changed, faceapp_descriptor_changed, "
-                            "faceapp_add_to_person CASCADE; UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+                            "faceapp_add_to_person, faceapp_names_changed, faceapp_named_descriptors_changed CASCADE; "
+                            "DELETE FROM meta WHERE key = 'names_changes'; "
+                            "UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with Library.open(pg_url) as library:
         check(library)
+        assert library.names_version() == "0"
+        library.forget_links([ids[np.flatnonzero(labels == 3)[0]]])
+        assert library.names_version() == "1"
         assert sorted(int(p) for p in library.person_means(first)[0]) == [ben.id, cleo.id]
 
 

@@ -4,9 +4,11 @@ The tables mirror :mod:`.schema` (SQLite) column for column, so the shared SQL i
 :mod:`.store` runs on both; differences: identity columns, ``DOUBLE PRECISION``
 for SQLite's 8-byte ``REAL``, names unique by ``lower(name)`` (SQLite: ``COLLATE
 NOCASE``), and descriptors in a pgvector ``vector`` column (float32, any
-dimension; the search index is per space, see :mod:`.postgres_store`).  One
-table is the server's own: ``person_sums`` (schema 3), each person's sum of
-confirmed descriptors per space, kept by triggers, for "who" on the index.
+dimension; the search index is per space, see :mod:`.postgres_store`).  What is
+the server's own: ``person_sums`` (schema 3), each person's sum of confirmed
+descriptors per space, kept by triggers, for "who" on the index; and the count
+of changes to names (schema 4, ``meta``'s ``names_changes``), kept by triggers,
+so a window's "who" index is rebuilt only when what it reads changed.
 Opening refuses in one sentence: a malformed URL, a server that does not answer,
 a database without pgvector (saying how to add it), another program's tables,
 and a library written by a newer faceapp.  Migrations run in one transaction
@@ -23,7 +25,8 @@ from faceapp.core.errors import StorageError
 __all__ = ["SCHEMA_VERSION", "MIGRATIONS", "FILL_PERSON_SUMS", "connect", "display_url", "server_error", "SERVER_EXTRA"]
 
 #: The schema this faceapp writes on PostgreSQL (numbered apart from SQLite's; both start at 1).
-SCHEMA_VERSION = 3  # 1–2 in step with the SQLite schema (schema.py); 3 is the server's own (person sums)
+SCHEMA_VERSION = 4  # 1–2 in step with the SQLite schema (schema.py); 3–4 are the server's own (person sums,
+# the count of name changes)
 _APP = "faceapp"
 _LOCK = 0x66616365  # pg_advisory_xact_lock key of schema changes ("face")
 SERVER_EXTRA = 'A PostgreSQL library needs faceapp\'s server support; install it with pip install "faceapp[server]".'
@@ -176,12 +179,42 @@ END $$""",
 "FOR EACH ROW EXECUTE FUNCTION faceapp_descriptor_changed()", FILL_PERSON_SUMS)
 
 
+# 4: a count of changes to what "who" reads (names, rejections, named faces' descriptors), so a window's "who"
+# index is rebuilt when that changes, not whenever anyone writes (a scan elsewhere wrote all the time, and the
+# index over 1,000,000 named faces takes seconds to build).  Statement triggers with transition tables: a
+# statement that changed no such row leaves the count alone; the count is a row of ``meta``, so it moves when
+# the change commits (a reader that saw the new count sees the change).  Descriptor changes of named faces
+# (a second model, a rescan) count too; deleting a face deletes its names, which counts.
+_NAMES_BUMP = "UPDATE meta SET value = (value::bigint + 1)::text WHERE key = 'names_changes'"
+_V4 = ("INSERT INTO meta (key, value) VALUES ('names_changes', '0') ON CONFLICT (key) DO NOTHING", f"""
+CREATE FUNCTION faceapp_names_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM changed) THEN
+        {_NAMES_BUMP};
+    END IF;
+    RETURN NULL;
+END $$""", f"""
+CREATE FUNCTION faceapp_named_descriptors_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM changed c JOIN face_people fp ON fp.face_id = c.face_id) THEN
+        {_NAMES_BUMP};
+    END IF;
+    RETURN NULL;
+END $$""", *(
+    f"CREATE TRIGGER {table}_names_{event.lower()} AFTER {event} ON {table} REFERENCING {side} TABLE AS changed "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+    for table, function, events in (
+        ("face_people", "faceapp_names_changed", (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))),
+        ("descriptors", "faceapp_named_descriptors_changed", (("INSERT", "NEW"), ("UPDATE", "NEW"))))
+    for event, side in events))
+
+
 def _statements(script: str) -> tuple[str, ...]:
     return tuple(statement for statement in script.split(";") if statement.strip())
 
 
 #: ``{version: statements}`` that bring a library at ``version - 1`` to ``version``; 1 creates it.
-MIGRATIONS: dict[int, tuple[str, ...]] = {1: _statements(_V1), 2: _statements(_V2), 3: _V3}
+MIGRATIONS: dict[int, tuple[str, ...]] = {1: _statements(_V1), 2: _statements(_V2), 3: _V3, 4: _V4}
 
 
 def display_url(url: str) -> str:

@@ -98,6 +98,12 @@ class PostgresLibrary(Library):
         return str(self._db.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0])
 
     @guarded
+    def names_version(self) -> str:
+        """The count of changes to names, rejections and named faces' descriptors (schema 4's triggers): it moves
+        when such a change commits, and not when anyone scans new photos."""
+        return str(self._db.execute("SELECT value FROM meta WHERE key = 'names_changes'").fetchone()[0])
+
+    @guarded
     def compact(self) -> bool:
         """Reclaim the space of deleted rows (``VACUUM``) so an erased person's data leaves the tables' pages.
 

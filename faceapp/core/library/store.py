@@ -90,6 +90,11 @@ class Library(PeopleQueries):
         """Changes whenever the library may have changed (by anyone); cheap, reads no table."""
         raise NotImplementedError
 
+    def names_version(self) -> Any:
+        """Changes whenever what "who" reads may have changed (names, rejections, named faces' descriptors), by
+        anyone; cheap.  Here: :meth:`version` (any change); a server library counts only those changes."""
+        return self.version()
+
     def _execute(self, sql: str, args: Sequence[Any] = ()) -> Any:
         """Run one statement (``?`` placeholders); rows answer both ``row[0]`` and ``row["name"]``."""
         raise NotImplementedError

@@ -140,8 +140,8 @@ def _who(job: WhoJob, context: TaskContext, _token: CancelToken | None) -> PaneW
     names = {p.id: p.name for p in library.people()}
     answers = []
     if job.descriptors:
-        # Every photo shown asks "who"; the named faces' matrix is read again only when the library changed.
-        key = (space, library.path, library.version())
+        # Every photo shown asks "who"; the named faces are read again only when names (or their faces) changed.
+        key = (space, library.path, library.names_version())
         if context.people is None or context.people[0] != key:
             context.people = (key, recognition.people_index(library, space))
         answers = recognition.suggest(library, space, list(job.descriptors), job.threshold, job.margin,

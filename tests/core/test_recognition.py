@@ -166,26 +166,25 @@ def test_the_index_path_measures_the_chosen_people_exactly_when_candidates_miss_
     assert {a.status for a in truth} >= {"match", "unsure"}
 
 
-def test_the_index_path_finds_a_person_its_graph_never_reaches_through_the_nearest_means():
-    """An index whose graph never reaches the query's own person (HNSW on far-apart clusters: 16 of 200 known
-    faces at 1,000,000 faces) still gives the exact answer once the people with the nearest mean are measured."""
+def _with_and_without_means(matrix: np.ndarray, labels: np.ndarray, reachable) -> tuple[list, list, list]:  # noqa: ANN001
+    """"Who" for each person's last two faces (the first four confirmed): exactly, and through a stand-in for an
+    HNSW graph whose search gets stuck — it returns the k nearest of the named faces that ``reachable(own person,
+    the named faces' persons)`` allows — without and with the 2 nearest means measured."""
     from faceapp.core.library.search import IndexedPeople
 
-    matrix, labels = identities(12, 6, seed=11)
     confirmed = [(i, int(labels[i])) for i in range(len(labels)) if i % 6 < 4]
     queries = [i for i in range(len(labels)) if i % 6 >= 4]
     exact = ExactIndex(np.arange(len(labels)), matrix)
     named = np.array(sorted(f for f, _ in confirmed))
 
-    def elsewhere(query_rows, k):
-        """k named faces, none of the query's own person: the graph's search got stuck among the others."""
+    def stuck(query_rows, k):
         out = []
         for query in query_rows:
             distances = exact.distances(query[None])[0]
-            own = labels[int(np.argmin(np.where(np.isin(np.arange(len(labels)), named), distances, np.inf)))]
-            others = named[labels[named] != own]
-            order = np.argsort(distances[others], kind="stable")[:k]
-            out.append((others[order], distances[others][order]))
+            own = labels[named[int(np.argmin(distances[named]))]]
+            faces = named[reachable(own, labels[named])]
+            order = np.argsort(distances[faces], kind="stable")[:k]
+            out.append((faces[order], distances[faces][order]))
         return out
 
     def measure(query, ids):
@@ -194,50 +193,29 @@ def test_the_index_path_finds_a_person_its_graph_never_reaches_through_the_neare
     people = np.unique(labels)
     sums = np.stack([matrix[[f for f, p in confirmed if p == person]].sum(axis=0) for person in people])
     truth = PeopleIndex(exact, confirmed).suggest(matrix[queries], 0.45, 0.08, queries)
-    fields = [(a.status, a.person, a.sample, a.runner_up) for a in truth]
-    alone = IndexedPeople(elsewhere, confirmed, [], k=8, measure=measure).suggest(matrix[queries], 0.45, 0.08,
-                                                                                   queries)
-    with_means = IndexedPeople(elsewhere, confirmed, [], k=8, measure=measure, means=((people, sums), 2)).suggest(
+    alone = IndexedPeople(stuck, confirmed, [], k=8, measure=measure).suggest(matrix[queries], 0.45, 0.08, queries)
+    with_means = IndexedPeople(stuck, confirmed, [], k=8, measure=measure, means=((people, sums), 2)).suggest(
         matrix[queries], 0.45, 0.08, queries)
-    assert [(a.status, a.person, a.sample, a.runner_up) for a in with_means] == fields
-    assert {a.status for a in truth} == {"match"} and {a.status for a in alone} == {"unknown"}
+    return ([(a.status, a.person, a.sample, a.runner_up) for a in answers] for answers in (truth, alone, with_means))
+
+
+def test_the_index_path_finds_a_person_its_graph_never_reaches_through_the_nearest_means():
+    """An index whose graph never reaches the query's own person (HNSW on far-apart clusters: 16 of 200 known
+    faces at 1,000,000 faces) still gives the exact answer once the people with the nearest mean are measured."""
+    matrix, labels = identities(12, 6, seed=11)
+    truth, alone, with_means = _with_and_without_means(matrix, labels, lambda own, persons: persons != own)
+    assert with_means == truth
+    assert {a[0] for a in truth} == {"match"} and {a[0] for a in alone} == {"unknown"}
 
 
 def test_the_index_path_names_a_runner_up_within_the_threshold_that_the_chosen_persons_faces_crowd_out():
     """When the k candidates are all the chosen person's faces (a person with more faces than k), a sibling
     within the threshold — named as the runner-up — is still found through the nearest means."""
-    from faceapp.core.library.search import IndexedPeople
-
     matrix, labels = identities(8, 6, seed=12, siblings=4, sibling_closeness=0.85)
-    confirmed = [(i, int(labels[i])) for i in range(len(labels)) if i % 6 < 4]
-    queries = [i for i in range(len(labels)) if i % 6 >= 4]
-    exact = ExactIndex(np.arange(len(labels)), matrix)
-    named = np.array(sorted(f for f, _ in confirmed))
-
-    def crowded(query_rows, k):
-        """Only the faces of the person nearest the query: theirs fill every one of the k places."""
-        out = []
-        for query in query_rows:
-            distances = exact.distances(query[None])[0]
-            own = labels[named[int(np.argmin(distances[named]))]]
-            mine = named[labels[named] == own]
-            order = np.argsort(distances[mine], kind="stable")[:k]
-            out.append((mine[order], distances[mine][order]))
-        return out
-
-    def measure(query, ids):
-        return np.asarray(ids), exact.distances(query[None])[0][np.asarray(ids)]
-
-    people = np.unique(labels)
-    sums = np.stack([matrix[[f for f, p in confirmed if p == person]].sum(axis=0) for person in people])
-    truth = PeopleIndex(exact, confirmed).suggest(matrix[queries], 0.45, 0.08, queries)
-    fields = [(a.status, a.person, a.sample, a.runner_up) for a in truth]
-    alone = IndexedPeople(crowded, confirmed, [], k=8, measure=measure).suggest(matrix[queries], 0.45, 0.08, queries)
-    with_means = IndexedPeople(crowded, confirmed, [], k=8, measure=measure, means=((people, sums), 2)).suggest(
-        matrix[queries], 0.45, 0.08, queries)
-    assert [(a.status, a.person, a.sample, a.runner_up) for a in with_means] == fields
-    assert any(a.status == "match" and a.runner_up is not None for a in truth)  # a sibling within the threshold
-    assert [(a.status, a.person, a.sample, a.runner_up) for a in alone] != fields  # ... that the candidates miss
+    truth, alone, with_means = _with_and_without_means(matrix, labels, lambda own, persons: persons == own)
+    assert with_means == truth
+    assert any(a[0] == "match" and a[3] is not None for a in truth)  # a sibling within the threshold
+    assert alone != truth  # ... that the candidates miss
 
 
 def test_rejections_are_never_suggested_again_and_count_against(library_location):

@@ -44,8 +44,8 @@ INTRA_OP_THREADS = 0
 ALLOW_SPINNING = False
 #: Whether sessions keep ONNX Runtime's own CPU memory arena.  Off: its blocks grew by a further 8–9 % of the
 #: process when the same photo sizes came back in a new order and were never returned; without it memory is
-#: flat over 1,000 photos and about 200 MB lower, at the same speed (BENCHMARKS.md, "Memory over 1,000 photos
-#: on ONNX Runtime").
+#: flat over 1,000 photos and about 200 MB lower, for about 3 % more time per photo (BENCHMARKS.md, "Memory
+#: over 1,000 photos on ONNX Runtime").
 CPU_MEMORY_ARENA = False
 #: Blocks at least this large are mapped from the system on their own (glibc's adaptive ceiling, 32 MiB):
 #: smaller ones — every pyramid level of a working-size photo — come from the heap and are reused.

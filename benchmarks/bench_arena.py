@@ -4,7 +4,8 @@
 
 Two engines on the same generated ResNet-50 files, one made with the arena and one without
 (``runtime.CPU_MEMORY_ARENA``, read when a session is made), each warmed on every photo; then the
-ten shared photos, each analysed by both in alternating order, ``--rounds`` times.  Printed: total
+ten shared photos and bench_pipeline.py's three 2,400-px portraits, each analysed by both in alternating
+order, ``--rounds`` times.  Printed: total
 time of each and the ratio (off / on).  Memory: ``bench_memory.py`` (BENCHMARKS.md).
 """
 
@@ -35,7 +36,10 @@ def main() -> int:
 
     models_dir = tempfile.mkdtemp(prefix="faceapp-bench-")
     write_synthetic_model_files(models_dir, "resnet50", seed=1)
-    photos = [load_image(FACES / name) for name in KNOWN_FACES]
+    from tests.variations import portrait
+
+    photos = [load_image(FACES / name) for name in KNOWN_FACES] + [  # and bench_pipeline.py's 2,400-px portraits
+        portrait(name, size).image for name, size in (("obama.jpg", 0.3), ("biden.jpg", 0.45), ("two_people.jpg", 0.6))]
     engines = {}
     for arena in (True, False):
         runtime.CPU_MEMORY_ARENA = arena  # read by runtime.session as each of this engine's sessions is made
@@ -53,8 +57,11 @@ def main() -> int:
                 times[arena].append(time.perf_counter() - start)
     on, off = sum(times[True]), sum(times[False])
     per_photo = [b / a for a, b in zip(times[True], times[False])]
+    large = len(KNOWN_FACES)  # the portraits' places in each round
+    portraits = [r for i, r in enumerate(per_photo) if i % len(photos) >= large]
     print(f"arena on {on:.2f} s, off {off:.2f} s: off / on {off / on:.3f} "
-          f"(per photo: median {statistics.median(per_photo):.3f})")
+          f"(per photo: median {statistics.median(per_photo):.3f}; the 2,400-px portraits: median "
+          f"{statistics.median(portraits):.3f})")
     return 0
 
 

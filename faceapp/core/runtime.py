@@ -42,11 +42,11 @@ INTRA_OP_THREADS = 0
 #: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
 #: shared, and spinning threads took CPU from everything else, this pass included (BENCHMARKS.md).
 ALLOW_SPINNING = False
-#: Whether sessions keep ONNX Runtime's own CPU memory arena.  Off: its blocks grew by a further 8–9 % of the
-#: process when the same photo sizes came back in a new order and were never returned; without it memory is
-#: flat over 1,000 photos and about 200 MB lower, for about 3 % more time per photo (BENCHMARKS.md, "Memory
-#: over 1,000 photos on ONNX Runtime").
-CPU_MEMORY_ARENA = False
+#: Whether sessions keep ONNX Runtime's own CPU memory arena.  Without it memory stays flat over 1,000 photos
+#: and about 200 MB lower (with it, one step of +8.5 % during the second pass over the photo sizes, then
+#: flat), but a 2,400-px photo takes 11–13 % longer: kept (BENCHMARKS.md, "Memory over 1,000 photos on
+#: ONNX Runtime").
+CPU_MEMORY_ARENA = True
 #: Blocks at least this large are mapped from the system on their own (glibc's adaptive ceiling, 32 MiB):
 #: smaller ones — every pyramid level of a working-size photo — come from the heap and are reused.
 MMAP_THRESHOLD = 32 * 1024 * 1024

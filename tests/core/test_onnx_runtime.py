@@ -107,15 +107,18 @@ def test_providers_are_chosen_in_one_place(monkeypatch):
         execution_providers()
 
 
-def test_sessions_are_made_in_one_place_without_onnx_runtimes_memory_arena():
-    """Every session (the detector's three networks here) comes from ``runtime.session``, whose options leave out
-    the CPU memory arena that grew with photo sizes arriving in a new order (BENCHMARKS.md)."""
+def test_sessions_are_made_in_one_place_with_its_settings(monkeypatch):
+    """Every session (the detector's three networks here) comes from ``runtime.session``: its threads and its
+    choice about ONNX Runtime's memory arena (BENCHMARKS.md) hold for each."""
+    from faceapp.core import runtime
     from faceapp.core.detection.mtcnn import MTCNN
 
-    for name, network in MTCNN()._sessions.items():
-        options = network.get_session_options()
-        assert options.enable_cpu_mem_arena is False, name
-        assert options.intra_op_num_threads == pass_threads(), name
+    for arena in (True, False):
+        monkeypatch.setattr(runtime, "CPU_MEMORY_ARENA", arena)
+        for name, network in MTCNN()._sessions.items():
+            options = network.get_session_options()
+            assert options.enable_cpu_mem_arena is arena, name
+            assert options.intra_op_num_threads == pass_threads(), name
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])

@@ -9,7 +9,7 @@ import pytest
 
 from faceapp.core.library import Library, recognition
 from faceapp.core.library.cluster import group_faces
-from faceapp.core.library.search import ExactIndex, PeopleIndex
+from faceapp.core.library.search import ExactIndex, PeopleIndex, Suggestion, WhoStatus
 from faceapp.core.library.records import NewFace
 from faceapp.core.types import Box, DescriptorSpace, Face
 from tests.descriptor_sets import identities, pairwise_distances
@@ -164,6 +164,27 @@ def test_the_index_path_measures_the_chosen_people_exactly_when_candidates_miss_
     np.testing.assert_allclose([a.distance for a in measured], [a.distance for a in truth], atol=1e-6)
     assert [(a.status, a.person, a.sample, a.runner_up) for a in plain] != fields  # the miss shows without measuring
     assert {a.status for a in truth} >= {"match", "unsure"}
+
+
+def test_the_window_and_the_cli_name_a_near_miss_and_no_one_for_a_stranger():
+    """A face just past the threshold of one person says "unknown (nearest: P0 …)"; a face far from everyone
+    says "unknown" and names no one (the module's rule, as the window and the CLI word it)."""
+    from faceapp.core.report import who_line, who_text
+
+    matrix, labels = identities(4, 6, seed=21)
+    confirmed = [(i, int(labels[i])) for i in range(len(labels)) if i % 6 < 4]
+    index = PeopleIndex(ExactIndex(np.arange(len(labels)), matrix), confirmed)
+    rng = np.random.default_rng(99)  # not the set's own seed: its first draws would be person 0's face
+    near = matrix[0] + 0.04 * rng.standard_normal(matrix.shape[1]).astype(np.float32)
+    stranger = rng.standard_normal(matrix.shape[1]).astype(np.float32)
+    queries = np.stack([near / np.linalg.norm(near), stranger / np.linalg.norm(stranger)])
+    near_miss, far = index.suggest(queries, 0.45, 0.08)
+    names = {int(p): f"P{int(p)}" for p in np.unique(labels)}
+    assert near_miss.status == "unknown" and near_miss.person == labels[0] and near_miss.distance > 0.45
+    assert f"nearest: P{labels[0]} · " in who_line(near_miss, names)[1]
+    assert who_text(near_miss, names, "").startswith(f"unknown (nearest: P{labels[0]} at ")
+    assert far == Suggestion(WhoStatus.UNKNOWN) and far.person is None
+    assert who_line(far, names) == ("?", "unknown") and who_text(far, names, "") == "unknown"
 
 
 def _with_and_without_means(matrix: np.ndarray, labels: np.ndarray, reachable) -> tuple[list, list, list]:  # noqa: ANN001

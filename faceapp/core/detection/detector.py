@@ -190,7 +190,7 @@ class FaceDetector:
         raw = self._networks().detect(turned, min_face, antialias=self.antialias, check_upright=self.turns,
                                       size=(work_width, work_height), floor=self.floor,
                                       stop_at=UPRIGHT_MARGIN if until_sure else None, skip_below=least * scale,
-                                      pyramid=pyramid, quarter=quarter if pyramid is not None else 0)
+                                      pyramid=pyramid, quarter=quarter)
         sx, sy = t_width / work_width, t_height / work_height
         longer = float(max(work_width, work_height))
         found = []

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from faceapp.core.detection.resample import antialiased_resize, area_resize, bilinear_resize, crop_and_resize, halve
+from faceapp.core.detection.turns import turn
 from faceapp.core.errors import WeightsError
 
 __all__ = ["MTCNN", "Pyramid", "RawFaces", "LAYOUTS", "weights_path", "load_network_weights", "pyramid_scales",
@@ -337,7 +338,7 @@ class _Turned:
     def pnet_level(self, height: int, width: int) -> np.ndarray:
         """The turned working image area-resized to ``height``×``width``."""
         upright = (width, height) if self._quarter % 2 else (height, width)
-        return _turn(self._pyramid.pnet_level(*upright), self._quarter)
+        return turn(self._pyramid.pnet_level(*upright), self._quarter)
 
     def patches(self, boxes: np.ndarray, size: int) -> np.ndarray:
         """Each box's ``size``×``size`` patch (NHWC), from the level :func:`_patch_plan` picks for it."""
@@ -346,14 +347,9 @@ class _Turned:
         out = np.empty((len(boxes), size, size, 3), np.float32)
         for index in np.unique(level):
             chosen = level == index
-            out[chosen] = crop_and_resize(_turn(self._pyramid.half(int(index)), self._quarter), relative[chosen],
+            out[chosen] = crop_and_resize(turn(self._pyramid.half(int(index)), self._quarter), relative[chosen],
                                           size)
         return out
-
-
-def _turn(image: np.ndarray, quarter: int) -> np.ndarray:
-    """``image`` turned ``quarter`` quarter turns clockwise (a view), as :func:`~.turns.turn` turns a photo."""
-    return np.rot90(image, k=-quarter) if quarter else image
 
 
 def _best(rows: np.ndarray) -> np.ndarray:

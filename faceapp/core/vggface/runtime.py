@@ -17,7 +17,13 @@ from faceapp.core.verification import l2_normalize
 from faceapp.core.vggface.catalog import ModelSpec, get_spec
 from faceapp.core.vggface.preprocess import preprocess_input
 
-__all__ = ["VGGFaceModel"]
+__all__ = ["VGGFaceModel", "PASS_FACES"]
+
+#: Faces in one forward pass at most; more are run in passes of this many.  From two faces on a pass costs
+#: the same per face (ResNet-50, 2 cores: 48–50 ms at 2, 4, 8, 16 and 32), but its memory grows with the
+#: batch, and ONNX Runtime keeps what a pass took: 64 faces at once left the process 386 MB larger
+#: (BENCHMARKS.md, "Memory over 1,000 photos on ONNX Runtime").
+PASS_FACES = 8
 
 
 class VGGFaceModel:
@@ -74,11 +80,15 @@ class VGGFaceModel:
         """``crops``: ``(N, INPUT_SIZE, INPUT_SIZE, 3)`` RGB 0–255 → (L2-normalised descriptors, softmax or None)."""
         if len(crops) == 0:
             return np.zeros((0, self.descriptor_dim), np.float32), None
-        batch = preprocess_input(crops, self.spec.preprocess_version)
-        outputs = self._session.run(None, {self._input: np.ascontiguousarray(batch, np.float32)})
-        descriptors = l2_normalize(np.asarray(outputs[0]).reshape(len(crops), -1))
-        probabilities = np.asarray(outputs[1]) if len(outputs) > 1 else None
+        passes = [self._pass(crops[start:start + PASS_FACES]) for start in range(0, len(crops), PASS_FACES)]
+        descriptors = l2_normalize(np.concatenate([outputs[0] for outputs in passes]).reshape(len(crops), -1))
+        probabilities = np.concatenate([outputs[1] for outputs in passes]) if len(passes[0]) > 1 else None
         return descriptors, probabilities
+
+    def _pass(self, crops: np.ndarray) -> list[np.ndarray]:
+        """One forward pass: the graph's outputs (descriptors; softmax with a classifier) for at most PASS_FACES."""
+        batch = np.ascontiguousarray(preprocess_input(crops, self.spec.preprocess_version), np.float32)
+        return [np.asarray(output) for output in self._session.run(None, {self._input: batch})]
 
     def top_identities(self, probabilities: np.ndarray, top: int = DEFAULT_TOP) -> tuple[Identity, ...]:
         """The ``top`` most likely identities for one face's softmax, most likely first."""

@@ -1,6 +1,6 @@
 """Does one process analysing many photos keep its memory flat?  (issue goals: flat over 500 photos)
 
-    python benchmarks/bench_memory.py [--photos 500] [--models-dir DIR]
+    python benchmarks/bench_memory.py [--photos 500] [--models-dir DIR] [--groups] [--arena shared|own|none]
 
 Analyses the shared photos and variations of them (scaled, rotated, cropped, so
 the detector sees many different sizes) with ``Engine.analyze``, and samples the
@@ -8,7 +8,10 @@ process's resident set size (RSS, from /proc/self/statm) every 25 photos.  Warm-
 is one pass over every distinct image (rounded up to the next sample): each new
 image size, candidate count and batch size lets ONNX Runtime's arena grow once.
 The figure is the spread of RSS after warm-up relative to RSS at the end of it
-(and, for comparison with older runs, after the first 50 photos).
+(and, for comparison with older runs, after the first 50 photos).  ``--groups`` adds two
+generated group photos (13 and 24 faces, tests/variations.py), so that recognition passes of
+many faces are part of the mix.  ``--arena``: how ONNX Runtime's sessions hold memory
+(bench_arena.py; ``shared``, the default, is what faceapp ships).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.bench_arena import ARENAS, use_arena  # noqa: E402
 from tests.testdata import FACES, KNOWN_FACES  # noqa: E402
 
 SAMPLE_EVERY = 25
@@ -52,7 +56,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--photos", type=int, default=500)
     parser.add_argument("--models-dir")
+    parser.add_argument("--groups", action="store_true", help="add group photos of 13 and 24 faces")
+    parser.add_argument("--arena", choices=ARENAS, default="shared")
     args = parser.parse_args()
+    use_arena(args.arena)
 
     from faceapp.core.engine import Engine
     from faceapp.core.images import load_image
@@ -63,6 +70,11 @@ def main() -> int:
         write_synthetic_model_files(models_dir, "resnet50", seed=1)
     engine = Engine(models_dir=models_dir)
     pool = [v for name in KNOWN_FACES for v in variations(load_image(FACES / name))]
+    if args.groups:
+        from tests.variations import group_shot
+
+        pool += [group_shot([70] * 20, seed=1, size=(2400, 1000)).image,
+                 group_shot([50] * 40, seed=1, size=(3200, 1200)).image]
     samples: list[tuple[int, float]] = [(0, rss_mb())]
     faces = 0
     for index in range(1, args.photos + 1):

@@ -18,6 +18,11 @@ system must be faulted in again on the next photo.  :func:`settle_allocator`
 fixes the thresholds a process would otherwise only reach by itself — and never
 reaches in a Dask worker, whose nanny sets ``MALLOC_TRIM_THRESHOLD_`` to 64 KiB
 (which also turns glibc's adaptive thresholds off).
+
+All of a process's sessions share one memory arena (ONNX Runtime's environment
+allocator, registered with the first session), its first block
+:data:`SHARED_ARENA_FIRST_BLOCK`: every pass of every network draws on the same
+memory instead of each session growing its own pool.
 """
 
 from __future__ import annotations
@@ -25,12 +30,14 @@ from __future__ import annotations
 import ctypes
 import os
 import platform
+import threading
 from typing import Any
 
 from faceapp.core.errors import FaceAppError
 
-__all__ = ["PROVIDERS_ENV", "THREADS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "CPU_MEMORY_ARENA",
-           "execution_providers", "pass_threads", "session", "settle_allocator", "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
+__all__ = ["PROVIDERS_ENV", "THREADS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "CPU_MEMORY_ARENA", "SHARE_ARENA",
+           "SHARED_ARENA_FIRST_BLOCK", "execution_providers", "pass_threads", "session", "settle_allocator",
+           "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
 
 #: Environment variable naming the execution providers, most preferred first.
 PROVIDERS_ENV = "FACEAPP_PROVIDERS"
@@ -42,11 +49,20 @@ INTRA_OP_THREADS = 0
 #: Whether idle pass threads busy-wait for the next operator.  Off: on a desktop the cores are
 #: shared, and spinning threads took CPU from everything else, this pass included (BENCHMARKS.md).
 ALLOW_SPINNING = False
-#: Whether sessions keep ONNX Runtime's own CPU memory arena.  Without it memory stays flat over 1,000 photos
-#: and about 200 MB lower (with it, one step of +8.5 % during the second pass over the photo sizes, then
-#: flat), but a 2,400-px photo takes 11–13 % longer: kept (BENCHMARKS.md, "Memory over 1,000 photos on
-#: ONNX Runtime").
+#: Whether sessions use ONNX Runtime's CPU memory arena.  Without one a 2,400-px photo takes 10–13 % longer
+#: (BENCHMARKS.md, "Memory over 1,000 photos on ONNX Runtime", as for the two below).
 CPU_MEMORY_ARENA = True
+#: Whether the sessions with an arena share one.  Each with its own (ONNX Runtime's default), memory took a
+#: step of +8.5 % during the second pass over the photo sizes, and +48 % with group photos in the mix;
+#: shared, it stays within 2.3 % from photo 50 and ends 200–600 MB lower, at the same speed.
+SHARE_ARENA = True
+#: The shared arena's first block: large enough for the largest pass (a P-Net level of a working-size
+#: photo; a recognition pass of ``vggface.runtime.PASS_FACES`` faces), so that the arena does not grow in
+#: steps as new sizes come.  Address space: pages become resident as passes use them.
+SHARED_ARENA_FIRST_BLOCK = 256 * 1024 * 1024
+_ARENA_NEXT_POWER_OF_TWO = 0  # OrtArenaCfg's arena_extend_strategy: should it grow, double the last block
+_arena_lock = threading.Lock()
+_arena_shared: list[bool] = []  # [whether the shared arena could be registered], once per process
 #: Blocks at least this large are mapped from the system on their own (glibc's adaptive ceiling, 32 MiB):
 #: smaller ones — every pyramid level of a working-size photo — come from the heap and are reused.
 MMAP_THRESHOLD = 32 * 1024 * 1024
@@ -97,9 +113,28 @@ def session(model: bytes | os.PathLike, requested: str | None = None) -> Any:
     options.intra_op_num_threads = pass_threads()
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
     options.enable_cpu_mem_arena = CPU_MEMORY_ARENA
+    if CPU_MEMORY_ARENA and SHARE_ARENA and _share_arena(onnxruntime):
+        options.add_session_config_entry("session.use_env_allocators", "1")
     options.log_severity_level = 3  # warnings about the graph mean nothing to a user of the CLI
     source = model if isinstance(model, bytes) else os.fspath(model)
     return onnxruntime.InferenceSession(source, sess_options=options, providers=execution_providers(requested))
+
+
+def _share_arena(onnxruntime: Any) -> bool:
+    """Register the process's one CPU arena with ONNX Runtime's environment, the first time; whether sessions
+    can use it (False if this ONNX Runtime refused it: each session then keeps its own arena, as by default)."""
+    with _arena_lock:
+        if not _arena_shared:
+            try:
+                memory = onnxruntime.OrtMemoryInfo("Cpu", onnxruntime.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0,
+                                                   onnxruntime.OrtMemType.DEFAULT)
+                # No limit, doubling growth, the first block, ONNX Runtime's default for splitting blocks.
+                onnxruntime.create_and_register_allocator(
+                    memory, onnxruntime.OrtArenaCfg(0, _ARENA_NEXT_POWER_OF_TWO, SHARED_ARENA_FIRST_BLOCK, -1))
+                _arena_shared.append(True)
+            except Exception:  # noqa: BLE001 - ONNX Runtime's own errors derive from Exception alone
+                _arena_shared.append(False)
+        return _arena_shared[0]
 
 
 def settle_allocator() -> bool:

@@ -107,9 +107,17 @@ def test_providers_are_chosen_in_one_place(monkeypatch):
         execution_providers()
 
 
+def _uses_shared_arena(options) -> bool:  # noqa: ANN001 - onnxruntime.SessionOptions
+    try:
+        return options.get_session_config_entry("session.use_env_allocators") == "1"
+    except RuntimeError:  # ONNX Runtime's answer for an entry never set
+        return False
+
+
 def test_sessions_are_made_in_one_place_with_its_settings(monkeypatch):
     """Every session (the detector's three networks here) comes from ``runtime.session``: its threads and its
-    choice about ONNX Runtime's memory arena (BENCHMARKS.md) hold for each."""
+    choice about ONNX Runtime's memory arena (BENCHMARKS.md) hold for each — with the arena, the one arena the
+    process's sessions share."""
     from faceapp.core import runtime
     from faceapp.core.detection.mtcnn import MTCNN
 
@@ -118,7 +126,26 @@ def test_sessions_are_made_in_one_place_with_its_settings(monkeypatch):
         for name, network in MTCNN()._sessions.items():
             options = network.get_session_options()
             assert options.enable_cpu_mem_arena is arena, name
+            assert _uses_shared_arena(options) is arena, name
             assert options.intra_op_num_threads == pass_threads(), name
+
+
+def test_many_faces_go_through_the_model_a_few_at_a_time(weights, monkeypatch):
+    """A group photo's faces are described in passes of at most ``PASS_FACES`` (ONNX Runtime keeps the memory
+    a pass took, so one pass of 60 faces would stay with the process), each face as it is alone."""
+    from faceapp.core.vggface.runtime import PASS_FACES
+
+    model = VGGFaceModel(MODEL, weights, None, include_top=False)
+    crops = _crops(2 * PASS_FACES + 3)
+    real, passes = model._session.run, []
+    monkeypatch.setattr(model._session, "run", lambda names, feeds: passes.append(len(feeds[model._input]))
+                        or real(names, feeds))
+    descriptors, probabilities = model.run(crops)
+    assert passes == [PASS_FACES, PASS_FACES, 3] and probabilities is None
+    assert descriptors.shape == (len(crops), model.descriptor_dim)
+    for index in (0, PASS_FACES, len(crops) - 1):
+        alone, _ = model.run(crops[index:index + 1])
+        np.testing.assert_allclose(descriptors[index], alone[0], atol=1e-5)
 
 
 @pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
@@ -200,3 +227,15 @@ def test_no_recognition_module_imports_tensorflow_or_keras():
                  for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if line.strip().startswith(direct)]
     assert offenders == []
+
+
+def test_a_classifiers_identities_survive_the_passes(engine):
+    """With the classifier, each face's identities come from its own pass's softmax, in the faces' order."""
+    from faceapp.core.vggface.runtime import PASS_FACES
+
+    crops = _crops(PASS_FACES + 2)
+    descriptors, probabilities = engine.model.run(crops)
+    assert probabilities is not None and probabilities.shape == (len(crops), engine.model.spec.classes)
+    alone_descriptors, alone = engine.model.run(crops[-1:])
+    np.testing.assert_allclose(probabilities[-1], alone[0], atol=1e-6)
+    np.testing.assert_allclose(descriptors[-1], alone_descriptors[0], atol=1e-5)

@@ -130,6 +130,25 @@ def test_sessions_are_made_in_one_place_with_its_settings(monkeypatch):
             assert options.intra_op_num_threads == pass_threads(), name
 
 
+def test_an_onnx_runtime_refusing_the_shared_arena_still_runs_with_one_per_session(monkeypatch):
+    """Where ONNX Runtime cannot register the shared arena, sessions keep their own (its default) and detect."""
+    import onnxruntime
+
+    from faceapp.core import runtime
+    from faceapp.core.detection.mtcnn import MTCNN
+
+    def refuse(*_args):  # noqa: ANN202
+        raise RuntimeError("an allocator for this device is already registered")
+
+    monkeypatch.setattr(runtime, "_arena_shared", [])  # as in a fresh process
+    monkeypatch.setattr(onnxruntime, "create_and_register_allocator", refuse)
+    detector = MTCNN()
+    for name, network in detector._sessions.items():
+        options = network.get_session_options()
+        assert options.enable_cpu_mem_arena and not _uses_shared_arena(options), name
+    assert detector.detect(np.zeros((60, 80, 3), np.uint8)).boxes.shape == (0, 4)
+
+
 def test_many_faces_go_through_the_model_a_few_at_a_time(weights, monkeypatch):
     """A group photo's faces are described in passes of at most ``PASS_FACES`` (ONNX Runtime keeps the memory
     a pass took, so one pass of 60 faces would stay with the process), each face as it is alone."""

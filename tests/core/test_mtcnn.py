@@ -210,9 +210,12 @@ def test_resampling_matches_tensorflow():
 
     tf = tensorflow()
     image = np.random.default_rng(3).uniform(-1, 1, (121, 187, 3)).astype(np.float32)
-    for size in [(72, 112), (60, 93), (12, 18), (121, 187), (61, 93)]:
+    planes = np.ascontiguousarray(image.transpose(2, 0, 1))
+    for size in [(72, 112), (60, 93), (12, 18), (121, 187), (61, 93), (121, 40), (7, 187)]:
         expected = tf.image.resize(image, size, method="area").numpy()
         assert np.allclose(resample.area_resize(image, *size), expected, atol=2e-5), size
+        # The same resize of channel planes, as blocks of small matrix products (P-Net's pyramid).
+        assert np.allclose(resample.area_resize_planes(planes, *size), expected.transpose(2, 0, 1), atol=2e-5), size
     boxes = np.array([[0.1, 0.2, 0.5, 0.6], [-0.1, -0.05, 0.3, 0.2], [0.8, 0.7, 1.2, 1.1]], np.float32)
     for size in (24, 48):
         expected = tf.image.crop_and_resize(image[None], boxes, np.zeros(3, np.int32), [size, size]).numpy()
@@ -226,17 +229,17 @@ def test_a_turned_pass_sees_the_upright_pyramid_turned_as_its_own(quarter, ours)
     from the turned working image (up to the order of float32 sums), and so do the patches and the faces."""
     from faceapp.core.detection.turns import turn
 
-    base = M.working_image(working_image("two_people.jpg"), 180, 120)
-    pyramid, turned = M.Pyramid(base), np.ascontiguousarray(turn(base, quarter))
+    base = M.working_planes(working_image("two_people.jpg"), 180, 120)
+    pyramid, turned = M.Pyramid(base), np.ascontiguousarray(turn(base, quarter, axes=(1, 2)))
     own = M.Pyramid(turned).turned(0)
     shared = pyramid.turned(quarter)
-    assert shared.size == own.size == (turned.shape[1], turned.shape[0])
-    for height, width in [(int(turned.shape[0] * s), int(turned.shape[1] * s)) for s in (0.6, 0.43, 0.3, 0.11)]:
+    assert shared.size == own.size == (turned.shape[2], turned.shape[1])
+    for height, width in [(int(turned.shape[1] * s), int(turned.shape[2] * s)) for s in (0.6, 0.43, 0.3, 0.11)]:
         np.testing.assert_allclose(shared.pnet_level(height, width), own.pnet_level(height, width), atol=2e-6)
     boxes = np.array([[10, 12, 40, 42, 0.9], [30, 5, 130, 105, 0.9]], np.float32)  # patches from levels 0 and 1
     np.testing.assert_allclose(shared.patches(boxes, 48), own.patches(boxes, 48), atol=2e-6)
     image = turn(working_image("two_people.jpg"), quarter)
-    size = (turned.shape[1], turned.shape[0])
+    size = (turned.shape[2], turned.shape[1])
     alone = ours.detect(image, min_face=20, size=size)
     together = ours.detect(image, min_face=20, size=size, pyramid=pyramid, quarter=quarter)
     np.testing.assert_allclose(together.boxes, alone.boxes, atol=1e-3)

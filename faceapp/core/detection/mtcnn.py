@@ -34,12 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-from faceapp.core.detection.resample import antialiased_resize, area_resize, bilinear_resize, crop_and_resize, halve
+from faceapp.core.detection.resample import (antialiased_resize, area_resize_planes, bilinear_resize_planes,
+                                             crop_and_resize, halve)
 from faceapp.core.detection.turns import turn
 from faceapp.core.errors import WeightsError
 
 __all__ = ["MTCNN", "Pyramid", "RawFaces", "LAYOUTS", "weights_path", "load_network_weights", "pyramid_scales",
-           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "working_image"]
+           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "working_image", "working_planes"]
 
 #: P-Net looks at 12×12 windows with a stride of 2.
 PNET_CELL = 12
@@ -178,6 +179,10 @@ class MTCNN:
         name = "image" if network == "pnet" else "patches"
         return self._sessions[network].run(None, {name: np.ascontiguousarray(batch.transpose(0, 3, 1, 2))})
 
+    def _run_pnet(self, level: np.ndarray) -> list[np.ndarray]:
+        """P-Net's outputs for one pyramid level, as the pyramid makes it (channel planes, C×H×W float32)."""
+        return self._sessions["pnet"].run(None, {"image": np.ascontiguousarray(level[None])})
+
     def detect(self, image: np.ndarray, min_face: float = 20.0, thresholds: tuple[float, float, float] = THRESHOLDS,
                antialias: bool = True, check_upright: bool = False, size: tuple[int, int] | None = None,
                floor: Callable[[float], float] | None = None, stop_at: float | None = None,
@@ -200,7 +205,7 @@ class MTCNN:
         if not scales:
             return RawFaces.empty()
         if pyramid is None:
-            pyramid, quarter = Pyramid(working_image(image, width, height)), 0
+            pyramid, quarter = Pyramid(working_planes(image, width, height)), 0
         levels = pyramid.turned(quarter, antialias)
         if levels.size != (width, height):
             raise ValueError(f"a working image of {levels.size[0]}x{levels.size[1]} for size {width}x{height}")
@@ -258,7 +263,7 @@ class MTCNN:
         found = []
         for scale in scales:
             level = levels.pnet_level(max(1, int(height * scale)), max(1, int(width * scale)))
-            reg, logit = self._run("pnet", level[None])
+            reg, logit = self._run_pnet(level)
             # Probabilities only where they can pass: p > t exactly where the log-odds exceed log(t / (1 - t)).
             near = np.argwhere(logit[0] > np.log(threshold / (1.0 - threshold)) - 1e-3)
             score = _probability(logit[0][near[:, 0], near[:, 1]])
@@ -276,8 +281,9 @@ class MTCNN:
         return rows[_nms(rows, NMS_PNET_ALL, "union")]
 
 
-def working_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """``image`` (RGB uint8) at ``width``×``height``, float32 normalised to about [-1, 1] as the networks expect.
+def working_planes(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """``image`` (RGB uint8) at ``width``×``height`` as channel planes (3×H×W, the networks' layout), float32
+    normalised to about [-1, 1] as the networks expect.
 
     The downscale (BENCHMARKS.md, "The downscale itself"): down to half size plain bilinear, which already reads
     every source pixel; below that Pillow's antialiased bilinear, as ``tf.image.resize(antialias=True)``
@@ -285,38 +291,54 @@ def working_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """
     source_height, source_width = image.shape[:2]
     if (source_width, source_height) == (width, height):
-        pixels = image.astype(np.float32)
+        planes = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)
     elif 2 * width >= source_width and 2 * height >= source_height:
-        pixels = bilinear_resize(image, height, width)
+        planes = bilinear_resize_planes(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32),
+                                        height, width)
     else:
-        pixels = antialiased_resize(image, height, width)
-    return (pixels - 127.5) * np.float32(1.0 / 128.0)
+        planes = np.ascontiguousarray(antialiased_resize(image, height, width).transpose(2, 0, 1))
+    planes -= np.float32(127.5)
+    planes *= np.float32(1.0 / 128.0)
+    return planes
+
+
+def working_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """:func:`working_planes` as an image (H×W×3)."""
+    return np.ascontiguousarray(working_planes(image, width, height).transpose(1, 2, 0))
 
 
 class Pyramid:
-    """The levels of one working image (:func:`working_image`, the photo upright), each made once, when first
+    """The levels of one working image (:func:`working_planes`, the photo upright), each made once, when first
     needed, and shared by the passes over the photo's quarter turns: P-Net's (an area resize of the working
-    image to each scale) and the halving levels antialiased patches are cut from.
+    image to each scale, as channel planes: the network's layout) and the halving levels antialiased patches
+    are cut from.
 
     A turned pass sees every level turned (:meth:`turned`): area resizing and halving treat rows and columns
     alike, so a level of the turned image is the turned level (up to the order of float32 sums), and a photo's
     turned passes make no level of their own (BENCHMARKS.md, "Turns on real photos").
     """
 
-    def __init__(self, base: np.ndarray) -> None:
-        self.base = base
+    def __init__(self, planes: np.ndarray) -> None:
+        self.planes = planes
         self._pnet: dict[tuple[int, int], np.ndarray] = {}
-        self._halves = [base]
+        self._halves: list[np.ndarray] = []  # H×W×3: the working image first, made with the first patch
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the working image."""
+        return self.planes.shape[2], self.planes.shape[1]
 
     def pnet_level(self, height: int, width: int) -> np.ndarray:
-        """The working image area-resized to ``height``×``width`` (upright)."""
+        """The working image area-resized to ``height``×``width`` (upright), as channel planes (3×H×W)."""
         level = self._pnet.get((height, width))
         if level is None:
-            level = self._pnet[(height, width)] = area_resize(self.base, height, width)
+            level = self._pnet[(height, width)] = area_resize_planes(self.planes, height, width)
         return level
 
     def half(self, index: int) -> np.ndarray:
-        """The working image halved ``index`` times (upright)."""
+        """The working image halved ``index`` times (upright), H×W×3."""
+        if not self._halves:
+            self._halves.append(np.ascontiguousarray(self.planes.transpose(1, 2, 0)))
         while len(self._halves) <= index:
             self._halves.append(halve(self._halves[-1]))
         return self._halves[index]
@@ -332,13 +354,13 @@ class _Turned:
 
     def __init__(self, pyramid: Pyramid, quarter: int, antialias: bool) -> None:
         self._pyramid, self._quarter, self._antialias = pyramid, quarter, antialias
-        height, width = pyramid.base.shape[:2]
+        width, height = pyramid.size
         self.size = (height, width) if quarter % 2 else (width, height)  # (width, height) as this pass sees it
 
     def pnet_level(self, height: int, width: int) -> np.ndarray:
-        """The turned working image area-resized to ``height``×``width``."""
+        """The turned working image area-resized to ``height``×``width`` (channel planes)."""
         upright = (width, height) if self._quarter % 2 else (height, width)
-        return turn(self._pyramid.pnet_level(*upright), self._quarter)
+        return turn(self._pyramid.pnet_level(*upright), self._quarter, axes=(1, 2))
 
     def patches(self, boxes: np.ndarray, size: int) -> np.ndarray:
         """Each box's ``size``×``size`` patch (NHWC), from the level :func:`_patch_plan` picks for it."""

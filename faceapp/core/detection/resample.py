@@ -8,9 +8,12 @@ the tests compare each against TensorFlow (to about 1e-5 on values in [-1, 1]).
 
 * :func:`area_resize` — each output pixel is the mean of the input rectangle it
   covers, partial pixels weighted by the covered fraction; one axis at a time,
-  as a few whole-row (then whole-column) gathers.
-* :func:`bilinear_resize` — plain bilinear with half-pixel centres (TF 2's
+  as a few whole-row (then whole-column) gathers.  :func:`area_resize_planes`
+  is the same resize of channel planes (C×H×W, the networks' layout).
+* :func:`bilinear_resize_planes` — plain bilinear with half-pixel centres (TF 2's
   default): two taps per axis, no low-pass filter.
+* The ``_planes`` resizes are small matrix products: each axis's weights, a band,
+  cut into blocks of outputs (BENCHMARKS.md, "On ONNX Runtime").
 * :func:`antialiased_resize` — bilinear whose triangle widens with the
   reduction, over every source pixel; this is Pillow's ``BILINEAR`` resize
   (TF's ``antialias=True`` is the same kernel), on 8-bit RGB (within one level).
@@ -20,9 +23,18 @@ the tests compare each against TensorFlow (to about 1e-5 on values in [-1, 1]).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-__all__ = ["area_resize", "bilinear_resize", "antialiased_resize", "crop_and_resize", "halve"]
+__all__ = ["area_resize", "area_resize_planes", "bilinear_resize_planes", "antialiased_resize", "crop_and_resize",
+           "halve"]
+
+#: About how many source samples one block of outputs reads in the ``_planes`` resizes.  Small enough that
+#: OpenBLAS runs each product on one thread: at 32 it split the larger ones over threads whose idle spinning
+#: then took the cores from ONNX Runtime (per photo 0.93x the gathers' time at 32, 0.87-0.90x at 8-24;
+#: BENCHMARKS.md, "On ONNX Runtime").
+_BLOCK_SOURCE = 16
 
 
 def _area_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -62,6 +74,51 @@ def area_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return _area_along(_area_along(image.astype(np.float32, copy=False), int(height), 0), int(width), 1)
 
 
+@functools.lru_cache(maxsize=256)
+def _blocks(kind: str, in_size: int, out_size: int) -> tuple[tuple[int, int, int, int, np.ndarray], ...]:
+    """The weights of a ``kind`` ("area" or "bilinear") resize from ``in_size`` samples to ``out_size`` (those
+    of :func:`_area_taps` or :func:`_bilinear_taps`) as blocks of consecutive outputs: (first output, end,
+    first source, end, the block's weights, outputs × sources)."""
+    if kind == "area":
+        index, weight = _area_taps(in_size, out_size)
+    else:
+        lower, upper, upper_weight = _bilinear_taps(in_size, out_size)
+        index, weight = np.stack([lower, upper], 1), np.stack([1 - upper_weight, upper_weight], 1)
+    per = max(1, int(_BLOCK_SOURCE * out_size / in_size))
+    blocks = []
+    for start in range(0, out_size, per):
+        stop = min(start + per, out_size)
+        first, end = int(index[start:stop].min()), int(index[start:stop].max()) + 1
+        block = np.zeros((stop - start, end - first), np.float32)
+        outputs = np.repeat(np.arange(stop - start), index.shape[1])
+        np.add.at(block, (outputs, index[start:stop].ravel() - first), weight[start:stop].ravel())
+        block.flags.writeable = False  # shared by every call with these sizes
+        blocks.append((start, stop, first, end, block))
+    return tuple(blocks)
+
+
+def _resize_planes(kind: str, planes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``planes`` (C×H×W float32) resized the ``kind`` way, rows then columns, a matrix product per block."""
+    channels, rows_in, columns_in = planes.shape
+    rows = planes
+    if rows_in != height:
+        rows = np.empty((channels, height, columns_in), np.float32)
+        for start, stop, first, end, block in _blocks(kind, rows_in, int(height)):
+            np.matmul(block, planes[:, first:end, :], out=rows[:, start:stop, :])
+    if columns_in == width:
+        return rows if rows is not planes else planes.astype(np.float32)  # always a new array
+    out = np.empty((channels, height, width), np.float32)
+    for start, stop, first, end, block in _blocks(kind, columns_in, int(width)):
+        np.matmul(rows[:, :, first:end], block.T, out=out[:, :, start:stop])
+    return out
+
+
+def area_resize_planes(planes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``planes`` (C×H×W float32) → C×``height``×``width`` float32: :func:`area_resize` of channel planes
+    (equal to float32 round-off)."""
+    return _resize_planes("area", planes, height, width)
+
+
 def halve(image: np.ndarray) -> np.ndarray:
     """The next level of a halving pyramid: area resize to half of each side (at least 1 pixel)."""
     height, width = image.shape[:2]
@@ -78,16 +135,9 @@ def _bilinear_taps(in_size: int, out_size: int) -> tuple[np.ndarray, np.ndarray,
     return lower, upper, (position - floor).astype(np.float32)
 
 
-def _bilinear_along(values: np.ndarray, out_size: int, axis: int) -> np.ndarray:
-    low, high, weight = _bilinear_taps(values.shape[axis], out_size)
-    # Gathered first, then converted: fewer values to convert.
-    first, second = (np.take(values, taps, axis=axis).astype(np.float32) for taps in (low, high))
-    return first + (second - first) * _along(weight, axis)
-
-
-def bilinear_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """``image`` (H×W×C) → float32 ``height``×``width``, plain bilinear with half-pixel centres."""
-    return _bilinear_along(_bilinear_along(image, int(height), 0), int(width), 1)
+def bilinear_resize_planes(planes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``planes`` (C×H×W float32) → C×``height``×``width`` float32, plain bilinear with half-pixel centres."""
+    return _resize_planes("bilinear", planes, height, width)
 
 
 def antialiased_resize(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -15,9 +15,10 @@ __all__ = ["turn", "points_from_turned", "points_to_turned", "box_from_turned", 
 QUARTERS = (0, 1, 2, 3)
 
 
-def turn(image: np.ndarray, quarter: int) -> np.ndarray:
-    """``image`` turned ``quarter`` quarter turns clockwise (a view; cheap)."""
-    return np.rot90(image, k=-(quarter % 4))
+def turn(image: np.ndarray, quarter: int, axes: tuple[int, int] = (0, 1)) -> np.ndarray:
+    """``image`` turned ``quarter`` quarter turns clockwise (a view; cheap).  ``axes``: its rows and columns
+    ((1, 2) for channel planes)."""
+    return np.rot90(image, k=-(quarter % 4), axes=axes)
 
 
 def points_from_turned(xs: np.ndarray, ys: np.ndarray, quarter: int, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:

@@ -35,8 +35,8 @@ def refuse_listing(monkeypatch: pytest.MonkeyPatch, *folders: Path) -> None:
     does not stop reading)."""
     real, refused = os.scandir, {str(f) for f in folders}
 
-    def scandir(path="."):
-        if os.fspath(path) in refused:
+    def scandir(path="."):  # a path, or an open folder's descriptor (as shutil.rmtree passes)
+        if not isinstance(path, int) and os.fspath(path) in refused:
             raise PermissionError(13, "Permission denied", os.fspath(path))
         return real(path)
 

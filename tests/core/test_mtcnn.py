@@ -99,7 +99,8 @@ def test_each_network_equals_the_packages(ours, network, shape):
     model = {"pnet": StagePNet, "rnet": StageRNet, "onet": StageONet}[network]().model
     batch = np.random.default_rng(7).uniform(-1, 1, shape).astype(np.float32)
     expected = [np.asarray(t) for t in model(batch)]
-    outputs = ours._run(network, batch)
+    # P-Net takes one pyramid level as channel planes, R-/O-Net batches of NHWC patches.
+    outputs = ours._run_pnet(batch[0].transpose(2, 0, 1)) if network == "pnet" else ours._run(network, batch)
     probability = M._probability(outputs[-1])  # ours: face log-odds; the package's: the two-way softmax
     if network == "pnet":  # NCHW here, NHWC there
         assert np.allclose(outputs[0][0].transpose(1, 2, 0), expected[0][0], atol=1e-5)
@@ -195,7 +196,7 @@ def test_working_image_plain_down_to_half_then_antialiased(size, antialiased):
     tf = tensorflow()
     rows, cols = np.indices((200, 300))
     image = np.stack([(rows + cols) % 2 * 255, (rows * 7 % 13) * 19, (cols % 5) * 60], axis=2).astype(np.uint8)
-    working = M.working_image(image, size[1], size[0])
+    working = M.working_planes(image, size[1], size[0]).transpose(1, 2, 0)
     expected = {flag: (tf.image.resize(tf.constant(image, tf.float32), size, method="bilinear",
                                        antialias=flag).numpy() - 127.5) / 128.0 for flag in (False, True)}
     assert working.shape == (*size, 3)

@@ -40,7 +40,7 @@ from faceapp.core.detection.turns import turn
 from faceapp.core.errors import WeightsError
 
 __all__ = ["MTCNN", "Pyramid", "RawFaces", "LAYOUTS", "weights_path", "load_network_weights", "pyramid_scales",
-           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "working_image", "working_planes"]
+           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "working_planes"]
 
 #: P-Net looks at 12×12 windows with a stride of 2.
 PNET_CELL = 12
@@ -175,9 +175,8 @@ class MTCNN:
         self._sessions = {name: session(build_graph(name, load_network_weights(name))) for name in LAYOUTS}
 
     def _run(self, network: str, batch: np.ndarray) -> list[np.ndarray]:
-        """``network``'s outputs for ``batch`` (NHWC float32, turned NCHW here)."""
-        name = "image" if network == "pnet" else "patches"
-        return self._sessions[network].run(None, {name: np.ascontiguousarray(batch.transpose(0, 3, 1, 2))})
+        """R-Net's or O-Net's outputs for a batch of patches (NHWC float32, turned NCHW here)."""
+        return self._sessions[network].run(None, {"patches": np.ascontiguousarray(batch.transpose(0, 3, 1, 2))})
 
     def _run_pnet(self, level: np.ndarray) -> list[np.ndarray]:
         """P-Net's outputs for one pyramid level, as the pyramid makes it (channel planes, C×H×W float32)."""
@@ -194,7 +193,7 @@ class MTCNN:
         side giving the confidence a face needs to be judged at all; ``stop_at``: judge the best-scoring face first,
         and the others only when its margin is not above this — enough to tell whether any face is surely upright.
         Faces not judged have NaN.  ``size`` (width, height): detect on the image resized to this working size
-        first (see :func:`working_image`); boxes, landmarks and ``min_face`` are then in working-size pixels.
+        first (see :func:`working_planes`); boxes, landmarks and ``min_face`` are then in working-size pixels.
         ``skip_below``: leave out the pyramid levels whose window is a face smaller than this (the others are
         the levels ``min_face`` gives, so larger faces are found as by the whole pyramid).  ``pyramid``: the
         :class:`Pyramid` of the photo upright at the working size, shared by the passes over its quarter turns;
@@ -290,21 +289,15 @@ def working_planes(image: np.ndarray, width: int, height: int) -> np.ndarray:
     defines it (a widened triangle over every source pixel).
     """
     source_height, source_width = image.shape[:2]
-    if (source_width, source_height) == (width, height):
+    if 2 * width >= source_width and 2 * height >= source_height:
         planes = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)
-    elif 2 * width >= source_width and 2 * height >= source_height:
-        planes = bilinear_resize_planes(np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32),
-                                        height, width)
+        if (source_width, source_height) != (width, height):
+            planes = bilinear_resize_planes(planes, height, width)
     else:
         planes = np.ascontiguousarray(antialiased_resize(image, height, width).transpose(2, 0, 1))
     planes -= np.float32(127.5)
     planes *= np.float32(1.0 / 128.0)
     return planes
-
-
-def working_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
-    """:func:`working_planes` as an image (H×W×3)."""
-    return np.ascontiguousarray(working_planes(image, width, height).transpose(1, 2, 0))
 
 
 class Pyramid:

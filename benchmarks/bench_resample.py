@@ -54,7 +54,7 @@ def main() -> int:
     from faceapp.core.vggface.synthetic import write_synthetic_model_files
     from tests.variations import portrait
 
-    def old_planes(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    def old_planes(image: np.ndarray, width: int, height: int, workers: object = None) -> np.ndarray:
         source_height, source_width = image.shape[:2]
         if (source_width, source_height) == (width, height):
             pixels = image.astype(np.float32)

@@ -36,7 +36,7 @@ from typing import Any
 from faceapp.core.errors import FaceAppError
 
 __all__ = ["PROVIDERS_ENV", "THREADS_ENV", "INTRA_OP_THREADS", "ALLOW_SPINNING", "CPU_MEMORY_ARENA", "SHARE_ARENA",
-           "SHARED_ARENA_FIRST_BLOCK", "execution_providers", "pass_threads", "session", "settle_allocator",
+           "SHARED_ARENA_FIRST_BLOCK", "cores", "execution_providers", "pass_threads", "session", "settle_allocator",
            "MMAP_THRESHOLD", "TRIM_THRESHOLD"]
 
 #: Environment variable naming the execution providers, most preferred first.
@@ -101,8 +101,22 @@ def pass_threads() -> int:
     return int(text)
 
 
-def session(model: bytes | os.PathLike, requested: str | None = None) -> Any:
-    """An ``onnxruntime.InferenceSession`` for a serialised ONNX graph (bytes or a file), on :func:`execution_providers`."""
+def cores() -> int:
+    """The cores faceapp's passes may use together: ``$FACEAPP_THREADS`` if set, else those this process may run on."""
+    threads = pass_threads()
+    if threads:
+        return threads
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def session(model: bytes | os.PathLike, requested: str | None = None, threads: int | None = None) -> Any:
+    """An ``onnxruntime.InferenceSession`` for a serialised ONNX graph (bytes or a file), on :func:`execution_providers`.
+
+    ``threads``: the threads of each of its passes (default :func:`pass_threads`), for a session whose passes
+    run several at once."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -110,7 +124,7 @@ def session(model: bytes | os.PathLike, requested: str | None = None) -> Any:
     # One pass at a time per session; its threads split each operator (BENCHMARKS.md, "ONNX Runtime threads").
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     options.inter_op_num_threads = 1
-    options.intra_op_num_threads = pass_threads()
+    options.intra_op_num_threads = pass_threads() if threads is None else threads
     options.add_session_config_entry("session.intra_op.allow_spinning", "1" if ALLOW_SPINNING else "0")
     options.enable_cpu_mem_arena = CPU_MEMORY_ARENA
     if CPU_MEMORY_ARENA and SHARE_ARENA and _share_arena(onnxruntime):

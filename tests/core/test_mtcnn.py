@@ -99,8 +99,9 @@ def test_each_network_equals_the_packages(ours, network, shape):
     model = {"pnet": StagePNet, "rnet": StageRNet, "onet": StageONet}[network]().model
     batch = np.random.default_rng(7).uniform(-1, 1, shape).astype(np.float32)
     expected = [np.asarray(t) for t in model(batch)]
-    # P-Net takes one pyramid level as channel planes, R-/O-Net batches of NHWC patches.
-    outputs = ours._run_pnet(batch[0].transpose(2, 0, 1)) if network == "pnet" else ours._run(network, batch)
+    # P-Net takes one pyramid level as channel planes, R-/O-Net batches of patches as N×C×H×W.
+    outputs = (ours._run_pnet(batch[0].transpose(2, 0, 1)) if network == "pnet"
+               else ours._run(network, batch.transpose(0, 3, 1, 2)))
     probability = M._probability(outputs[-1])  # ours: face log-odds; the package's: the two-way softmax
     if network == "pnet":  # NCHW here, NHWC there
         assert np.allclose(outputs[0][0].transpose(1, 2, 0), expected[0][0], atol=1e-5)
@@ -205,7 +206,8 @@ def test_working_image_plain_down_to_half_then_antialiased(size, antialiased):
 
 
 def test_resampling_matches_tensorflow():
-    """Area resize (P-Net pyramid, halving levels) and crop_and_resize (patches), against TensorFlow's ops."""
+    """Area resize (P-Net pyramid, halving levels) and crop_and_resize (patches), on channel planes, against
+    TensorFlow's ops on the H×W×C image."""
     from tests.reference import tensorflow
     from faceapp.core.detection import resample
 
@@ -214,14 +216,19 @@ def test_resampling_matches_tensorflow():
     planes = np.ascontiguousarray(image.transpose(2, 0, 1))
     for size in [(72, 112), (60, 93), (12, 18), (121, 187), (61, 93), (121, 40), (7, 187)]:
         expected = tf.image.resize(image, size, method="area").numpy()
-        assert np.allclose(resample.area_resize(image, *size), expected, atol=2e-5), size
-        # The same resize of channel planes, as blocks of small matrix products (P-Net's pyramid).
         assert np.allclose(resample.area_resize_planes(planes, *size), expected.transpose(2, 0, 1), atol=2e-5), size
+    # Halving: odd sides (the general resize), even sides (the 2×2 means), and a side of 1.
+    for shape in [(121, 187), (120, 186), (120, 187), (2, 1), (1, 1)]:
+        cut = image[:shape[0], :shape[1]]
+        half = (max(shape[0] // 2, 1), max(shape[1] // 2, 1))
+        expected = tf.image.resize(cut, half, method="area").numpy().transpose(2, 0, 1)
+        halved = resample.halve_planes(np.ascontiguousarray(cut.transpose(2, 0, 1)))
+        assert halved.shape == expected.shape and np.allclose(halved, expected, atol=2e-5), shape
     boxes = np.array([[0.1, 0.2, 0.5, 0.6], [-0.1, -0.05, 0.3, 0.2], [0.8, 0.7, 1.2, 1.1]], np.float32)
     for size in (24, 48):
         expected = tf.image.crop_and_resize(image[None], boxes, np.zeros(3, np.int32), [size, size]).numpy()
-        assert np.allclose(resample.crop_and_resize(image, boxes, size), expected, atol=1e-5)
-    assert resample.crop_and_resize(image, np.zeros((0, 4), np.float32), 24).shape == (0, 24, 24, 3)
+        assert np.allclose(resample.crop_and_resize(planes, boxes, size), expected.transpose(0, 3, 1, 2), atol=1e-5)
+    assert resample.crop_and_resize(planes, np.zeros((0, 4), np.float32), 24).shape == (0, 3, 24, 24)
 
 
 @pytest.mark.parametrize("quarter", [1, 2, 3])

@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faceapp.core.detection.mtcnn import LEVEL_WORKERS
 from faceapp.core.errors import FaceAppError, WeightsError
 from faceapp.core.vggface.graph_cache import CACHE_FOLDER, load_graph
-from faceapp.core.runtime import INTRA_OP_THREADS, PROVIDERS_ENV, THREADS_ENV, execution_providers, pass_threads
+from faceapp.core.runtime import INTRA_OP_THREADS, PROVIDERS_ENV, THREADS_ENV, cores, execution_providers, pass_threads
 from faceapp.core.vggface.runtime import VGGFaceModel
 from faceapp.core.vggface.synthetic import random_arrays, write_synthetic_weights
 
@@ -127,7 +128,48 @@ def test_sessions_are_made_in_one_place_with_its_settings(monkeypatch):
             options = network.get_session_options()
             assert options.enable_cpu_mem_arena is arena, name
             assert _uses_shared_arena(options) is arena, name
-            assert options.intra_op_num_threads == pass_threads(), name
+            # P-Net's levels run side by side (mtcnn.LEVEL_WORKERS), each on its share of the cores.
+            workers = min(LEVEL_WORKERS, cores())
+            expected = cores() // workers if name == "pnet" and workers > 1 else pass_threads()
+            assert options.intra_op_num_threads == expected, name
+
+
+def test_pnet_levels_side_by_side_find_what_one_after_another_finds(monkeypatch):
+    """P-Net's levels on two workers, each pass on one core, give the same faces as the levels one after
+    another on both cores; with ``FACEAPP_THREADS=1`` there is one worker, on one thread."""
+    from faceapp.core.detection import mtcnn
+    from faceapp.core.images import load_image
+    from tests.testdata import FACES
+
+    monkeypatch.setattr("faceapp.core.runtime.cores", lambda: 2)
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    side_by_side = mtcnn.MTCNN()
+    assert side_by_side._workers is not None and side_by_side._sessions["pnet"].get_session_options().intra_op_num_threads == 1
+    monkeypatch.setattr(mtcnn, "LEVEL_WORKERS", 1)
+    in_turn = mtcnn.MTCNN()
+    assert in_turn._workers is None
+    for name in ("two_people.jpg", "obama.jpg"):
+        image = load_image(FACES / name)
+        height, width = image.shape[:2]
+        size = (round(width * 600 / max(height, width)), round(height * 600 / max(height, width)))
+        ours, theirs = side_by_side.detect(image, size=size), in_turn.detect(image, size=size)
+        assert len(ours.boxes) >= 1 and len(ours.boxes) == len(theirs.boxes), name
+        np.testing.assert_allclose(ours.boxes, theirs.boxes, atol=1e-3)
+        np.testing.assert_allclose(ours.scores, theirs.scores, atol=1e-5)
+        # The working image and the patches, cut in two halves side by side, are the same arrays.
+        pyramid = side_by_side.pyramid(image, *size)
+        assert np.array_equal(pyramid.planes, mtcnn.working_planes(image, *size))
+        rng = np.random.default_rng(5)
+        corners = rng.uniform(-20, size[0] - 10, (300, 2))
+        boxes = np.concatenate([corners, corners + rng.uniform(8, 200, (300, 1)), np.ones((300, 1))], 1)
+        levels = pyramid.turned(1)
+        assert np.array_equal(side_by_side._patches(levels, boxes.astype(np.float32), 24),
+                              levels.patches(boxes.astype(np.float32), 24))
+    monkeypatch.undo()
+    monkeypatch.setenv(THREADS_ENV, "1")
+    alone = mtcnn.MTCNN()
+    assert alone._workers is None and all(
+        network.get_session_options().intra_op_num_threads == 1 for network in alone._sessions.values())
 
 
 def test_an_onnx_runtime_refusing_the_shared_arena_still_runs_with_one_per_session(monkeypatch):

@@ -162,12 +162,10 @@ class FaceDetector:
     def _pyramid(self, image: np.ndarray) -> Any:
         """The :class:`~.mtcnn.Pyramid` of ``image`` upright at the working size, shared by every pass (None when
         too small for any face)."""
-        from faceapp.core.detection.mtcnn import Pyramid, working_planes
-
         height, width = image.shape[:2]
         if min(height, width) < PNET_CELL:
             return None
-        return Pyramid(working_planes(image, *self._working_size(width, height)))
+        return self._networks().pyramid(image, *self._working_size(width, height))
 
     def _detect_pass(self, image: np.ndarray, quarter: int, least: float = 0.0,
                      until_sure: bool = False, pyramid: Any = None) -> list[tuple[Face, float]]:

@@ -9,7 +9,9 @@ pyramid, the patches and everything between the networks are NumPy
 What faceapp does differently from ``mtcnn.MTCNN.detect_faces`` (its reference
 in the tests):
 
-* one P-Net session with open height and width serves every pyramid level;
+* one P-Net session with open height and width serves every pyramid level, and
+  :data:`LEVEL_WORKERS` levels run at once (their passes on a core each, where
+  there are two cores);
 * R-Net and O-Net each run once per photo on the batch of all candidates;
 * optionally (``antialias=True``) each candidate's patch is cut from a halving
   pyramid level where the box is 1–2× the patch size, instead of bilinear
@@ -29,18 +31,19 @@ detector is built.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from faceapp.core.detection.resample import (antialiased_resize, area_resize_planes, bilinear_resize_planes,
-                                             crop_and_resize, halve)
+                                             crop_and_resize, halve_planes, in_two)
 from faceapp.core.detection.turns import turn
 from faceapp.core.errors import WeightsError
 
 __all__ = ["MTCNN", "Pyramid", "RawFaces", "LAYOUTS", "weights_path", "load_network_weights", "pyramid_scales",
-           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "working_planes"]
+           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "LEVEL_WORKERS", "working_planes"]
 
 #: P-Net looks at 12×12 windows with a stride of 2.
 PNET_CELL = 12
@@ -51,6 +54,14 @@ SCALE_FACTOR = 0.709
 THRESHOLDS = (0.6, 0.7, 0.8)
 #: IoU thresholds: P-Net within a level, P-Net across levels, R-Net; O-Net uses intersection over the smaller box.
 NMS_PNET_LEVEL, NMS_PNET_ALL, NMS_RNET, NMS_ONET_MIN = 0.5, 0.7, 0.7, 0.7
+#: P-Net's pyramid levels run this many at once, largest first, each worker taking the next level when it is done;
+#: the cores (:func:`faceapp.core.runtime.cores`) are split between them.  On two cores the levels' resizing and
+#: P-Net took 0.69–0.79× (median 0.74×) the time of one level after another on both cores (BENCHMARKS.md,
+#: "Detection's work side by side"): a small level's convolutions do not split well between threads.  The same
+#: workers cut the working image and the R-/O-Net patches in two halves side by side.
+LEVEL_WORKERS = 2
+#: Fewer candidates than this are cut into patches on one thread (handing half to a worker costs more).
+_SPLIT_PATCHES = 32
 #: Halving levels available for antialiased patches (1/1 … 1/32 of the working image).
 _PATCH_LEVELS = 6
 #: P-Net windows kept per level before suppression: a guard for pathological photos (the overlap
@@ -170,13 +181,23 @@ class MTCNN:
 
     def __init__(self) -> None:
         from faceapp.core.detection.mtcnn_graphs import build_graph
-        from faceapp.core.runtime import session
+        from faceapp.core.runtime import cores, session
 
-        self._sessions = {name: session(build_graph(name, load_network_weights(name))) for name in LAYOUTS}
+        available = cores()
+        workers = max(1, min(LEVEL_WORKERS, available))
+        # P-Net's passes share the cores between the workers; R-Net's and O-Net's run one at a time on all.
+        threads = {"pnet": available // workers} if workers > 1 else {}
+        self._sessions = {name: session(build_graph(name, load_network_weights(name)), threads=threads.get(name))
+                          for name in LAYOUTS}
+        self._workers = ThreadPoolExecutor(workers, thread_name_prefix="faceapp-detect") if workers > 1 else None
+
+    def pyramid(self, image: np.ndarray, width: int, height: int) -> Pyramid:
+        """The :class:`Pyramid` of ``image`` (RGB uint8) at the working size ``width``×``height``."""
+        return Pyramid(working_planes(image, width, height, self._workers))
 
     def _run(self, network: str, batch: np.ndarray) -> list[np.ndarray]:
-        """R-Net's or O-Net's outputs for a batch of patches (NHWC float32, turned NCHW here)."""
-        return self._sessions[network].run(None, {"patches": np.ascontiguousarray(batch.transpose(0, 3, 1, 2))})
+        """R-Net's or O-Net's outputs for a batch of patches (N×C×H×W float32, as :meth:`_Turned.patches` cuts them)."""
+        return self._sessions[network].run(None, {"patches": np.ascontiguousarray(batch)})
 
     def _run_pnet(self, level: np.ndarray) -> list[np.ndarray]:
         """P-Net's outputs for one pyramid level, as the pyramid makes it (channel planes, C×H×W float32)."""
@@ -204,7 +225,7 @@ class MTCNN:
         if not scales:
             return RawFaces.empty()
         if pyramid is None:
-            pyramid, quarter = Pyramid(working_planes(image, width, height)), 0
+            pyramid, quarter = self.pyramid(image, width, height), 0
         levels = pyramid.turned(quarter, antialias)
         if levels.size != (width, height):
             raise ValueError(f"a working image of {levels.size[0]}x{levels.size[1]} for size {width}x{height}")
@@ -212,7 +233,7 @@ class MTCNN:
         if len(boxes) == 0:
             return RawFaces.empty()
         boxes = _square(boxes)
-        reg, logit = self._run("rnet", levels.patches(boxes, 24))
+        reg, logit = self._run("rnet", self._patches(levels, boxes, 24))
         score = _probability(logit)
         keep = score > thresholds[1]
         boxes = _refine(boxes[keep], reg[keep], score[keep])
@@ -220,7 +241,7 @@ class MTCNN:
         if len(boxes) == 0:
             return RawFaces.empty()
         boxes = _square(boxes)
-        reg, marks, logit = self._run("onet", levels.patches(boxes, 48))
+        reg, marks, logit = self._run("onet", self._patches(levels, boxes, 48))
         score = _probability(logit)
         keep = score > thresholds[2]
         landmarks = _place_landmarks(boxes[keep], marks[keep])
@@ -247,52 +268,63 @@ class MTCNN:
     def _orientation(self, levels: _Turned, boxes: np.ndarray) -> np.ndarray:
         """How much more O-Net believes each face's square patch as it stands than turned a quarter, a half or
         three quarters (log-odds; negative: probably lying on its side or upside down)."""
-        patches = levels.patches(_square(boxes), 48)
+        patches = self._patches(levels, _square(boxes), 48)
         # The patches as they stand and turned a quarter, a half and three quarters counter-clockwise.
-        turned = np.concatenate([np.rot90(patches, k, axes=(1, 2)) for k in range(4)])
+        turned = np.concatenate([np.rot90(patches, k, axes=(2, 3)) for k in range(4)])
         logits = self._run("onet", turned)[2].reshape(4, -1).T
         return (logits[:, 0] - logits[:, 1:].max(axis=1)).astype(np.float32)
+
+    def _patches(self, levels: _Turned, boxes: np.ndarray, size: int) -> np.ndarray:
+        """:meth:`_Turned.patches`, many boxes in two halves side by side."""
+        return levels.patches(boxes, size, self._workers if len(boxes) >= _SPLIT_PATCHES else None)
 
     def _pnet_stage(self, levels: _Turned, scales: list[float], threshold: float) -> np.ndarray:
         """Every pyramid level → windows scoring above ``threshold`` → NMS per level, then across levels.
 
         Returns (K, 5) x1 y1 x2 y2 score in working-image pixels, boxes already moved by P-Net's regression.
         """
-        width, height = levels.size
-        found = []
-        for scale in scales:
-            level = levels.pnet_level(max(1, int(height * scale)), max(1, int(width * scale)))
-            reg, logit = self._run_pnet(level)
-            # Probabilities only where they can pass: p > t exactly where the log-odds exceed log(t / (1 - t)).
-            near = np.argwhere(logit[0] > np.log(threshold / (1.0 - threshold)) - 1e-3)
-            score = _probability(logit[0][near[:, 0], near[:, 1]])
-            cells, score = near[score > threshold], score[score > threshold]
-            offsets = reg[0][:, cells[:, 0], cells[:, 1]].T
-            corner = cells.astype(np.float32) * float(PNET_STRIDE)
-            # A window covers cells*stride+1 … cells*stride+12 (the paper's 1-based convention); size 11.
-            x1, y1 = corner[:, 1] + 1.0, corner[:, 0] + 1.0
-            side = float(PNET_CELL - 1)
-            boxes = np.stack([x1 + offsets[:, 0] * side, y1 + offsets[:, 1] * side,
-                              x1 + side + offsets[:, 2] * side, y1 + side + offsets[:, 3] * side], 1) / np.float32(scale)
-            rows = _best(np.concatenate([boxes, score[:, None]], 1).astype(np.float32))
-            found.append(rows[_nms(rows, NMS_PNET_LEVEL, "union")])
+        def level(scale: float) -> np.ndarray:
+            return self._pnet_level(levels, scale, threshold)
+
+        # The executor hands out levels in order, largest first, to whichever worker is free.
+        found = list(self._workers.map(level, scales) if self._workers is not None else map(level, scales))
         rows = _best(np.concatenate(found))
         return rows[_nms(rows, NMS_PNET_ALL, "union")]
 
+    def _pnet_level(self, levels: _Turned, scale: float, threshold: float) -> np.ndarray:
+        """One pyramid level's windows scoring above ``threshold``, after NMS within the level (as :meth:`_pnet_stage`)."""
+        width, height = levels.size
+        level = levels.pnet_level(max(1, int(height * scale)), max(1, int(width * scale)))
+        reg, logit = self._run_pnet(level)
+        # Probabilities only where they can pass: p > t exactly where the log-odds exceed log(t / (1 - t)).
+        near = np.argwhere(logit[0] > np.log(threshold / (1.0 - threshold)) - 1e-3)
+        score = _probability(logit[0][near[:, 0], near[:, 1]])
+        cells, score = near[score > threshold], score[score > threshold]
+        offsets = reg[0][:, cells[:, 0], cells[:, 1]].T
+        corner = cells.astype(np.float32) * float(PNET_STRIDE)
+        # A window covers cells*stride+1 … cells*stride+12 (the paper's 1-based convention); size 11.
+        x1, y1 = corner[:, 1] + 1.0, corner[:, 0] + 1.0
+        side = float(PNET_CELL - 1)
+        boxes = np.stack([x1 + offsets[:, 0] * side, y1 + offsets[:, 1] * side,
+                          x1 + side + offsets[:, 2] * side, y1 + side + offsets[:, 3] * side], 1) / np.float32(scale)
+        rows = _best(np.concatenate([boxes, score[:, None]], 1).astype(np.float32))
+        return rows[_nms(rows, NMS_PNET_LEVEL, "union")]
 
-def working_planes(image: np.ndarray, width: int, height: int) -> np.ndarray:
+
+def working_planes(image: np.ndarray, width: int, height: int, workers: Executor | None = None) -> np.ndarray:
     """``image`` (RGB uint8) at ``width``×``height`` as channel planes (3×H×W, the networks' layout), float32
     normalised to about [-1, 1] as the networks expect.
 
     The downscale (BENCHMARKS.md, "The downscale itself"): down to half size plain bilinear, which already reads
     every source pixel; below that Pillow's antialiased bilinear, as ``tf.image.resize(antialias=True)``
-    defines it (a widened triangle over every source pixel).
+    defines it (a widened triangle over every source pixel).  ``workers``: the bilinear resize in two halves
+    side by side (:func:`~.resample.in_two`).
     """
     source_height, source_width = image.shape[:2]
     if 2 * width >= source_width and 2 * height >= source_height:
         planes = np.ascontiguousarray(image.transpose(2, 0, 1), dtype=np.float32)
         if (source_width, source_height) != (width, height):
-            planes = bilinear_resize_planes(planes, height, width)
+            planes = bilinear_resize_planes(planes, height, width, workers)
     else:
         planes = np.ascontiguousarray(antialiased_resize(image, height, width).transpose(2, 0, 1))
     planes -= np.float32(127.5)
@@ -303,8 +335,8 @@ def working_planes(image: np.ndarray, width: int, height: int) -> np.ndarray:
 class Pyramid:
     """The levels of one working image (:func:`working_planes`, the photo upright), each made once, when first
     needed, and shared by the passes over the photo's quarter turns: P-Net's (an area resize of the working
-    image to each scale, as channel planes: the network's layout) and the halving levels antialiased patches
-    are cut from.
+    image to each scale) and the halving levels antialiased patches are cut from; all as channel planes
+    (3×H×W, the networks' layout).
 
     A turned pass sees every level turned (:meth:`turned`): area resizing and halving treat rows and columns
     alike, so a level of the turned image is the turned level (up to the order of float32 sums), and a photo's
@@ -314,7 +346,7 @@ class Pyramid:
     def __init__(self, planes: np.ndarray) -> None:
         self.planes = planes
         self._pnet: dict[tuple[int, int], np.ndarray] = {}
-        self._halves: list[np.ndarray] = []  # H×W×3: the working image first, made with the first patch
+        self._halves: list[np.ndarray] = [planes]  # the working image, then each halving level once made
 
     @property
     def size(self) -> tuple[int, int]:
@@ -329,11 +361,9 @@ class Pyramid:
         return level
 
     def half(self, index: int) -> np.ndarray:
-        """The working image halved ``index`` times (upright), H×W×3."""
-        if not self._halves:
-            self._halves.append(np.ascontiguousarray(self.planes.transpose(1, 2, 0)))
+        """The working image halved ``index`` times (upright), as channel planes (3×H×W)."""
         while len(self._halves) <= index:
-            self._halves.append(halve(self._halves[-1]))
+            self._halves.append(halve_planes(self._halves[-1]))
         return self._halves[index]
 
     def turned(self, quarter: int, antialias: bool = True) -> _Turned:
@@ -347,6 +377,7 @@ class _Turned:
 
     def __init__(self, pyramid: Pyramid, quarter: int, antialias: bool) -> None:
         self._pyramid, self._quarter, self._antialias = pyramid, quarter, antialias
+        self._halves: dict[int, np.ndarray] = {}  # halving levels turned, each copied once for its patches
         width, height = pyramid.size
         self.size = (height, width) if quarter % 2 else (width, height)  # (width, height) as this pass sees it
 
@@ -355,16 +386,29 @@ class _Turned:
         upright = (width, height) if self._quarter % 2 else (height, width)
         return turn(self._pyramid.pnet_level(*upright), self._quarter, axes=(1, 2))
 
-    def patches(self, boxes: np.ndarray, size: int) -> np.ndarray:
-        """Each box's ``size``×``size`` patch (NHWC), from the level :func:`_patch_plan` picks for it."""
+    def patches(self, boxes: np.ndarray, size: int, workers: Executor | None = None) -> np.ndarray:
+        """Each box's ``size``×``size`` patch (N×3×size×size), from the level :func:`_patch_plan` picks for it
+        (``workers``: the boxes in two halves side by side, see :func:`~.resample.in_two`)."""
         width, height = self.size
         relative, level = _patch_plan(boxes, size, self._antialias, width, height)
-        out = np.empty((len(boxes), size, size, 3), np.float32)
-        for index in np.unique(level):
-            chosen = level == index
-            out[chosen] = crop_and_resize(turn(self._pyramid.half(int(index)), self._quarter), relative[chosen],
-                                          size)
+        sources = {int(index): self._half(int(index)) for index in np.unique(level)}  # each level made once, here
+        out = np.empty((len(boxes), 3, size, size), np.float32)
+
+        def cut(start: int, stop: int) -> None:
+            for index, source in sources.items():
+                chosen = start + np.flatnonzero(level[start:stop] == index)
+                out[chosen] = crop_and_resize(source, relative[chosen], size)
+
+        in_two(workers, cut, len(boxes))
         return out
+
+    def _half(self, index: int) -> np.ndarray:
+        """A halving level as this pass sees it, contiguous (upright: the pyramid's own)."""
+        if not self._quarter:
+            return self._pyramid.half(index)
+        if index not in self._halves:
+            self._halves[index] = np.ascontiguousarray(turn(self._pyramid.half(index), self._quarter, axes=(1, 2)))
+        return self._halves[index]
 
 
 def _best(rows: np.ndarray) -> np.ndarray:

@@ -7,8 +7,10 @@ provider is always appended last, so a provider lacking an operator falls back
 instead of failing.  Only the CPU path is tested here.
 
 ``FACEAPP_THREADS`` (a whole number ≥ 1) sets the threads one pass may use; unset,
-ONNX Runtime chooses (one per core).  A cluster's worker processes set it so that
-the workers on one machine share its cores instead of each taking all of them.
+ONNX Runtime chooses (one per core).  Passes that run two at once (the detector's,
+:data:`faceapp.core.detection.mtcnn.LEVEL_WORKERS`) each get a share of :func:`cores`.
+A cluster's worker processes set it so that the workers on one machine share its
+cores instead of each taking all of them.
 
 ``onnxruntime`` is imported when a session is made, never at import time.
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from faceapp import APP_NAME, __version__
 from faceapp.core.defaults import CROP_RECIPES, DEFAULT_CROP, DEFAULT_MODEL
@@ -25,12 +25,11 @@ from faceapp.gui.dialogs.model_files import ModelFilesController
 from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.engine.requests import LatestRequests
 from faceapp.gui.people.library_controller import LibraryController
-from faceapp.gui.people.name_dialog import ask_person_name
-from faceapp.gui.people.people_view import PeopleView
 from faceapp.paths import is_server_location, resource_path
 
-if TYPE_CHECKING:  # the job classes load with the first job, after the first paint
+if TYPE_CHECKING:  # the job classes load with the first job, the People view right after the first paint
     from faceapp.gui.engine.jobs import ModelInfo
+    from faceapp.gui.people.people_view import PeopleView
 
 __all__ = ["MainWindow"]
 
@@ -61,11 +60,14 @@ class MainWindow(QMainWindow):
         self.compare = CompareView(self.engine, self.settings)
         self.model_files = ModelFilesController(self.engine, self, download_url)
         self.library = LibraryController(self.engine, self.settings, self)
-        self.people = PeopleView(self.library, self.settings)
         self.calibration_dialog = None
         self.tabs = QTabWidget()
         self.tabs.addTab(self.compare, "&Compare")
-        self.tabs.addTab(self.people, "&People")
+        # The People tab's view is built right after the window's first paint (or when first asked for): the
+        # window opens on the comparison, and the view's classes and widgets are a tenth of the first paint.
+        self._people: PeopleView | None = None
+        self._people_placeholder = QWidget()
+        self.tabs.addTab(self._people_placeholder, "&People")
         self.setCentralWidget(self.tabs)
         self._connect_views()
 
@@ -86,6 +88,29 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1200, 800)
 
+    @property
+    def people(self) -> PeopleView:
+        """The People tab's view, built the first time it is asked for (at the latest right after the first paint)."""
+        if self._people is None:
+            from faceapp.gui.people.people_view import PeopleView
+
+            view = PeopleView(self.library, self.settings)
+            view.openPhoto.connect(self.show_photo)
+            index, current = self.tabs.indexOf(self._people_placeholder), self.tabs.currentIndex()
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, view, "&People")
+            self.tabs.setCurrentIndex(current)
+            self._people_placeholder.deleteLater()
+            self._people = view
+        return self._people
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        if self._people is None:
+            from faceapp.gui.app import after_first_paint
+
+            after_first_paint(self, lambda: self.people)
+
     def _connect_views(self) -> None:
         compare, library = self.compare, self.library
         library.threshold = compare.verdict.threshold  # one threshold means "same person" everywhere
@@ -94,7 +119,6 @@ class MainWindow(QMainWindow):
         library.paneWho.connect(compare.show_people)
         library.overviewChanged.connect(lambda _overview: self._ask_people_again())
         compare.addToPerson.connect(self.add_to_person)
-        self.people.openPhoto.connect(self.show_photo)
 
     def _ask_people_again(self) -> None:
         """Names changed: the compared faces may now be someone."""
@@ -108,6 +132,8 @@ class MainWindow(QMainWindow):
         if pane.result is None or source is None:
             return
         names = [p.name for p in self.library.overview.people] if self.library.overview else []
+        from faceapp.gui.people.name_dialog import ask_person_name
+
         name = ask_person_name(self, f"Add face {index + 1} of {pane.label} to", names)
         if name:
             path = str(source.path) if source.path is not None else None
@@ -160,7 +186,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Save annotated image…", compare.save_annotated, QKeySequence.StandardKey.Save)
         self._action(file_menu, "&Copy result as text", compare.copy_result, "Ctrl+Shift+C")
         file_menu.addSeparator()
-        self._action(file_menu, "Scan &folder into the library…", self.people.choose_folder, "Ctrl+Shift+F")
+        self._action(file_menu, "Scan &folder into the library…", lambda: self.people.choose_folder(), "Ctrl+Shift+F")
         self._action(file_menu, "Open &library…", self.open_library)
         self._action(file_menu, "Open &server library…", self.open_server_library)
         self._action(file_menu, "&New library…", self.new_library)
@@ -197,6 +223,8 @@ class MainWindow(QMainWindow):
         return str(Path(current).parent) if current and not is_server_location(current) else str(Path.home())
 
     def open_library(self) -> None:
+        from PySide6.QtWidgets import QFileDialog  # dialogs load when first asked for, not before the window shows
+
         path, _ = QFileDialog.getOpenFileName(self, "Open a faceapp library", self._library_folder(),
                                               "faceapp library (*.sqlite *.db);;All files (*)")
         if path:
@@ -206,6 +234,8 @@ class MainWindow(QMainWindow):
     def open_server_library(self) -> None:
         """A library on a PostgreSQL + pgvector server, shared with other people and machines (its tables are
         made in an empty database)."""
+        from PySide6.QtWidgets import QInputDialog, QMessageBox
+
         current = self.library.path if is_server_location(self.library.path) else "postgresql://"
         url, accepted = QInputDialog.getText(self, "Open a server library",
                                              "PostgreSQL connection string "
@@ -219,6 +249,8 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentWidget(self.people)
 
     def new_library(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
         path, _ = QFileDialog.getSaveFileName(self, "New faceapp library", str(Path(self._library_folder()) / "people.sqlite"),
                                               "faceapp library (*.sqlite)")
         if path:
@@ -238,6 +270,8 @@ class MainWindow(QMainWindow):
         self.engine.set_model(self.engine.model, recipe)
 
     def show_help(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.information(self, "faceapp help", (
             "Drop a photo on each pane (or use File → Open, or paste with Ctrl+V). Dropping two files fills both.\n\n"
             "Every face gets a numbered box and its most likely identities. Click a face to choose it; "
@@ -249,6 +283,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         import PySide6
         from PySide6.QtCore import qVersion
+        from PySide6.QtWidgets import QMessageBox
 
         runtime = self.engine.info.runtime if self.engine.info else "not loaded yet"
         QMessageBox.about(self, "About faceapp", (
@@ -269,7 +304,8 @@ class MainWindow(QMainWindow):
             self.model_files.close_dialog()
             self.hide()
             self.compare.close_down()
-            self.people.loader.wait()
+            if self._people is not None:
+                self._people.loader.wait()
             self.settings.sync()
         # A scan stops at its next photo and keeps every photo it finished (one transaction each).
         if not self.engine.stop():

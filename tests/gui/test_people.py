@@ -22,7 +22,7 @@ def library_window(window_factory, models_dir, tmp_path, qtbot, monkeypatch):
 
     answers: list[str] = []
     monkeypatch.setattr("faceapp.gui.people.people_view.ask_person_name", lambda *a, **k: answers.pop(0))
-    monkeypatch.setattr("faceapp.gui.main_window.ask_person_name", lambda *a, **k: answers.pop(0))
+    monkeypatch.setattr("faceapp.gui.people.name_dialog.ask_person_name", lambda *a, **k: answers.pop(0))
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     settings.setValue(keys.LIBRARY_PATH, str(tmp_path / "people.sqlite"))
     window = window_factory(models_dir, settings=settings)

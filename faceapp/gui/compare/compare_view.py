@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
 from faceapp.core.formats import dialog_filter
 from faceapp.core.wording import plural
@@ -151,6 +151,8 @@ class CompareView(QWidget):
         self.loader.load(source)
 
     def open_dialog(self, pane: str) -> None:
+        from PySide6.QtWidgets import QFileDialog  # dialogs load when first asked for, not before the window shows
+
         folder = str(self.settings.value(keys.LAST_FOLDER, str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(self, f"Open photo {pane}", folder, dialog_filter())
         if path:
@@ -265,6 +267,8 @@ class CompareView(QWidget):
         if pane.rgb is None:
             self.status.emit("Nothing to save yet; open a photo first.")
             return
+        from PySide6.QtWidgets import QFileDialog
+
         folder = Path(str(self.settings.value(keys.LAST_FOLDER, str(Path.home()))))
         default = folder / f"{Path(pane.label).stem or 'photo'}-faces.png"
         path, _ = QFileDialog.getSaveFileName(self, "Save annotated image", str(default),
@@ -280,6 +284,8 @@ class CompareView(QWidget):
         if path.suffix.lower() != ".png":
             image = image.convertToFormat(image.Format.Format_RGB888)
         if not image.save(str(path)):
+            from PySide6.QtWidgets import QMessageBox
+
             QMessageBox.warning(self, "Not saved", f"Could not save {path.name} in {path.parent}; choose another folder.")
             return False
         self.status.emit(f"Saved {path}.")

@@ -82,6 +82,10 @@ class FaceCanvas(QWidget):
         self.setMouseTracking(True)
         self.setMinimumSize(240, 200)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Qt fills the background with the palette's Base colour before each paint (no Python call that has
+        # to weigh QPainter.fillRect's overloads, one of which makes QGradient's 169 presets on first use).
+        self.setBackgroundRole(QPalette.ColorRole.Base)
+        self.setAutoFillBackground(True)
         self.image: QImage | None = None
         self.result: AnalysisResult | None = None
         self.selected: int | None = None
@@ -124,7 +128,6 @@ class FaceCanvas(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         palette = self.palette()
-        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
         if self.image is None:
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)

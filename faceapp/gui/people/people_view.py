@@ -166,8 +166,8 @@ class PeopleView(QWidget):
         self._set_scanning(False)
         self.summary.hide()
         self.details_button.hide()
-        self.show_overview(None)
-        self.show_problem("")
+        self.show_overview(library.overview)  # the library may be open already (this view is built late)
+        self.show_problem(library.error)
         self._resize_thumbnails(self.size_slider.value())
 
     # -- what the library says ---------------------------------------------------------------------

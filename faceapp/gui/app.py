@@ -11,8 +11,9 @@ import logging
 import sys
 
 from faceapp import APP_ID, APP_NAME, __version__
+from faceapp.gui.first_paint import after_first_paint
 
-__all__ = ["run", "build_parser"]
+__all__ = ["run", "build_parser", "after_first_paint"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,24 +65,3 @@ def run(argv: list[str]) -> int:
     window.engine.stop(timeout_ms=120_000)
     return status
 
-
-def after_first_paint(window, callback) -> None:  # noqa: ANN001 - a shown QWidget, a callable
-    """Call ``callback`` once, on the event loop, after ``window``'s first expose has been painted."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    handle = window.windowHandle()
-    if handle is None or handle.isExposed():
-        QTimer.singleShot(0, callback)
-        return
-
-    class _Exposed(QObject):
-        def eventFilter(self, watched, event) -> bool:  # noqa: N802, ANN001 - Qt API
-            if event.type() == QEvent.Type.Expose and handle.isExposed():
-                handle.removeEventFilter(self)
-                self.deleteLater()
-                # The filter runs before the expose is handled; the paint happens
-                # while handling it, so the callback goes to the next loop turn.
-                QTimer.singleShot(0, callback)
-            return False
-
-    handle.installEventFilter(_Exposed(handle))

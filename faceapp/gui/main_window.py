@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSettings
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QIcon, QKeySequence, QShowEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QTabWidget, QWidget
 
 from faceapp import APP_NAME, __version__
@@ -24,11 +24,14 @@ from faceapp.gui.compare.compare_view import CompareView
 from faceapp.gui.dialogs.model_files import ModelFilesController
 from faceapp.gui.engine.engine_client import EngineClient
 from faceapp.gui.engine.requests import LatestRequests
+from faceapp.gui.first_paint import after_first_paint
 from faceapp.gui.people.library_controller import LibraryController
 from faceapp.paths import is_server_location, resource_path
 
 if TYPE_CHECKING:  # the job classes load with the first job, the People view right after the first paint
     from faceapp.gui.engine.jobs import ModelInfo
+    from PySide6.QtGui import QAction, QActionGroup
+
     from faceapp.gui.people.people_view import PeopleView
 
 __all__ = ["MainWindow"]
@@ -49,9 +52,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings or QSettings()
         self.setWindowTitle(APP_NAME)
-        icon = resource_path("faceapp.png")
-        if icon.is_file():
-            self.setWindowIcon(QIcon(str(icon)))
         # "Latest request wins" has one record for the whole window: the engine client and its worker, and the
         # comparison's photo loader (through the client), all read and write this one.
         self.engine = EngineClient(_setting(self.settings, "model", DEFAULT_MODEL, MODELS),
@@ -81,7 +81,9 @@ class MainWindow(QMainWindow):
         self._closing = False  # close() was asked for; the window closes once the engine thread ended
         self.engine.stopped.connect(self._engine_stopped)
         self.model_files.quitRequested.connect(self.close)
-        self._build_menus()
+        # The menus' titles are part of the first paint; their items are added right after it (_after_first_paint).
+        self._menus = [self.menuBar().addMenu(title) for title in ("&File", "&Model", "&Tools", "&Help")]
+        self._started = False
         geometry = self.settings.value(keys.GEOMETRY)
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
@@ -106,10 +108,19 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt API
         super().showEvent(event)
-        if self._people is None:
-            from faceapp.gui.app import after_first_paint
+        if not self._started:
+            self._started = True
+            after_first_paint(self, self._after_first_paint)
 
-            after_first_paint(self, lambda: self.people)
+    def _after_first_paint(self) -> None:
+        """What the first paint does not show: the window's icon, the menus' items, the People tab's view."""
+        from PySide6.QtGui import QIcon
+
+        icon = resource_path("faceapp.png")
+        if icon.is_file():
+            self.setWindowIcon(QIcon(str(icon)))
+        self._fill_menus()
+        self.people  # noqa: B018 - built here, at the latest
 
     def _connect_views(self) -> None:
         compare, library = self.compare, self.library
@@ -158,6 +169,8 @@ class MainWindow(QMainWindow):
 
     # -- menus ----------------------------------------------------------------
     def _action(self, menu, text: str, slot, shortcut=None) -> QAction:  # noqa: ANN001
+        from PySide6.QtGui import QAction, QKeySequence
+
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -166,6 +179,8 @@ class MainWindow(QMainWindow):
         return action
 
     def _choice_group(self, menu, choices: dict[str, str], current: str, slot) -> QActionGroup:  # noqa: ANN001
+        from PySide6.QtGui import QActionGroup
+
         group = QActionGroup(self)
         for value, title in choices.items():
             action = self._action(menu, title, lambda _c=False, v=value: slot(v))
@@ -175,10 +190,11 @@ class MainWindow(QMainWindow):
             group.addAction(action)
         return group
 
-    def _build_menus(self) -> None:
-        bar = self.menuBar()
+    def _fill_menus(self) -> None:
+        from PySide6.QtGui import QKeySequence
+
+        file_menu, model_menu, tools_menu, help_menu = self._menus
         compare = self.compare
-        file_menu = bar.addMenu("&File")
         self._action(file_menu, "&Open photo A…", lambda: compare.open_dialog("A"), QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open photo &B…", lambda: compare.open_dialog("B"), "Ctrl+Shift+O")
         self._action(file_menu, "&Paste photo", compare.paste, QKeySequence.StandardKey.Paste)
@@ -193,7 +209,6 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
-        model_menu = bar.addMenu("&Model")
         titles = {name: spec.title + (" — default" if name == DEFAULT_MODEL else "") for name, spec in MODELS.items()}
         self.model_actions = self._choice_group(model_menu, titles, self.engine.model, self.choose_model)
         model_menu.addSeparator()
@@ -201,10 +216,8 @@ class MainWindow(QMainWindow):
         model_menu.addSeparator()
         self.crop_actions = self._choice_group(model_menu, _CROP_TITLES, self.engine.crop, self.choose_crop)
 
-        tools_menu = bar.addMenu("&Tools")
         self._action(tools_menu, "&Calibrate threshold…", self.calibrate)
 
-        help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&Help", self.show_help, QKeySequence.StandardKey.HelpContents)
         self._action(help_menu, "&About faceapp", self.show_about)
 

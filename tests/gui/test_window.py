@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,61 @@ def test_window_appears_before_any_model_runtime_is_imported():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["True", "False", "False", "False", "False", "False", "False"], out.stderr
+
+
+def test_first_paint_reads_no_qt_enum_and_the_rest_follows_it(tmp_path):
+    """The comparison view reaches its first paint without building PySide6's ``Qt`` namespace (93 enum classes,
+    gui.first_paint); right after it the menus get their items and the People tab its view."""
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen'\n"
+        "import PySide6.QtCore as QtCore\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from faceapp.gui.first_paint import after_first_paint\n"
+        "app = QApplication([])\n"
+        "from faceapp.gui.main_window import MainWindow\n"
+        "w = MainWindow(); w.show()\n"
+        "def painted():\n"
+        "    print('at-first-paint', 'Qt' in QtCore.__dict__, flush=True)\n"
+        "    QtCore.QTimer.singleShot(0, after)\n"
+        "def after():\n"
+        "    items = [len(menu.actions()) for menu in w.menuBar().findChildren(type(w.menuBar().actions()[0].menu()))]\n"
+        "    print('after', w._people is not None, min(items) > 0, w.tabs.widget(1) is w._people, flush=True)\n"
+        "    os._exit(0)\n"
+        "after_first_paint(w, painted); app.exec()\n"
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, env=env)
+    lines = [line.split() for line in out.stdout.splitlines()]
+    assert lines == [["at-first-paint", "False"], ["after", "True", "True", "True"]], out.stderr
+
+
+def test_first_paint_integers_are_their_enums_values():
+    """The integers the comparison view sets before its first paint stand for the enums they name."""
+    from PySide6.QtCore import Qt
+
+    from faceapp.gui import first_paint
+
+    align = Qt.AlignmentFlag
+    assert first_paint.ALIGN_RIGHT == (align.AlignRight | align.AlignVCenter).value
+    assert first_paint.ALIGN_CENTER == align.AlignCenter.value
+    assert first_paint.TEXT_WORD_WRAP == Qt.TextFlag.TextWordWrap.value
+    assert first_paint.HORIZONTAL == Qt.Orientation.Horizontal.value
+    assert first_paint.RICH_TEXT == Qt.TextFormat.RichText.value
+    assert first_paint.SELECTABLE_BY_MOUSE == Qt.TextInteractionFlag.TextSelectableByMouse.value
+    assert first_paint.CUSTOM_CONTEXT_MENU == Qt.ContextMenuPolicy.CustomContextMenu.value
+
+
+def test_the_comparison_view_is_built_as_its_properties_say(ready_window):
+    """Set through Qt's property system, the comparison view's enum properties took: the slider lies flat,
+    the verdict is centred, the title is rich text, the faces list has its own context menu."""
+    from PySide6.QtCore import Qt
+
+    verdict, pane = ready_window.compare.verdict, ready_window.compare.panes["A"]
+    assert verdict.slider.orientation() == Qt.Orientation.Horizontal
+    assert verdict.verdict.alignment() == Qt.AlignmentFlag.AlignCenter
+    assert pane.title.textFormat() == Qt.TextFormat.RichText
+    assert pane.faces.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    assert pane.details.textInteractionFlags() == Qt.TextInteractionFlag.TextSelectableByMouse
 
 
 def test_dropping_two_files_fills_both_panes_and_judges(qtbot, ready_window):

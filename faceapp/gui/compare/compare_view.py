@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 
@@ -64,7 +64,7 @@ class CompareView(QWidget):
         self.apply_threshold()
         self.verdict.thresholdChanged.connect(self._threshold_moved)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = QSplitter()  # side by side (its default: no Qt.* before the first paint, see gui.first_paint)
         for pane in self.panes.values():
             splitter.addWidget(pane)
         layout = QVBoxLayout(self)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QBuffer, QIODevice, QPointF, QRectF, QSize, Qt, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QBuffer, QIODevice, QPointF, QRectF, QSize, Signal
 from PySide6.QtGui import (
     QColor,
     QDragEnterEvent,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
 from faceapp.core.formats import is_photo_name
 from faceapp.core.wording import no_face_found
 from faceapp.gui.compare.overlay import paint_faces, qimage_from_rgb
+from faceapp.gui.first_paint import ALIGN_CENTER, CUSTOM_CONTEXT_MENU, RICH_TEXT, SELECTABLE_BY_MOUSE, TEXT_WORD_WRAP
 
 if TYPE_CHECKING:  # numpy and the core's types load with the first photo, not with the window
     import numpy as np
@@ -86,6 +88,9 @@ class FaceCanvas(QWidget):
         # to weigh QPainter.fillRect's overloads, one of which makes QGradient's 169 presets on first use).
         self.setBackgroundRole(QPalette.ColorRole.Base)
         self.setAutoFillBackground(True)
+        # The placeholder's colour is the painter's own pen: QPainter.setPen would read Qt.PenStyle, which builds
+        # the whole Qt namespace before the first paint (gui.first_paint).
+        self.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.image: QImage | None = None
         self.result: AnalysisResult | None = None
         self.selected: int | None = None
@@ -118,8 +123,8 @@ class FaceCanvas(QWidget):
         if self._pixmap is None or self._pixmap_key != key:
             assert self.image is not None
             size = QSize(max(1, round(self.image.width() * scale * ratio)), max(1, round(self.image.height() * scale * ratio)))
-            pixmap = QPixmap.fromImage(self.image.scaled(size, Qt.AspectRatioMode.IgnoreAspectRatio,
-                                                         Qt.TransformationMode.SmoothTransformation))
+            pixmap = QPixmap.fromImage(self.image.scaled(size, QtCore.Qt.AspectRatioMode.IgnoreAspectRatio,
+                                                         QtCore.Qt.TransformationMode.SmoothTransformation))
             pixmap.setDevicePixelRatio(ratio)
             self._pixmap, self._pixmap_key = pixmap, key
         return self._pixmap
@@ -127,17 +132,15 @@ class FaceCanvas(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        palette = self.palette()
-        if self.image is None:
-            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.placeholder)
+        if self.image is None:  # in the placeholder's colour (the foreground role)
+            painter.drawText(self.rect(), ALIGN_CENTER | TEXT_WORD_WRAP, self.placeholder)  # part of the first paint
         else:
             scale, offset = self._geometry()
             painter.drawPixmap(offset, self._scaled_pixmap(scale))
             if self.result is not None:
                 paint_faces(painter, self.result, self.selected, scale, offset, people=self.people)
         if self.highlight:
-            painter.setPen(QPen(QColor("#2f9bff"), 4, Qt.PenStyle.DashLine))
+            painter.setPen(QPen(QColor("#2f9bff"), 4, QtCore.Qt.PenStyle.DashLine))
             painter.drawRect(QRectF(self.rect()).adjusted(2, 2, -2, -2))
         painter.end()
 
@@ -157,16 +160,16 @@ class FaceCanvas(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         index = self.face_at(event.position().x(), event.position().y())
-        if index is not None and event.button() == Qt.MouseButton.LeftButton:
+        if index is not None and event.button() == QtCore.Qt.MouseButton.LeftButton:
             self.faceClicked.emit(index)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         index = self.face_at(event.position().x(), event.position().y())
         if index is None or self.result is None:
             QToolTip.hideText()
-            self.setCursor(Qt.CursorShape.ArrowCursor)
+            self.setCursor(QtCore.Qt.CursorShape.ArrowCursor)
             return
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
         QToolTip.showText(event.globalPosition().toPoint(), face_details(self.result, index), self)
 
 
@@ -204,7 +207,8 @@ class ImagePane(QFrame):
         self.selected: int | None = None
 
         self.title = QLabel(f"<b>Photo {name}</b> — drop a photo, press Ctrl+O or paste")
-        self.title.setTextFormat(Qt.TextFormat.RichText)
+        # Enum-typed properties as integers: no Qt.* before the first paint (gui.first_paint).
+        self.title.setProperty("textFormat", RICH_TEXT)
         self.canvas = FaceCanvas(self)
         self.canvas.placeholder = f"Drop photo {name} here\n(or File → Open, Ctrl+V)"
         self.canvas.faceClicked.connect(self.select_face)
@@ -217,7 +221,7 @@ class ImagePane(QFrame):
         self.details_button.setCheckable(True)
         self.details = QLabel()
         self.details.setWordWrap(True)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details.setProperty("textInteractionFlags", SELECTABLE_BY_MOUSE)
         self.details.hide()
         self.details_button.toggled.connect(self.details.setVisible)
         close = QToolButton(text="✕")
@@ -240,7 +244,7 @@ class ImagePane(QFrame):
         self.faces.currentRowChanged.connect(self._row_changed)
         self.people: list[tuple[str, str]] = []  # (status, text) per face: your people, from the library
         for widget in (self.faces, self.canvas):
-            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            widget.setProperty("contextMenuPolicy", CUSTOM_CONTEXT_MENU)
         self.faces.customContextMenuRequested.connect(
             lambda pos: self._face_menu(self.faces.indexAt(pos).row(), self.faces.viewport().mapToGlobal(pos)))
         self.canvas.customContextMenuRequested.connect(
@@ -258,7 +262,10 @@ class ImagePane(QFrame):
         layout.addWidget(self.details)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.faces)
-        layout.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignRight)
+        right = QHBoxLayout()  # the button at the right
+        right.addStretch(1)
+        right.addWidget(self.add_button)
+        layout.addLayout(right)
 
     # -- state -------------------------------------------------------------
     def set_photo(self, rgb: np.ndarray, label: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 
 if TYPE_CHECKING:  # numpy and the core's types load with the first photo, not with the window
@@ -42,7 +43,7 @@ def paint_faces(painter: QPainter, result: AnalysisResult, selected: int | None,
         chosen = index == selected
         color = SELECTED_COLOR if chosen else BOX_COLOR
         painter.setPen(QPen(color, line_width * (1.75 if chosen else 1.0)))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setBrush(QtCore.Qt.BrushStyle.NoBrush)
         painter.drawRect(rect)
         turned = f" ↻{face_result.face.rotation}°" if face_result.face.rotation else ""
         detail = people[index] if people and index < len(people) else f"{face_result.face.confidence:.2f}"
@@ -53,7 +54,7 @@ def paint_faces(painter: QPainter, result: AnalysisResult, selected: int | None,
         label = QRectF(rect.left(), top, width, height)
         painter.fillRect(label, color)
         painter.setPen(QColor("black"))
-        painter.drawText(label, Qt.AlignmentFlag.AlignCenter, text)
+        painter.drawText(label, QtCore.Qt.AlignmentFlag.AlignCenter, text)
 
 
 def annotated_image(rgb: np.ndarray, result: AnalysisResult | None, selected: int | None) -> QImage:

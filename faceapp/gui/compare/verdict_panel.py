@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QFrame, QGridLayout, QLabel, QSlider, QWidget
 
 from faceapp.core.defaults import DEFAULT_THRESHOLD, THRESHOLD_MAX, THRESHOLD_MIN, THRESHOLD_STEP
+from faceapp.gui.first_paint import ALIGN_CENTER, ALIGN_RIGHT, HORIZONTAL
 
 if TYPE_CHECKING:  # the core's types load with the first comparison, not before the first paint
     from faceapp.core.types import Verdict
@@ -35,13 +36,14 @@ class VerdictPanel(QFrame):
         self.pair = QLabel("Drop a photo in each pane to compare two faces.")
         self.pair.setWordWrap(True)
         self.verdict = QLabel("—")
-        self.verdict.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.verdict.setProperty("alignment", ALIGN_CENTER)  # no Qt.* before the first paint: gui.first_paint
         self.verdict.setMinimumWidth(170)
         self.verdict.setAccessibleName("Same-person verdict")
         self.numbers = QLabel("")
         self.numbers.setAccessibleName("Distance and similarity")
 
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = QSlider()
+        self.slider.setProperty("orientation", HORIZONTAL)
         self.slider.setRange(0, _STEPS)
         self.slider.setSingleStep(1)
         self.slider.setPageStep(5)
@@ -65,7 +67,8 @@ class VerdictPanel(QFrame):
         grid.addWidget(self.numbers, 1, 1, 1, 3)
         threshold_label = QLabel("&Threshold:")
         threshold_label.setBuddy(self.slider)
-        grid.addWidget(threshold_label, 2, 0, Qt.AlignmentFlag.AlignRight)
+        threshold_label.setProperty("alignment", ALIGN_RIGHT)
+        grid.addWidget(threshold_label, 2, 0)
         grid.addWidget(self.slider, 2, 1, 1, 2)
         grid.addWidget(self.spin, 2, 3)
         grid.addWidget(self.meaning, 3, 1, 1, 3)

@@ -11,6 +11,10 @@ is area-resized from the working image and run through P-Net, three ways, altern
 * ``shared``: two workers taking the next level, largest first, whenever one is free (what faceapp does).
 
 Printed: the median milliseconds of each way per photo and their ratios to ``in turn``.
+
+Then the R-/O-Net patches (sets ``mtcnn._SPLIT_SAMPLES``): boxes of 20–200 px spread over obama.jpg's working
+image, cut into 24- and 48-px patches on one thread or in two halves side by side (``resample.in_two``),
+alternating, median of 10 × ``--rounds`` calls per count of boxes.
 """
 
 from __future__ import annotations
@@ -97,7 +101,39 @@ def main() -> int:
               f"({medians['shared'] / medians['in turn']:.2f}) |")
     print("median ratio: " + ", ".join(f"{key} {statistics.median(values):.2f}" for key, values in ratios.items()))
     workers.shutdown()
+    patches_split(args.rounds)
     return 0
+
+
+def patches_split(rounds: int) -> None:
+    """Patches cut on one thread against in two halves side by side, by count of boxes and patch side."""
+    import numpy as np
+
+    from faceapp.core.detection import mtcnn
+    from faceapp.core.images import load_image
+    from tests.testdata import FACES
+
+    detector = mtcnn.MTCNN()
+    if detector._workers is None:
+        print("\none core: patches are never split")
+        return
+    levels = detector.pyramid(load_image(FACES / "obama.jpg"), 820, 1024).turned(0)
+    rng = np.random.default_rng(1)
+    print(f"\n| boxes | side | one thread ms | two halves ms | ratio | samples |\n|---|---|---|---|---|---|")
+    for count in (8, 32, 64, 128, 192, 256, 384, 512):
+        corners = rng.uniform(0, 700, (count, 2))
+        boxes = np.concatenate([corners, corners + rng.uniform(20, 200, (count, 1)), np.ones((count, 1))], 1)
+        boxes = boxes.astype(np.float32)
+        for side in (24, 48):
+            times: dict[bool, list[float]] = {False: [], True: []}
+            for call in range(10 * rounds + 2):
+                for split in ((False, True) if call % 2 else (True, False)):
+                    start = time.perf_counter()
+                    levels.patches(boxes, side, detector._workers if split else None)
+                    if call >= 2:  # the first two calls warm up
+                        times[split].append(1000 * (time.perf_counter() - start))
+            one, two = statistics.median(times[False]), statistics.median(times[True])
+            print(f"| {count} | {side} | {one:.2f} | {two:.2f} | {two / one:.2f} | {count * side * side} |")
 
 
 if __name__ == "__main__":

@@ -163,6 +163,7 @@ def test_pnet_levels_side_by_side_find_what_one_after_another_finds(monkeypatch)
         corners = rng.uniform(-20, size[0] - 10, (300, 2))
         boxes = np.concatenate([corners, corners + rng.uniform(8, 200, (300, 1)), np.ones((300, 1))], 1)
         levels = pyramid.turned(1)
+        assert len(boxes) * 24 * 24 >= mtcnn._SPLIT_SAMPLES  # enough boxes that _patches does split them
         assert np.array_equal(side_by_side._patches(levels, boxes.astype(np.float32), 24),
                               levels.patches(boxes.astype(np.float32), 24))
     monkeypatch.undo()

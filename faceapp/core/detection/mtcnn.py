@@ -60,8 +60,12 @@ NMS_PNET_LEVEL, NMS_PNET_ALL, NMS_RNET, NMS_ONET_MIN = 0.5, 0.7, 0.7, 0.7
 #: "Detection's work side by side"): a small level's convolutions do not split well between threads.  The same
 #: workers cut the working image and the R-/O-Net patches in two halves side by side.
 LEVEL_WORKERS = 2
-#: Fewer candidates than this are cut into patches on one thread (handing half to a worker costs more).
-_SPLIT_PATCHES = 32
+#: Patches are cut in two halves side by side only from this many samples (candidates × side²) up: below it,
+#: handing half to a worker cost more than it saved (``benchmarks/bench_pnet_levels.py``, BENCHMARKS.md
+#: "Detection's work side by side": 24-px patches 1.45–1.95× the time split at 8–64 candidates, 0.97× at 192,
+#: 0.86× at 256; 48-px patches 0.85–0.86× at 32–64).  The ten shared photos give R-Net 23–191 candidates
+#: and O-Net 1–6, so R-Net's patches of a busy photo are split and the rest are not.
+_SPLIT_SAMPLES = 128 * 1024
 #: Halving levels available for antialiased patches (1/1 … 1/32 of the working image).
 _PATCH_LEVELS = 6
 #: P-Net windows kept per level before suppression: a guard for pathological photos (the overlap
@@ -276,7 +280,7 @@ class MTCNN:
 
     def _patches(self, levels: _Turned, boxes: np.ndarray, size: int) -> np.ndarray:
         """:meth:`_Turned.patches`, many boxes in two halves side by side."""
-        return levels.patches(boxes, size, self._workers if len(boxes) >= _SPLIT_PATCHES else None)
+        return levels.patches(boxes, size, self._workers if len(boxes) * size * size >= _SPLIT_SAMPLES else None)
 
     def _pnet_stage(self, levels: _Turned, scales: list[float], threshold: float) -> np.ndarray:
         """Every pyramid level → windows scoring above ``threshold`` → NMS per level, then across levels.

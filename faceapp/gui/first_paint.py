@@ -22,7 +22,7 @@ ALIGN_CENTER = 0x0084
 #: ``Qt.TextFlag.TextWordWrap`` (``QPainter.drawText`` takes its flags as an ``int``)
 TEXT_WORD_WRAP = 0x1000
 #: ``Qt.Orientation.Horizontal``
-HORIZONTAL = 0x1
+HORIZONTAL = 1
 #: ``Qt.TextFormat.RichText``
 RICH_TEXT = 1
 #: ``Qt.TextInteractionFlag.TextSelectableByMouse``

@@ -29,9 +29,9 @@ from faceapp.gui.people.library_controller import LibraryController
 from faceapp.paths import is_server_location, resource_path
 
 if TYPE_CHECKING:  # the job classes load with the first job, the People view right after the first paint
-    from faceapp.gui.engine.jobs import ModelInfo
     from PySide6.QtGui import QAction, QActionGroup
 
+    from faceapp.gui.engine.jobs import ModelInfo
     from faceapp.gui.people.people_view import PeopleView
 
 __all__ = ["MainWindow"]
@@ -139,12 +139,12 @@ class MainWindow(QMainWindow):
 
     def add_to_person(self, pane_name: str, index: int) -> None:
         """Name face ``index`` of a compared photo as one of your people (new or existing)."""
+        from faceapp.gui.people.name_dialog import ask_person_name  # dialogs load when opened
+
         pane, source = self.compare.panes[pane_name], self.compare.sources.get(pane_name)
         if pane.result is None or source is None:
             return
         names = [p.name for p in self.library.overview.people] if self.library.overview else []
-        from faceapp.gui.people.name_dialog import ask_person_name
-
         name = ask_person_name(self, f"Add face {index + 1} of {pane.label} to", names)
         if name:
             path = str(source.path) if source.path is not None else None

@@ -270,3 +270,46 @@ def test_orientation_judged_until_one_face_is_surely_upright(ours):
     np.testing.assert_allclose(doubting.upright, full.upright, atol=1e-3)
     nothing = ours.detect(image, min_face=20, check_upright=True, floor=lambda side: 1.1)
     assert np.isnan(nothing.upright).all()
+
+
+def test_certain_faces_are_not_judged(ours):
+    """``certain``: a face O-Net gives at least these log-odds counts as upright unjudged (+inf); with
+    ``stop_at`` no O-Net batch is run at all, without it the other faces are still judged."""
+    image = working_image("two_people.jpg")
+    full = ours.detect(image, min_face=20, check_upright=True)
+    odds = np.log(full.scores.astype(np.float64)) - np.log1p(-full.scores.astype(np.float64))
+    best, other = np.argsort(-odds)[:2]
+    between = (odds[best] + odds[other]) / 2
+    assert odds[best] > odds[other]
+    batches = []
+    real = ours._orientation
+    ours._orientation = lambda *args, **options: batches.append(len(args[1])) or real(*args, **options)
+    try:
+        lazy = ours.detect(image, min_face=20, check_upright=True, floor=lambda side: 0.0, stop_at=0.0, certain=between)
+        assert batches == [] and lazy.upright[best] == np.inf and np.isnan(lazy.upright[other])
+        every = ours.detect(image, min_face=20, check_upright=True, certain=between)
+        assert every.upright[best] == np.inf
+        finite = np.isfinite(every.upright)
+        assert finite.sum() == len(full.scores) - 1 and batches == [len(full.scores) - 1]
+        np.testing.assert_allclose(every.upright[finite], full.upright[finite], atol=1e-3)
+    finally:
+        ours._orientation = real
+
+
+def test_a_lone_small_face_is_measured_for_steadiness(ours):
+    """``steady_below``: with exactly one face above the floor and smaller than that fraction, its steadiness
+    (the least log-odds with its box moved each way) comes in the orientation batch, and agrees with
+    :meth:`MTCNN.steadiness`; with two faces above the floor, or a face too large, nothing is measured."""
+    image = working_image("two_people.jpg")
+    full = ours.detect(image, min_face=20, check_upright=True)
+    best = int(np.argmax(full.scores))
+    only_best = lambda side: float(full.scores[best]) - 1e-6  # noqa: E731 - one face passes this floor
+    lone = ours.detect(image, min_face=20, check_upright=True, floor=only_best, stop_at=0.0, steady_below=1.0)
+    assert np.isfinite(lone.steady).sum() == 1 and np.isfinite(lone.steady[best])
+    pyramid = ours.pyramid(image, image.shape[1], image.shape[0])
+    alone = ours.steadiness(pyramid, 0, full.boxes[best:best + 1])
+    assert lone.steady[best] == pytest.approx(float(alone[0]), abs=1e-3)
+    too_large = ours.detect(image, min_face=20, check_upright=True, floor=only_best, steady_below=0.01)
+    assert np.isnan(too_large.steady).all()
+    two = ours.detect(image, min_face=20, check_upright=True, steady_below=1.0)
+    assert len(two.scores) >= 2 and np.isnan(two.steady).all()

@@ -43,7 +43,7 @@ from faceapp.core.detection.turns import turn
 from faceapp.core.errors import WeightsError
 
 __all__ = ["MTCNN", "Pyramid", "RawFaces", "LAYOUTS", "weights_path", "load_network_weights", "pyramid_scales",
-           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "LEVEL_WORKERS", "working_planes"]
+           "PNET_CELL", "SCALE_FACTOR", "THRESHOLDS", "LEVEL_WORKERS", "STEADY_SHIFT", "working_planes"]
 
 #: P-Net looks at 12×12 windows with a stride of 2.
 PNET_CELL = 12
@@ -71,6 +71,10 @@ _PATCH_LEVELS = 6
 #: P-Net windows kept per level before suppression: a guard for pathological photos (the overlap
 #: matrix is this squared); real photos give a few hundred per level (BENCHMARKS.md).
 _MAX_CANDIDATES = 4096
+#: How far a face's box is moved (a fraction of its side, each way along each axis) to see whether O-Net still
+#: calls it a face: real faces mostly do, the cascade's lone false faces mostly do not (BENCHMARKS.md, "Turns on
+#: real photos", table "Steady lone faces").
+STEADY_SHIFT = 0.1
 
 # (name, shape) of every array in each weight file, in file order.  conv: HWIO kernel then bias;
 # prelu: one slope per channel; dense: (in, out) kernel then bias.
@@ -162,19 +166,22 @@ def pyramid_scales(width: int, height: int, min_face: float, scale_factor: float
 class RawFaces:
     """Detections in working-image pixels: ``boxes`` (N, 4) x1 y1 x2 y2, ``scores`` (N,),
     ``landmarks`` (N, 5, 2) in mtcnn's order (viewer's left eye, right eye, nose, mouth left, mouth right),
-    and ``upright`` (N,): how much more O-Net believes the face's square patch as it stands than turned a
-    quarter, a half or three quarters (its best log-odds minus the best of the turned ones; NaN when not checked).
-    Negative: the face is probably lying on its side or upside down."""
+    ``upright`` (N,): how much more O-Net believes the face's square patch as it stands than turned a
+    quarter, a half or three quarters (its best log-odds minus the best of the turned ones; NaN when not checked,
+    +inf when O-Net is certain enough not to need checking).  Negative: the face is probably lying on its side or
+    upside down.  ``steady`` (N,): O-Net's least log-odds for the face's square patch moved by
+    :data:`STEADY_SHIFT` of its side left, right, up and down (NaN when not measured)."""
 
     boxes: np.ndarray
     scores: np.ndarray
     landmarks: np.ndarray
     upright: np.ndarray
+    steady: np.ndarray
 
     @staticmethod
     def empty() -> RawFaces:
-        return RawFaces(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0, 5, 2), np.float32),
-                        np.zeros((0,), np.float32))
+        nothing = np.zeros((0,), np.float32)
+        return RawFaces(np.zeros((0, 4), np.float32), nothing, np.zeros((0, 5, 2), np.float32), nothing, nothing)
 
 
 class MTCNN:
@@ -210,15 +217,20 @@ class MTCNN:
     def detect(self, image: np.ndarray, min_face: float = 20.0, thresholds: tuple[float, float, float] = THRESHOLDS,
                antialias: bool = True, check_upright: bool = False, size: tuple[int, int] | None = None,
                floor: Callable[[float], float] | None = None, stop_at: float | None = None,
-               skip_below: float = 0.0, pyramid: Pyramid | None = None, quarter: int = 0) -> RawFaces:
+               skip_below: float = 0.0, pyramid: Pyramid | None = None, quarter: int = 0,
+               certain: float | None = None, steady_below: float = 0.0) -> RawFaces:
         """Faces in ``image`` (RGB uint8, H×W×3): P-Net candidates over a pyramid starting at ``min_face`` pixels,
         refined by R-Net and O-Net.  ``antialias``: cut R-/O-Net patches from a halving pyramid (see module doc).
         ``check_upright``: also judge each face's orientation (``RawFaces.upright``; one more O-Net batch of four
         patches per face).  With it, ``floor``: a function of a box's longer side over the working image's longer
         side giving the confidence a face needs to be judged at all; ``stop_at``: judge the best-scoring face first,
         and the others only when its margin is not above this — enough to tell whether any face is surely upright.
-        Faces not judged have NaN.  ``size`` (width, height): detect on the image resized to this working size
-        first (see :func:`working_planes`); boxes, landmarks and ``min_face`` are then in working-size pixels.
+        Faces not judged have NaN.  ``certain``: a face O-Net gives at least these log-odds is not judged (its margin
+        is +inf; with ``stop_at``, no face is judged then).  ``steady_below``: when exactly one face is above the floor
+        and its longer side is under this fraction of the working image's longer side, its steadiness is measured in
+        the same O-Net batch as its orientation (``RawFaces.steady``).  ``size`` (width, height): detect on the image
+        resized to this working size first (see :func:`working_planes`); boxes, landmarks and ``min_face`` are then
+        in working-size pixels.
         ``skip_below``: leave out the pyramid levels whose window is a face smaller than this (the others are
         the levels ``min_face`` gives, so larger faces are found as by the whole pyramid).  ``pyramid``: the
         :class:`Pyramid` of the photo upright at the working size, shared by the passes over its quarter turns;
@@ -253,30 +265,53 @@ class MTCNN:
         order = _nms(boxes, NMS_ONET_MIN, "min")
         boxes, landmarks = boxes[order], landmarks[order]
         upright = np.full(len(boxes), np.nan, np.float32)
+        steady = np.full(len(boxes), np.nan, np.float32)
         if check_upright and len(boxes):
             longer = float(max(width, height))
             # The same arithmetic as the caller's floor on the returned float32 boxes and scores.
-            judged = np.array([floor is None or float(score) >= floor(max(box[2] - box[0], box[3] - box[1]) / longer)
-                               for box, score in zip(boxes[:, :4].astype(np.float32), boxes[:, 4].astype(np.float32))],
+            sides = [max(box[2] - box[0], box[3] - box[1]) / longer for box in boxes[:, :4].astype(np.float32)]
+            scores = boxes[:, 4].astype(np.float32)
+            judged = np.array([floor is None or float(score) >= floor(side) for side, score in zip(sides, scores)],
                               bool)
             order = np.flatnonzero(judged)
             order = order[np.argsort(-boxes[order, 4], kind="stable")]
-            for chosen in ((order[:1], order[1:]) if stop_at is not None else (order,)):
-                if len(chosen):
-                    upright[chosen] = self._orientation(levels, boxes[chosen])
-                if stop_at is not None and len(chosen) and upright[chosen[0]] > stop_at:
-                    break
+            if certain is not None:
+                upright[order[_log_odds(scores[order]) >= certain]] = np.inf
+            lone = len(order) == 1 and sides[order[0]] < steady_below
+            rest = order[np.isnan(upright[order])]
+            if stop_at is None or len(rest) == len(order):
+                for chosen in ((rest[:1], rest[1:]) if stop_at is not None else (rest,)):
+                    if len(chosen):
+                        upright[chosen], steady[chosen[0]] = self._orientation(levels, boxes[chosen], lone)
+                    if stop_at is not None and len(chosen) and upright[chosen[0]] > stop_at:
+                        break
         return RawFaces(boxes[:, :4].astype(np.float32), boxes[:, 4].astype(np.float32),
-                        landmarks.astype(np.float32), upright)
+                        landmarks.astype(np.float32), upright, steady)
 
-    def _orientation(self, levels: _Turned, boxes: np.ndarray) -> np.ndarray:
+    def _orientation(self, levels: _Turned, boxes: np.ndarray, steady: bool = False) -> tuple[np.ndarray, float]:
         """How much more O-Net believes each face's square patch as it stands than turned a quarter, a half or
-        three quarters (log-odds; negative: probably lying on its side or upside down)."""
-        patches = self._patches(levels, _square(boxes), 48)
+        three quarters (log-odds; negative: probably lying on its side or upside down), and with ``steady`` the
+        first face's steadiness (``RawFaces.steady``; NaN without), in one O-Net batch."""
+        square = _square(boxes)
+        patches = self._patches(levels, square, 48)
         # The patches as they stand and turned a quarter, a half and three quarters counter-clockwise.
-        turned = np.concatenate([np.rot90(patches, k, axes=(2, 3)) for k in range(4)])
-        logits = self._run("onet", turned)[2].reshape(4, -1).T
-        return (logits[:, 0] - logits[:, 1:].max(axis=1)).astype(np.float32)
+        batch = [np.rot90(patches, k, axes=(2, 3)) for k in range(4)]
+        if steady:
+            batch.append(self._patches(levels, _moved(square[:1]), 48))
+        logits = self._run("onet", np.concatenate(batch))[2]
+        turned = logits[:4 * len(boxes)].reshape(4, -1).T
+        margins = (turned[:, 0] - turned[:, 1:].max(axis=1)).astype(np.float32)
+        return margins, float(logits[4 * len(boxes):].min()) if steady else float("nan")
+
+    def steadiness(self, pyramid: Pyramid, quarter: int, boxes: np.ndarray) -> np.ndarray:
+        """``RawFaces.steady`` for every box (x1 y1 x2 y2, working-size pixels of the photo turned ``quarter`` times;
+        patches antialiased, as :meth:`detect` cuts them by default): for benchmarks that replay the policy on every
+        face."""
+        if not len(boxes):
+            return np.zeros((0,), np.float32)
+        levels = pyramid.turned(quarter, True)
+        logits = self._run("onet", self._patches(levels, _moved(_square(np.asarray(boxes, np.float64))), 48))[2]
+        return logits.reshape(len(boxes), 4).min(axis=1).astype(np.float32)
 
     def _patches(self, levels: _Turned, boxes: np.ndarray, size: int) -> np.ndarray:
         """:meth:`_Turned.patches`, many boxes in two halves side by side."""
@@ -449,6 +484,20 @@ def _patch_plan(boxes: np.ndarray, patch: int, antialias: bool, width: int, heig
     side = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     level = np.floor(np.log2(np.maximum(side, 1.0) / patch))
     return relative.astype(np.float32), np.clip(level, 0, _PATCH_LEVELS - 1).astype(np.int32)
+
+
+def _moved(square: np.ndarray) -> np.ndarray:
+    """Each square box moved by :data:`STEADY_SHIFT` of its side left, right, up and down: four rows per box."""
+    side = (square[:, 2] - square[:, 0])[:, None]
+    moves = np.array([(-1, 0, -1, 0), (1, 0, 1, 0), (0, -1, 0, -1), (0, 1, 0, 1)], np.float64)
+    return np.repeat(square[:, :4], 4, axis=0) + np.tile(moves, (len(square), 1)) * STEADY_SHIFT * np.repeat(side, 4, 0)
+
+
+def _log_odds(probability: np.ndarray) -> np.ndarray:
+    """A network's probability back to log-odds (float64; +inf for a saturated probability)."""
+    p = probability.astype(np.float64)
+    with np.errstate(divide="ignore"):
+        return np.log(p) - np.log1p(-p)
 
 
 def _probability(logit: np.ndarray) -> np.ndarray:

@@ -1,8 +1,10 @@
 """Detection on real photos: faces found, missed and false per policy, by kind of photo and by face size.
 
     python benchmarks/detect_tuning.py cache   [--photos /work/tuning-photos]   # raw cascade output, ~15 min
+                                                 # (a cache from before steadiness: only that is added, ~1 min)
     python benchmarks/detect_tuning.py tables                                  # policies from the cache
     python benchmarks/detect_tuning.py shipped [--photos ...] [--before]       # FaceDetector as it ships, timed
+    python benchmarks/detect_tuning.py shipped --whole                          # … inside Engine.analyze
 
 The set: benchmarks/tuning/manifest.csv (photos, sources, licences, expected faces) and
 benchmarks/tuning/faces.json (the verified face boxes; boxes of faces too small, printed or too dark to
@@ -10,8 +12,8 @@ call are "ignore": finding them is neither a hit nor a false face).  Rebuild the
 benchmarks/tuning/rebuild.py.
 
 ``cache`` runs faceapp's MTCNN once per photo and quarter turn at the working size (with O-Net's
-orientation check, no confidence floor), once at full size, and the mtcnn package at full size (photos
-up to 13 MP), so that ``tables`` can replay every turn policy without running a network again.  A
+orientation check and every face's steadiness, no confidence floor), once at full size, and the mtcnn package
+at full size (photos up to 13 MP), so that ``tables`` can replay every turn policy without running a network again.  A
 detection is a hit when it overlaps a true face with IoU >= 0.4 *and* comes from the turn that stands
 that face upright (a face found upside down in the right place is not a hit).
 """
@@ -35,9 +37,12 @@ sys.path.insert(0, str(REPO))
 import numpy as np
 
 from faceapp.core.defaults import (
+    CERTAIN_LOG_ODDS,
     LARGE_FACE_FRACTION,
+    LONE_FACE_FRACTION,
     MIN_CONFIDENCE,
     MIN_CONFIDENCE_LARGE,
+    STEADY_LOG_ODDS,
 )
 from faceapp.core.detection.turns import points_from_turned
 
@@ -78,6 +83,10 @@ def cache(photos: Path) -> None:
     low = (THRESHOLDS[0], THRESHOLDS[1], 0.5)  # no floor: the policies apply theirs
     for i, row in enumerate(rows):
         if row["file"] in raw:
+            if "steady" not in raw[row["file"]]["quarters"][0]:
+                _add_steadiness(raw[row["file"]], load_image(photos / row["file"]), networks)
+                if i % 50 == 0:
+                    print(i, row["file"], "steadiness", flush=True)
             continue
         image = load_image(photos / row["file"])
         height, width = image.shape[:2]
@@ -92,6 +101,7 @@ def cache(photos: Path) -> None:
             record["quarters"].append({"scale": [t_width / size[0], t_height / size[1]], "work": list(size),
                                        "boxes": found.boxes.tolist(), "scores": found.scores.tolist(),
                                        "upright": found.upright.tolist()})
+        _add_steadiness(record, image, networks)
         found = networks.detect(image, float(detector.min_face_size), thresholds=low)
         record["full"] = {"boxes": found.boxes.tolist(), "scores": found.scores.tolist()}
         record["mtcnn"] = None
@@ -103,6 +113,13 @@ def cache(photos: Path) -> None:
             CACHE.write_text(json.dumps(raw))
             print(i, row["file"], flush=True)
     CACHE.write_text(json.dumps(raw))
+
+
+def _add_steadiness(record: dict, image: np.ndarray, networks) -> None:  # noqa: ANN001 - faceapp's MTCNN
+    """Every cached detection's steadiness (``RawFaces.steady``), measured on the working image's pyramid turned."""
+    pyramid = networks.pyramid(image, *record["quarters"][0]["work"])
+    for quarter, q in enumerate(record["quarters"]):
+        q["steady"] = networks.steadiness(pyramid, quarter, np.array(q["boxes"], np.float64).reshape(-1, 4)).tolist()
 
 
 # ------------------------------------------------------------------------------------------- policies
@@ -120,12 +137,13 @@ def faces_of(record: dict, quarter: int) -> list[dict]:
     sx, sy = q["scale"]
     longer = max(q["work"])
     out = []
-    for box, score, margin in zip(q["boxes"], q["scores"], q["upright"]):
+    for box, score, margin, steady in zip(q["boxes"], q["scores"], q["upright"], q["steady"]):
         if score < floor(max(box[2] - box[0], box[3] - box[1]) / longer):
             continue
         xs, ys = points_from_turned(np.array([box[0] * sx, box[2] * sx]), np.array([box[1] * sy, box[3] * sy]),
                                     quarter, record["width"], record["height"])
-        out.append({"box": [min(xs), min(ys), max(xs), max(ys)], "score": score, "margin": margin, "q": quarter})
+        out.append({"box": [min(xs), min(ys), max(xs), max(ys)], "score": score, "margin": margin, "q": quarter,
+                    "steady": steady})
     return out
 
 
@@ -206,25 +224,56 @@ def pnet_pixels(record: dict, quarter: int, min_face_fraction: float = 0.0) -> f
     return sum(width * height * s * s for s in pyramid_scales(width, height, min_face) if PNET_CELL / s >= least)
 
 
+def _log_odds(probability: float) -> float:
+    return float(np.log(probability) - np.log1p(-probability)) if probability < 1.0 else float("inf")
+
+
 def turn_rule(record: dict, evidence: float | None = None, single: float | None = None, veto: float | None = None,
-              seek: float | None = None, rank: str = "count", fallback: float | None = None) -> tuple[list[dict], float]:
+              seek: float | None = None, rank: str = "count", fallback: float | None = None,
+              steady: float | None = None, certain: float | None = None, counts: Counter | None = None,
+              ) -> tuple[list[dict], float]:
     """"keep upright, margin 0.0, at least" with extra conditions (None: off), returning the faces and the
     passes' cost in P-Net pixels over the upright pass's:
 
     ``evidence``: no turns either when the upright pass has a face surely upright below the floor, down to
     this confidence.  ``single``: a turn with one surely upright face counts only when that face is at least
-    this fraction of the photo's longer side.  ``veto``: a turn counts only when none of its faces above the
+    this fraction of the photo's longer side (or, with ``steady``, when the turn found no other face and that
+    one is steady, or it is certain).  ``veto``: a turn counts only when none of its faces above the
     floor is surely turned there (margin below ``-veto``).  ``seek``: when the upright pass found faces, the
     turned passes seek only faces at least this fraction of the smallest of them.  ``rank``: turns compared by
     surely upright faces, then total confidence ("count") or total margin ("margin").  ``fallback``: when the
     upright pass found nothing and no turn has a surely upright face, the turned face O-Net likes best as it
-    stands is taken when its margin is above this (and it is at least ``single`` of the longer side)."""
+    stands is taken when its margin is above this (and it is at least ``single`` of the longer side).
+    ``steady``: a pass's lone face under ``single`` is surely upright only when its steadiness is at least this.
+    ``certain``: a face with at least these log-odds is surely upright, not judged (margin +inf).  ``counts``:
+    adds "orientation batches" (passes that judged a face) and "turned" (photos whose turns were tried)."""
+    counts = Counter() if counts is None else counts
+
+    def margin(face: dict) -> float:
+        return float("inf") if certain is not None and _log_odds(face["score"]) >= certain else face["margin"]
+
+    def lone(faces: list[dict], face: dict) -> bool:
+        return steady is not None and len(faces) == 1 and _frac(record, face) < single
+
+    def sure(faces: list[dict], face: dict) -> bool:
+        unsteady = lone(faces, face) and margin(face) < float("inf") and face["steady"] < steady
+        return margin(face) > 0.0 and not unsteady
+
+    def judged(faces: list[dict], until_sure: bool) -> None:
+        """O-Net's orientation batches for one pass, as the detector makes them (``stop_at`` with ``until_sure``)."""
+        waiting = [f for f in sorted(faces, key=lambda f: -f["score"]) if margin(f) < float("inf")]
+        if not waiting or until_sure and len(waiting) < len(faces):
+            return  # nothing to judge, or a certain face: the upright pass needs no more
+        counts["orientation batches"] += 1 if not until_sure or waiting[0]["margin"] > 0.0 or len(waiting) == 1 else 2
+
     upright = faces_of(record, 0)
     base = pnet_pixels(record, 0)
-    if any(f["margin"] > 0.0 for f in upright):
+    judged(upright, True)
+    if any(sure(upright, f) for f in upright):
         return upright, 1.0
     if evidence is not None and any(f["score"] >= evidence and f["margin"] > 0.0 for f in raw_faces(record, 0)):
         return upright, 1.0
+    counts["turned"] += 1
     smallest = min((_frac(record, f) for f in upright), default=0.0)
     least = seek * smallest if seek is not None else 0.0
     cost = 1.0
@@ -232,21 +281,24 @@ def turn_rule(record: dict, evidence: float | None = None, single: float | None 
     for quarter in (1, 2, 3):
         cost += pnet_pixels(record, quarter, least) / base
         found = [f for f in faces_of(record, quarter) if _frac(record, f) >= least]
-        sure = [f for f in found if f["margin"] > 0.0]
-        if not sure or len(sure) < len(upright):
+        judged(found, False)
+        sure_ones = [f for f in found if sure(found, f)]
+        if not sure_ones or len(sure_ones) < len(upright):
             continue
-        if veto is not None and any(f["margin"] < -veto for f in found):
+        if veto is not None and any(margin(f) < -veto for f in found):
             continue
-        if single is not None and len(sure) == 1 and _frac(record, sure[0]) < single:
-            continue
-        key = (len(sure), sum(f["score" if rank == "count" else "margin"] for f in sure))
+        if single is not None and len(sure_ones) == 1 and _frac(record, sure_ones[0]) < single:
+            one = sure_ones[0]
+            if not (margin(one) == float("inf") or lone(found, one) and one["steady"] >= steady):
+                continue
+        key = (len(sure_ones), sum(f["score" if rank == "count" else "margin"] for f in sure_ones))
         if best_key is None or key > best_key:
-            best, best_key = sure, key
+            best, best_key = sure_ones, key
     if fallback is not None and best_key is None and not upright:
         turned = [f for quarter in (1, 2, 3) for f in faces_of(record, quarter)
                   if _frac(record, f) >= max(least, single or 0.0)]
-        if turned and max(f["margin"] for f in turned) > fallback:
-            best = [max(turned, key=lambda f: f["margin"])]
+        if turned and max(margin(f) for f in turned) > fallback:
+            best = [max(turned, key=margin)]
     return best, cost
 
 
@@ -277,6 +329,16 @@ RULES = {
     "+ veto, evidence 0.90, seek ½": {"veto": 2.0, "evidence": 0.90, "seek": 0.5},
     "+ veto, evidence 0.90, single 15 %, seek ½": {"veto": 2.0, "evidence": 0.90, "single": 0.15, "seek": 0.5},
 }
+#: The rule chosen from RULES, with a lone small face needing steadiness, and O-Net's certain faces not judged.
+_SINGLE_10 = RULES["… with single 10 %"]
+STEADY_RULES = {
+    "… with single 10 % (shipped before)": _SINGLE_10,
+    **{f"+ steady lone faces from {value:g}": {**_SINGLE_10, "steady": value}
+       for value in (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5)},
+    **{f"+ steady from 2, certain from {value:g}": {**_SINGLE_10, "steady": 2.0, "certain": value}
+       for value in (6.0, 7.0, 8.0, 9.0, 10.0)},
+    "+ certain from 8 alone (no steadiness)": {**_SINGLE_10, "certain": 8.0},
+}
 
 
 POLICIES = {
@@ -288,11 +350,11 @@ POLICIES = {
        for sure in (0.0, 1.0, 2.0) for rule in ("at least", "more")},
 }
 PREVIOUS = "keep upright, margin 0.0, at least"
-CHOSEN = "shipped: keep upright, veto, single 10 %, seek ½, fallback -1"
+CHOSEN = "shipped: keep upright, veto, lone face 10 % steady from 2, certain from 8, seek ½, fallback -1"
 
 
 def _shipped_rule(record: dict) -> tuple[list[dict], int]:
-    faces, cost = turn_rule(record, **RULES[SHIPPED_RULE])
+    faces, cost = turn_rule(record, **STEADY_RULES[SHIPPED_RULE])
     return faces, 1 if cost == 1.0 else 4
 
 
@@ -395,24 +457,26 @@ def tables() -> None:
             print(f"\n{name}: fewer faces than the plain cascade: {fewer[name]}; turned copies lost: {lost_turned[name]}")
 
 
-def rules_table() -> None:
-    """The shipped turn rule with each extra condition, replayed: the goals' figures, and the turned passes'
-    cost on upright photos with faces in P-Net pixels (over the upright pass's; O-Net's batches left out)."""
+def rules_table(title: str = "Turn rules", rules: dict | None = None) -> None:
+    """Turn rules replayed (``RULES``: the first fix with each extra condition): the goals' figures, the turned
+    passes' cost on upright photos with faces in P-Net pixels (over the upright pass's), and O-Net's orientation
+    batches there (one per photo, two when the best face is doubted and others wait)."""
     rows, truths = load_set()
     raw = json.loads(CACHE.read_text())
-    print("\n### Turn rules (all photos)\n")
+    print(f"\n### {title} (all photos)\n")
     print("| rule | found | missed | false | false in upright photos | photos with fewer faces than the plain "
           "cascade | turned copies with no face found | turns tried on upright photos with faces | "
-          "P-Net pixels there, turns / upright |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "P-Net pixels there, turns / upright | orientation batches there |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     lost: dict = {}
-    for name, options in RULES.items():
-        found = faces = false = false_upright = tried = 0
+    for name, options in (RULES if rules is None else rules).items():
+        found = faces = false = false_upright = tried = batches = 0
         extra = pixels = 0.0
         fewer, lost_turned = [], []
         for row in rows:
             record, truth = raw[row["file"]], truths[row["file"]]
-            kept, cost = turn_rule(record, **options)
+            counts: Counter = Counter()
+            kept, cost = turn_rule(record, **options, counts=counts)
             hit, wrong = score(kept, truth)
             reference, _ = score(plain_full(record)[0], truth)
             found += len(hit)
@@ -430,14 +494,17 @@ def rules_table() -> None:
                 pixels += base
                 extra += (cost - 1.0) * base
                 tried += cost > 1.0
+                batches += counts["orientation batches"]
         lost[name] = lost_turned
         print(f"| {name} | {found} | {faces - found} | {false} | {false_upright} | {len(fewer)} | "
-              f"{len(lost_turned)} of 50 | {tried} | {100 * extra / pixels:+.1f} % |")
+              f"{len(lost_turned)} of 50 | {tried} | {100 * extra / pixels:+.1f} % | {batches} |")
     for name, files in lost.items():
         print(f"{name}: turned copies lost: {', '.join(f.split('/')[-1] for f in files)}")
 
 
-SHIPPED_RULE = "… with single 10 %"
+#: The row of STEADY_RULES that is defaults.py's rule (the constants it names).
+SHIPPED_RULE = f"+ steady from {STEADY_LOG_ODDS:g}, certain from {CERTAIN_LOG_ODDS:g}"
+assert SHIPPED_RULE in STEADY_RULES and STEADY_RULES[SHIPPED_RULE]["single"] == LONE_FACE_FRACTION
 
 
 def floors_sweep() -> None:
@@ -460,7 +527,7 @@ def floors_sweep() -> None:
             reference, wrong = score(faces_of(record, 0), truth)
             plain[0] += len(reference)
             plain[1] += wrong
-            hit, wrong = score(turn_rule(record, **RULES[SHIPPED_RULE])[0], truth)
+            hit, wrong = score(turn_rule(record, **STEADY_RULES[SHIPPED_RULE])[0], truth)
             rule[0] += len(hit)
             rule[1] += wrong
             rule[2] += not truth.get("quarter") and len(hit) < len(reference)
@@ -468,6 +535,42 @@ def floors_sweep() -> None:
         print(f"| {small:.2f} | {large:.2f} | {fraction:.0%} | {plain[0]} | {plain[1]} | {rule[0]} | {rule[1]} | "
               f"{rule[2]} | {rule[3]} of 50 |")
     FLOOR.update(saved)
+
+
+def steady_table() -> None:
+    """Steadiness (``RawFaces.steady``) and O-Net's log-odds of the faces the lone-face rule and CERTAIN_LOG_ODDS
+    are about: lone small faces (a pass's only face above the floor, under LONE_FACE_FRACTION) true and false,
+    and real faces O-Net accepts lying on their side or upside down."""
+    rows, truths = load_set()
+    raw = json.loads(CACHE.read_text())
+    lone: dict = defaultdict(list)
+    sideways: list[tuple[float, str]] = []
+    for row in rows:
+        record, truth = raw[row["file"]], truths[row["file"]]
+        want = (4 - truth.get("quarter", 0)) % 4
+        for quarter in range(4):
+            faces = faces_of(record, quarter)
+            for face in faces:
+                real = any(iou(face["box"], b) >= 0.4 for b in truth["true"])
+                if quarter != want and real:
+                    sideways.append((_log_odds(face["score"]), f"{row['file']} turn {quarter}"))
+            if len(faces) != 1 or _frac(record, faces[0]) >= LONE_FACE_FRACTION or faces[0]["margin"] <= 0.0:
+                continue
+            hit, wrong = score([faces[0]], truth)
+            kind = ("real" if hit else "false") + (", upright pass" if quarter == 0 else ", a turn")
+            if hit or wrong:
+                lone[kind].append((faces[0]["steady"], f"{row['file']} turn {quarter}"))
+    print("\n### Steady lone faces: steadiness of lone small faces O-Net calls upright (margin > 0)\n")
+    print("| lone small face | count | least | 10th percentile | median | greatest | greatest at |")
+    print("|---|---|---|---|---|---|---|")
+    for kind in sorted(lone):
+        values = sorted(lone[kind])
+        print(f"| {kind} | {len(values)} | {values[0][0]:.2f} | {np.percentile([v for v, _ in values], 10):.2f} | "
+              f"{np.median([v for v, _ in values]):.2f} | {values[-1][0]:.2f} | {values[-1][1]} |")
+    sideways.sort()
+    print(f"\nReal faces accepted above the floor lying on their side or upside down: {len(sideways)}, O-Net's "
+          f"log-odds up to {sideways[-1][0]:.2f} ({sideways[-1][1]}); the five highest: "
+          + ", ".join(f"{v:.2f}" for v, _ in sideways[-5:]))
 
 
 FLOORS = (0.80, 0.85, 0.90, 0.93, 0.95, 0.97)
@@ -524,22 +627,24 @@ def previous_rule(detector, image: np.ndarray) -> list:  # noqa: ANN001
     turn with the most surely upright faces (at least as many as the upright pass found), all three turns
     sought down to the smallest face, every upright face judged."""
     upright = detector._detect_pass(image, 0)
-    if any(margin > 0.0 for _, margin in upright):
-        return [face for face, _ in upright]
-    best, best_key = [face for face, _ in upright], None
+    if any(judged.margin > 0.0 for judged in upright):
+        return [judged.face for judged in upright]
+    best, best_key = [judged.face for judged in upright], None
     for quarter in (1, 2, 3):
-        sure = [face for face, margin in detector._detect_pass(image, quarter) if margin > 0.0]
+        sure = [judged.face for judged in detector._detect_pass(image, quarter) if judged.margin > 0.0]
         key = (len(sure), sum(face.confidence for face in sure))
         if sure and len(sure) >= len(upright) and (best_key is None or key > best_key):
             best, best_key = sure, key
     return best
 
 
-def shipped(photos: Path, before: bool = False) -> None:
+def shipped(photos: Path, before: bool = False, whole: bool = False) -> None:
     """FaceDetector as it ships against the plain cascade at the same working size (and, with ``before``, the
     previous turn rule), same run, in turns per photo (the order rotates from photo to photo): found, false,
     and the time the turn check costs on photos whose faces stand upright, split into the upright pass (with
-    O-Net's orientation batch) and the turned passes."""
+    O-Net's orientation batch) and the turned passes.  ``whole``: each detector inside ``Engine.analyze``, so
+    that the times are a photo's whole time (detection, crops, and the model pass for every face found; the
+    model's weights generated, as its time does not depend on their values)."""
     from faceapp.core.detection.detector import FaceDetector
     from faceapp.core.images import load_image
 
@@ -572,6 +677,19 @@ def shipped(photos: Path, before: bool = False) -> None:
     networks._orientation = timed_orientation  # the plain detector shares the networks but never judges turns
     passes["orientation"] = 0.0
     detectors = {"faceapp": faceapp.detect, "plain": plain.detect}
+    if whole:
+        import tempfile
+
+        from faceapp.core.engine import Engine
+        from faceapp.core.vggface.synthetic import write_synthetic_model_files
+
+        models = tempfile.mkdtemp(prefix="faceapp-tuning-")
+        write_synthetic_model_files(models, "resnet50", include_top=True, seed=1)
+        engines = {name: Engine(models_dir=models, detector=detector) for name, detector in
+                   (("faceapp", faceapp), ("plain", plain))}
+        engines["plain"]._model = engines["faceapp"].model  # one model for both
+        detectors = {name: (lambda image, engine=engine: [found.face for found in engine.analyze(image).faces])
+                     for name, engine in engines.items()}
     if before:
         previous = FaceDetector()
         previous._mtcnn = faceapp._networks()
@@ -618,13 +736,16 @@ def shipped(photos: Path, before: bool = False) -> None:
         lost = f"{c['lost']} of {c['photos']}" if group == "turned copies" else "—"
         print(f"| {name}, {group} | {c['photos']} | {c['faces']} | {c['found']} | {c['false']} | {lost} |")
     base = upright_time["plain"]
+    if whole:
+        print("\nEvery time below is Engine.analyze's: detection, crops and the model pass for every face found.")
     print(f"\nupright photos with faces: plain cascade (same working size) {base:.1f} s; "
           + "; ".join(f"{name} {upright_time[name]:.1f} s ({100 * (upright_time[name] / base - 1):+.1f} %)"
                       for name in names if name != "plain"))
     # The passes exclude the downscale to the working size, which detect() makes once for all of them.
-    print(f"faceapp there: upright pass (without the downscale) with O-Net's orientation batch {passes['upright']:.1f} s "
-          f"({100 * (passes['upright'] / base - 1):+.1f} % over the plain pass), turned passes {passes['turned']:.1f} s "
-          f"({100 * passes['turned'] / base:+.1f} %) on {passes['photos with turns']} photos")
+    against = "" if whole else f" ({100 * (passes['upright'] / base - 1):+.1f} % over the plain pass)"
+    print(f"faceapp there: upright pass (without the downscale) with O-Net's orientation batch {passes['upright']:.1f} s"
+          f"{against}, turned passes {passes['turned']:.1f} s ({100 * passes['turned'] / base:+.1f} %) on "
+          f"{passes['photos with turns']} photos")
     # The turn check's own work, timed where it happens (the difference of the two totals above carries the
     # noise of both): O-Net's orientation batches in every pass, and the turned passes.
     own = passes["orientation"] + passes["turned"]
@@ -639,6 +760,7 @@ def main() -> int:
     parser.add_argument("what", choices=["cache", "tables", "shipped"])
     parser.add_argument("--photos", type=Path, default=Path("/work/tuning-photos"))
     parser.add_argument("--before", action="store_true", help="shipped: also time the previous turn rule")
+    parser.add_argument("--whole", action="store_true", help="shipped: time each detector inside Engine.analyze")
     args = parser.parse_args()
     if args.what == "cache":
         cache(args.photos)
@@ -646,9 +768,11 @@ def main() -> int:
         tables()
         floors_table()
         rules_table()
+        rules_table("Steady lone faces", STEADY_RULES)
+        steady_table()
         floors_sweep()
     else:
-        shipped(args.photos, args.before)
+        shipped(args.photos, args.before, args.whole)
     return 0
 
 

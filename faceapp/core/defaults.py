@@ -72,18 +72,32 @@ LARGE_FACE_FRACTION = 0.15
 UPRIGHT_MARGIN = 0.0
 #: Which turn may replace the upright faces, chosen on real photos (benchmarks/detect_tuning.py, BENCHMARKS.md
 #: "Turns on real photos", table "Turn rules", row "… with single 10 %" and the rows "… with" that vary
-#: each value):
+#: each value, then table "Steady lone faces"):
 #: a turn is not the photo's when one of its faces above the floor is surely lying on its side there (O-Net
 #: prefers it turned by more than TURN_VETO_MARGIN) — this finds interfaces_037_cw90, where two small false
 #: faces of the wrong turn outnumbered the right turn's face;
 TURN_VETO_MARGIN = 2.0
-#: a turn with a single surely upright face counts only when that face is at least this fraction of the photo's
-#: longer side: the turned passes' false faces (upright WIDER crowds whose upright pass finds nothing) were all
-#: single faces of 5–11 %, scoring 0.93–0.994 with margins up to 5.2, where real turned faces score alike;
-#: at 10 %, 8 false faces fewer and 1 turned copy lost (a 29-px face, 0.995).  15 % removes one more false face
-#: but loses generated turned photos whose one face is 14–15 % of the side (obama3.jpg turned; detect_policy.py);
-TURN_SINGLE_FRACTION = 0.10
-#: when the upright pass found nothing and no turn qualifies, the large face (TURN_SINGLE_FRACTION) that O-Net
+#: a *lone small face* — a pass's only face above the floor, under this fraction of the photo's longer side —
+#: is surely upright only when it is also steady (STEADY_LOG_ODDS), and a turn whose one surely upright face is
+#: under it counts only when that face is certain or steady: the turned passes' false faces (upright WIDER
+#: crowds whose upright pass finds nothing) were all single faces of 5–11 %, scoring 0.93–0.994 with margins up
+#: to 5.2, where real turned faces score alike; refusing them below 10 % made 8 false faces fewer (and lost a real
+#: lone turned face, found since by its steadiness).  15 % removes one more false face but loses generated turned
+#: photos whose one face is 14–15 % of the side (obama3.jpg turned; detect_policy.py);
+LONE_FACE_FRACTION = 0.10
+#: a lone small face is *steady* when O-Net still gives it at least these log-odds with its box moved a tenth of
+#: its side left, right, up and down (the least of the four).  Chosen on real photos (BENCHMARKS.md "Turns on real
+#: photos", table "Steady lone faces" and the steadiness table after it): the lone small false faces of turns
+#: reached 1.89, the false upright face that hid Protest_2_586_cw270's turn 1.00, the two real lone turned faces
+#: 3.86 and 4.49; every value from 1.5 to 3.5 finds all 50 turned copies with no photo losing a face, and a
+#: higher one makes more upright photos try turns (their real lone face is doubted more often), so 2.0;
+STEADY_LOG_ODDS = 2.0
+#: a face O-Net gives at least these log-odds is surely upright without being judged (no O-Net batch for its
+#: orientation): of 129 real faces lying on their side or upside down that O-Net accepted above the floor on the
+#: tuning set, the most confident had 6.93 (interfaces/039 turned a quarter); 6 loses interfaces/047's face.
+#: At 8, 36 % fewer orientation batches on the upright photos with faces, the same faces (same table);
+CERTAIN_LOG_ODDS = 8.0
+#: when the upright pass found nothing and no turn qualifies, the large face (LONE_FACE_FRACTION) that O-Net
 #: likes best as it stands in its turn is taken if its margin is above this (interfaces_057_cw270: O-Net doubts
 #: that portrait in every orientation, −0.31 in the right one, −6 and −12 in the others);
 TURN_FALLBACK_MARGIN = -1.0

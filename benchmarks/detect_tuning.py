@@ -625,7 +625,8 @@ def previous_rule(detector, image: np.ndarray) -> list:  # noqa: ANN001
     """The turn rule shipped before these conditions ("keep upright, margin 0.0, at least"), on faceapp's
     passes (at ``PREVIOUS_FLOORS`` in ``shipped``): upright faces kept unless none is surely upright; then the
     turn with the most surely upright faces (at least as many as the upright pass found), all three turns
-    sought down to the smallest face, every upright face judged."""
+    sought down to the smallest face, every upright face judged (but those O-Net is certain of, which every
+    pass now takes as upright unjudged: ``CERTAIN_LOG_ODDS``)."""
     upright = detector._detect_pass(image, 0)
     if any(judged.margin > 0.0 for judged in upright):
         return [judged.face for judged in upright]

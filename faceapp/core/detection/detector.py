@@ -205,8 +205,8 @@ class FaceDetector:
         the face, ``CERTAIN_LOG_ODDS``); without ``turns`` nothing is judged and it is +inf.  A lone small face's
         steadiness is measured with it (``LONE_FACE_FRACTION``).  ``until_sure``: the most confident face is judged
         first and the others only when it is not surely upright (NaN otherwise) — all the upright pass needs to
-        know, for a quarter of O-Net's work on a crowd.  ``pyramid``: :meth:`_pyramid` of the photo, shared by its passes (this
-        pass sees its levels turned), if the caller has it."""
+        know, for a quarter of O-Net's work on a crowd.  ``pyramid``: :meth:`_pyramid` of the photo, shared by its
+        passes (this pass sees its levels turned), if the caller has it."""
         height, width = image.shape[:2]
         if min(height, width) < PNET_CELL:  # P-Net's window: nothing smaller can be found
             return []
@@ -223,7 +223,8 @@ class FaceDetector:
         sx, sy = t_width / work_width, t_height / work_height
         longer = float(max(work_width, work_height))
         found = []
-        for box, score, points, upright, steady in zip(raw.boxes, raw.scores, raw.landmarks, raw.upright, raw.steady):
+        for box, score, points, upright, steady in zip(raw.boxes, raw.scores, raw.landmarks, raw.upright,
+                                                       raw.steady):
             side = max(box[2] - box[0], box[3] - box[1]) / longer
             if float(score) < self.floor(side):
                 continue

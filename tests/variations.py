@@ -22,7 +22,8 @@ from PIL import Image, ImageEnhance, ImageFilter
 from faceapp.core.types import Box
 from tests.testdata import FACES, KNOWN_FACES
 
-__all__ = ["Case", "ground_truth", "photo", "all_cases", "scaled", "portrait", "group_shot", "no_face_cases"]
+__all__ = ["Case", "ground_truth", "photo", "all_cases", "scaled", "portrait", "group_shot", "no_face_cases",
+           "lone_small"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,6 +145,16 @@ def quarter_turned(base: Case, quarter: int) -> Case:
     boxes = tuple(box_to_turned(box, quarter, width, height) for box in base.faces)
     assert all(box_from_turned(b, quarter, width, height) == a for a, b in zip(base.faces, boxes))
     return Case(f"{base.name}+turn{90 * quarter}", "turn", image, boxes, {**base.params, "turn": 90 * quarter})
+
+
+def lone_small(image: np.ndarray, quarter: int = 0, side: int = 150, canvas: int = 1000) -> np.ndarray:
+    """A portrait (any RGB photo) shrunk to ``side``×``side`` on a ``canvas``-pixel grey square with seeded grain,
+    turned ``quarter`` quarter turns clockwise: a photo whose only face is small (the detector's lone small face)."""
+    shrunk = np.asarray(_pil(image).resize((side, side), Image.LANCZOS))
+    out = np.clip(np.random.default_rng(0).normal(120, 12, (canvas, canvas, 3)), 0, 255).astype(np.uint8)
+    top, left = int(0.4 * canvas), int(0.3 * canvas)
+    out[top:top + side, left:left + side] = shrunk
+    return np.ascontiguousarray(np.rot90(out, k=-quarter))
 
 
 def group_shot(face_widths: list[int], seed: int = 0, size: tuple[int, int] = (1600, 1000)) -> Case:

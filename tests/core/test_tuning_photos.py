@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from faceapp.core.detection.detector import FaceDetector
 from faceapp.core.images import load_image
 from faceapp.core.types import Box
+from tests.variations import lone_small
 
 REPO = Path(__file__).resolve().parents[2]
 TUNING = REPO / "tests" / "data" / "tuning"
@@ -77,26 +77,17 @@ def test_turned_copies_are_found_turned(detectors, name):
     assert faces[0].rotation == (360 - degrees) % 360, name
 
 
-def small_on_canvas(name: str, quarter: int) -> np.ndarray:
-    """The portrait shrunk to 150 px on a 1,000-px grey canvas (its face 33–75 px: a lone small face), turned
-    ``quarter`` quarter turns clockwise."""
-    portrait = np.asarray(Image.fromarray(load_image(TUNING / name)).resize((150, 150), Image.LANCZOS))
-    canvas = np.clip(np.random.default_rng(0).normal(120, 12, (1000, 1000, 3)), 0, 255).astype(np.uint8)
-    canvas[400:550, 300:450] = portrait
-    return np.ascontiguousarray(np.rot90(canvas, k=-quarter))
-
-
 @pytest.mark.parametrize("name", ["interfaces_001.jpg", "interfaces_013.jpg", "interfaces_061.jpg",
                                   "interfaces_089.jpg"])
 def test_a_lone_small_face_is_found_turned(detectors, name):
     """One small face in a large photo, on its side or upside down: found in the turn that stands it upright,
     because it stays a face when its box moves (STEADY_LOG_ODDS).  Before steadiness, a turn with one small face
-    never counted (wider/3_Riot_Riot_3_123 at 180°, tuning set).  Of the 20 committed portraits made this small,
-    19 are found upright and 17 of those in all three turns; O-Net takes 055 upside down and 068 on its side
-    for upright faces (BENCHMARKS.md, "Turns on real photos")."""
+    never counted (wider/3_Riot_Riot_3_123 at 180°, tuning set).  All 20 committed portraits made this small:
+    benchmarks/detect_lone_faces.py (19 found upright, 17 of those in all three turns; O-Net takes 055 upside
+    down and 068 on its side for upright faces; BENCHMARKS.md, "Turns on real photos")."""
     faceapp, _ = detectors
     for quarter in (0, 1, 2, 3):
-        faces = faceapp.detect(small_on_canvas(name, quarter))
+        faces = faceapp.detect(lone_small(load_image(TUNING / name), quarter))
         assert len(faces) == 1, (name, quarter, [(f.box, f.rotation) for f in faces])
         assert faces[0].rotation == (360 - 90 * quarter) % 360, (name, quarter)
         assert max(faces[0].box.width, faces[0].box.height) < 0.1 * 1000

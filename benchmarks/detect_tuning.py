@@ -44,6 +44,7 @@ from faceapp.core.defaults import (
     MIN_CONFIDENCE_LARGE,
     STEADY_LOG_ODDS,
 )
+from faceapp.core.detection.mtcnn import _log_odds
 from faceapp.core.detection.turns import points_from_turned
 
 TUNING = REPO / "benchmarks" / "tuning"
@@ -224,10 +225,6 @@ def pnet_pixels(record: dict, quarter: int, min_face_fraction: float = 0.0) -> f
     return sum(width * height * s * s for s in pyramid_scales(width, height, min_face) if PNET_CELL / s >= least)
 
 
-def _log_odds(probability: float) -> float:
-    return float(np.log(probability) - np.log1p(-probability)) if probability < 1.0 else float("inf")
-
-
 def turn_rule(record: dict, evidence: float | None = None, single: float | None = None, veto: float | None = None,
               seek: float | None = None, rank: str = "count", fallback: float | None = None,
               steady: float | None = None, certain: float | None = None, counts: Counter | None = None,
@@ -246,11 +243,13 @@ def turn_rule(record: dict, evidence: float | None = None, single: float | None 
     stands is taken when its margin is above this (and it is at least ``single`` of the longer side).
     ``steady``: a pass's lone face under ``single`` is surely upright only when its steadiness is at least this.
     ``certain``: a face with at least these log-odds is surely upright, not judged (margin +inf).  ``counts``:
-    adds "orientation batches" (passes that judged a face) and "turned" (photos whose turns were tried)."""
+    adds "orientation batches" (O-Net's orientation batches, as the detector makes them)."""
     counts = Counter() if counts is None else counts
 
     def margin(face: dict) -> float:
-        return float("inf") if certain is not None and _log_odds(face["score"]) >= certain else face["margin"]
+        # The detector's arithmetic: log-odds of the float32 score.
+        is_certain = certain is not None and _log_odds(np.float32(face["score"])) >= certain
+        return float("inf") if is_certain else face["margin"]
 
     def lone(faces: list[dict], face: dict) -> bool:
         return steady is not None and len(faces) == 1 and _frac(record, face) < single
@@ -273,7 +272,6 @@ def turn_rule(record: dict, evidence: float | None = None, single: float | None 
         return upright, 1.0
     if evidence is not None and any(f["score"] >= evidence and f["margin"] > 0.0 for f in raw_faces(record, 0)):
         return upright, 1.0
-    counts["turned"] += 1
     smallest = min((_frac(record, f) for f in upright), default=0.0)
     least = seek * smallest if seek is not None else 0.0
     cost = 1.0
@@ -553,7 +551,8 @@ def steady_table() -> None:
             for face in faces:
                 real = any(iou(face["box"], b) >= 0.4 for b in truth["true"])
                 if quarter != want and real:
-                    sideways.append((_log_odds(face["score"]), f"{row['file']} turn {quarter}"))
+                    odds = float(_log_odds(np.float32(face["score"])))
+                    sideways.append((odds, f"{row['file']} turn {quarter}"))
             if len(faces) != 1 or _frac(record, faces[0]) >= LONE_FACE_FRACTION or faces[0]["margin"] <= 0.0:
                 continue
             hit, wrong = score([faces[0]], truth)
